@@ -1,0 +1,14 @@
+// One ephemeral Temporal dev server serves the whole run (test/setup/global-setup.ts); workflow
+// tests start real workers against it. Tests run in band: the machine has two cores and the
+// workflow tests share one server.
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] },
+  globalSetup: '<rootDir>/test/setup/global-setup.ts',
+  globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
+  testTimeout: 60_000,
+  maxWorkers: 1,
+};

@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// Makes the pinned Temporal CLI available at .tools/temporal-<version>/temporal and prints its path.
+// Plain JavaScript on purpose: it runs before the TypeScript build (from .ci/run, npm start, jest).
+//
+// Order, as the foundation issue asks:
+//   1. AIRGAP_TEMPORAL_CLI: an explicit path, used as it is (must exist and run);
+//   2. the cached build in .tools/ (never rebuilt when present);
+//   3. a `temporal` on PATH of the pinned version;
+//   4. `go install github.com/temporalio/cli/cmd/temporal@<version>` into .tools/ (takes minutes once).
+'use strict';
+const { spawnSync, spawn } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const PINNED_VERSION = 'v1.5.1';
+const MODULE = 'github.com/temporalio/cli/cmd/temporal';
+const ROOT = path.resolve(__dirname, '..');
+const TOOLS_DIR = path.join(ROOT, '.tools', `temporal-${PINNED_VERSION}`);
+const CACHED = path.join(TOOLS_DIR, process.platform === 'win32' ? 'temporal.exe' : 'temporal');
+
+class TemporalCliUnavailableError extends Error {}
+
+function runs(bin, args) {
+  const r = spawnSync(bin, args, { encoding: 'utf8' });
+  return r.status === 0 ? `${r.stdout}${r.stderr}` : undefined;
+}
+
+/** True when `bin` is the pinned release: a release build says so in --version; a `go install`
+ * build says 0.0.0-DEV there, but `go version -m` still names the module version. */
+function isPinned(bin) {
+  const v = runs(bin, ['--version']);
+  if (v === undefined) return false;
+  if (v.includes(`version ${PINNED_VERSION.slice(1)} `)) return true;
+  const m = runs('go', ['version', '-m', bin]);
+  return m !== undefined && new RegExp(`\\bmod\\s+github\\.com/temporalio/cli\\s+${PINNED_VERSION}\\b`).test(m);
+}
+
+function onPath() {
+  for (const dir of (process.env.PATH || '').split(path.delimiter)) {
+    const candidate = path.join(dir, 'temporal');
+    if (dir && fs.existsSync(candidate) && isPinned(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function instructions() {
+  return [
+    `The Temporal CLI ${PINNED_VERSION} is needed (it runs the real Temporal dev server) and none could be found or built.`,
+    'Any one of these fixes it:',
+    `  - install Go (https://go.dev/dl/, 1.23 or newer) and run this again: it builds the CLI with`,
+    `      go install ${MODULE}@${PINNED_VERSION}`,
+    `  - or put a temporal ${PINNED_VERSION} binary on PATH (release archives: https://github.com/temporalio/cli/releases/tag/${PINNED_VERSION})`,
+    '  - or point AIRGAP_TEMPORAL_CLI at such a binary.',
+  ].join('\n');
+}
+
+function build() {
+  if (runs('go', ['version']) === undefined) throw new TemporalCliUnavailableError(instructions());
+  fs.mkdirSync(TOOLS_DIR, { recursive: true });
+  process.stderr.write(
+    `Building the Temporal CLI ${PINNED_VERSION} with Go into ${path.relative(ROOT, TOOLS_DIR)}/.\n` +
+      'This happens once per machine and takes a few minutes (about 4 on 2 cores); later runs reuse it.\n',
+  );
+  const started = Date.now();
+  const ticker = setInterval(() => {
+    process.stderr.write(`  still building the Temporal CLI (${Math.round((Date.now() - started) / 1000)} s)...\n`);
+  }, 30_000);
+  return new Promise((resolve, reject) => {
+    const child = spawn('go', ['install', `${MODULE}@${PINNED_VERSION}`], {
+      env: { ...process.env, GOBIN: TOOLS_DIR, GOFLAGS: `${process.env.GOFLAGS || ''} -buildvcs=false`.trim() },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.on('error', (err) => {
+      clearInterval(ticker);
+      reject(new TemporalCliUnavailableError(`${instructions()}\n(go could not be started: ${err.message})`));
+    });
+    child.on('exit', (code) => {
+      clearInterval(ticker);
+      if (code === 0 && fs.existsSync(CACHED)) {
+        process.stderr.write(`Temporal CLI built in ${Math.round((Date.now() - started) / 1000)} s: ${CACHED}\n`);
+        resolve(CACHED);
+      } else {
+        reject(
+          new TemporalCliUnavailableError(
+            `go install ${MODULE}@${PINNED_VERSION} failed (exit ${code}).\n${instructions()}`,
+          ),
+        );
+      }
+    });
+  });
+}
+
+/** Resolves to the absolute path of a runnable pinned Temporal CLI. */
+async function ensureTemporalCli() {
+  const explicit = process.env.AIRGAP_TEMPORAL_CLI;
+  if (explicit) {
+    if (runs(explicit, ['--version']) === undefined) {
+      throw new TemporalCliUnavailableError(
+        `AIRGAP_TEMPORAL_CLI=${explicit} does not run ('${explicit} --version' failed).`,
+      );
+    }
+    return path.resolve(explicit);
+  }
+  if (fs.existsSync(CACHED) && runs(CACHED, ['--version']) !== undefined) return CACHED;
+  return onPath() || build();
+}
+
+module.exports = { ensureTemporalCli, PINNED_VERSION, TemporalCliUnavailableError };
+
+if (require.main === module) {
+  ensureTemporalCli().then(
+    (bin) => process.stdout.write(`${bin}\n`),
+    (err) => {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    },
+  );
+}

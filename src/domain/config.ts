@@ -1,0 +1,288 @@
+/**
+ * The operator's configuration: one YAML file describing the orchestrator itself and every
+ * air-gapped site. This module is pure: it validates an already-parsed document and returns a
+ * fully defaulted `AppConfig`; reading the file lives in src/runtime/load-config.ts.
+ *
+ * Secrets never appear here: the file names environment variables (`apiKeyEnv`, `passwordEnv`…)
+ * and the values are read where the transport is built.
+ */
+import { z } from 'zod';
+import { parseDuration } from './duration';
+
+/** Thrown when a configuration document is invalid; lists every problem as file → path → expectation. */
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`Invalid configuration in ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const duration = z
+  .string()
+  .refine(
+    (t) => {
+      try {
+        parseDuration(t);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'expected a duration such as 90s, 15m, 4h, 3d, 1w or 1d12h' },
+  )
+  .transform((t) => parseDuration(t));
+
+const envName = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, 'expected the NAME of an environment variable (A-Z, 0-9, _), not a secret value');
+
+const email = z.string().regex(/^[^\s@]+@[^\s@]+$/, 'expected an email address');
+const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected an id of lowercase letters, digits and dashes');
+const port = z.number().int().min(1).max(65535);
+
+export const OS_VALUES = ['linux', 'windows'] as const;
+export type HostOs = (typeof OS_VALUES)[number];
+
+/** Vendor defaults for the agent/relay install directory (airgap-procedure.md, C2). */
+export const DEFAULT_INSTALL_DIR: Record<HostOs, string> = {
+  linux: '/opt/ds_agent',
+  windows: 'C:\\Program Files\\Trend Micro\\Deep Security Agent',
+};
+
+/**
+ * How a step is carried out. `automated` goes through an adapter; `manual` sends instructions
+ * and waits for a person to confirm. Steps whose vendor behaviour is unverified default to manual
+ * (deep-security-interfaces.md).
+ */
+const mode = z.enum(['automated', 'manual']);
+
+const managerSchema = z.strictObject({
+  /** Base of the REST API, e.g. https://dsm.dmz.example:4119/api */
+  url: z.url({ message: 'expected an https URL such as https://dsm.example:4119/api' }),
+  apiKeyEnv: envName,
+  /** PEM file of the CA that signed the manager's certificate; relative to the config file. */
+  caFile: z.string().min(1).optional(),
+  /** Host worker that can run dsm_c on the manager host (only needed for H7/H8 automation). */
+  host: id.optional(),
+  /** Where dsm_c lives on the manager host. */
+  dsmCPath: z.string().min(1).optional(),
+  requestTimeout: duration.default(30_000),
+});
+
+const hostSchema = z.strictObject({
+  /** Stable name of the host; its worker polls the task queue `airgap-host-<name>`. */
+  name: id,
+  os: z.enum(OS_VALUES).default('linux'),
+  installDir: z.string().min(1).optional(),
+});
+
+const relaySchema = hostSchema.extend({
+  /** The relay's computer id on its manager (GET /api/computers/{id}). */
+  computerId: z.number().int().positive(),
+});
+
+const steps = z
+  .strictObject({
+    /** C1 dsa_control -b on the DMZ relay. */
+    bundle: mode.default('automated'),
+    /** C3: that the scheduled task equals right-click → "Download Security Updates" is unverified. */
+    import: mode.default('manual'),
+    /** C4: deleting the zip on each air-gapped relay. */
+    relayCleanup: mode.default('automated'),
+  })
+  .prefault({});
+
+const siteSchema = z.strictObject({
+  id,
+  name: z.string().min(1).optional(),
+  dmz: z.strictObject({
+    manager: managerSchema,
+    relay: relaySchema,
+  }),
+  airgapped: z.strictObject({
+    manager: managerSchema,
+    relays: z.array(relaySchema).min(1, 'expected at least one air-gapped relay'),
+  }),
+  people: z.strictObject({
+    operators: z.array(email).min(1, 'expected at least one operator email'),
+    escalation: z.array(email).default([]),
+    approvers: z.array(email).default([]),
+  }),
+  schedule: z
+    .strictObject({
+      /** Cron expression in the schedule's time zone; Temporal Schedules interpret it. */
+      cron: z.string().min(1).default('0 6 * * 2'),
+      timezone: z.string().min(1).default('UTC'),
+      /** How late a missed run may still start after downtime. */
+      catchupWindow: duration.default(86_400_000),
+      paused: z.boolean().default(false),
+    })
+    .prefault({}),
+  waits: z
+    .strictObject({
+      reminderEvery: duration.default(4 * 3_600_000),
+      escalateAfter: duration.default(86_400_000),
+      deadline: duration.default(3 * 86_400_000),
+      /** How long a relay may take to report the new versions after an import is triggered. */
+      importTimeout: duration.default(3_600_000),
+      pollInterval: duration.default(15_000),
+    })
+    .prefault({}),
+  approval: z
+    .strictObject({
+      policy: z.enum(['none', 'any', 'n-of-m']).default('none'),
+      /** For n-of-m: how many distinct approvers must approve. */
+      required: z.number().int().positive().default(1),
+      /** Whether the person who carried the file may also approve its import. */
+      carrierMayApprove: z.boolean().default(false),
+    })
+    .prefault({}),
+  steps,
+  retention: z
+    .strictObject({
+      /** What happens to the DMZ-side zip after a completed cycle. */
+      dmzBundle: z.enum(['delete', 'archive']).default('archive'),
+      archiveDir: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  /** Dashboard notice when the last successful import is older than this. */
+  protectionAgeThreshold: duration.default(8 * 86_400_000),
+});
+
+const configSchema = z.strictObject({
+  /** Where the embedded stack keeps its state (Temporal's SQLite, audit, outbox, simulator). */
+  dataDir: z.string().min(1).default('./data'),
+  temporal: z
+    .strictObject({
+      namespace: z.string().min(1).default('airgap'),
+      retention: duration.default(30 * 86_400_000),
+      /** The queue of workflows and manager-API activities; host operations use per-host queues. */
+      taskQueue: z.string().min(1).default('airgap-control'),
+      embedded: z
+        .strictObject({
+          port: port.default(7233),
+          uiPort: port.default(8233),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  web: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: port.default(8080),
+      /** Base URL written into email links; defaults to http://<host>:<port>. */
+      publicUrl: z.url().optional(),
+      auth: z
+        .discriminatedUnion('mode', [
+          z.strictObject({ mode: z.literal('none') }),
+          z.strictObject({ mode: z.literal('shared-secret'), secretEnv: envName }),
+        ])
+        .default({ mode: 'none' }),
+    })
+    .prefault({}),
+  mail: z
+    .strictObject({
+      from: z.string().min(1).default('airgap-orchestrator <airgap@localhost>'),
+      /** Absent: mail goes to the outbox the web app shows (embedded default). */
+      smtp: z
+        .strictObject({
+          host: z.string().min(1),
+          port: port.default(587),
+          secure: z.boolean().default(false),
+          userEnv: envName.optional(),
+          passwordEnv: envName.optional(),
+          caFile: z.string().min(1).optional(),
+        })
+        .optional(),
+    })
+    .prefault({}),
+  links: z
+    .strictObject({
+      keyEnv: envName.default('AIRGAP_LINK_KEY'),
+      previousKeyEnv: envName.default('AIRGAP_LINK_KEY_PREVIOUS'),
+      ttl: duration.default(3 * 86_400_000),
+    })
+    .prefault({}),
+  simulator: z
+    .strictObject({
+      /** Run the Deep Security simulator inside `npm start` (the shipped demo config does). */
+      enabled: z.boolean().default(false),
+    })
+    .prefault({}),
+  sites: z.array(siteSchema).min(1, 'expected at least one site'),
+});
+
+export type AppConfig = z.output<typeof configSchema>;
+export type SiteConfig = AppConfig['sites'][number];
+export type ManagerConfig = SiteConfig['dmz']['manager'];
+export type RelayConfig = SiteConfig['dmz']['relay'];
+export type StepMode = z.output<typeof mode>;
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const at = issue.path.length === 0 ? '(top level)' : issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') return `${at}: unknown field(s) ${issue.keys.join(', ')}`;
+  if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) {
+    return `${at}: required, ${issue.message.replace(/^Invalid input: /, '')}`;
+  }
+  return `${at}: ${issue.message.replace(/^Invalid input: /, '')}`;
+}
+
+/** Cross-field rules that a schema cannot say: unique ids, reachable approvals, install dirs. */
+function checkConsistency(config: AppConfig): string[] {
+  const problems: string[] = [];
+  const siteIds = new Set<string>();
+  const hostNames = new Map<string, string>();
+  config.sites.forEach((site, i) => {
+    if (siteIds.has(site.id)) problems.push(`sites.${i}.id: "${site.id}" is used by another site`);
+    siteIds.add(site.id);
+    const relays = [site.dmz.relay, ...site.airgapped.relays];
+    relays.forEach((relay) => {
+      const seen = hostNames.get(relay.name);
+      if (seen && seen !== site.id) {
+        problems.push(`sites.${i}: relay "${relay.name}" is also a relay of site "${seen}"; host names must be unique`);
+      }
+      hostNames.set(relay.name, site.id);
+    });
+    const names = site.airgapped.relays.map((r) => r.name);
+    if (new Set(names).size !== names.length) problems.push(`sites.${i}.airgapped.relays: relay names must be unique`);
+    const { policy, required } = site.approval;
+    if (policy !== 'none' && site.people.approvers.length === 0) {
+      problems.push(`sites.${i}.people.approvers: approval policy "${policy}" needs at least one approver`);
+    }
+    if (policy === 'n-of-m' && required > site.people.approvers.length) {
+      problems.push(
+        `sites.${i}.approval.required: ${required} approvals required but only ${site.people.approvers.length} approver(s) listed`,
+      );
+    }
+    if (site.retention.dmzBundle === 'archive' && !site.retention.archiveDir) {
+      // Archive next to the relay's install dir unless told otherwise; nothing to report.
+    }
+  });
+  return problems;
+}
+
+/** Validates a parsed YAML document; `source` (the file path) is named in every message. */
+export function parseConfig(document: unknown, source: string): AppConfig {
+  const result = configSchema.safeParse(document ?? {});
+  if (!result.success) throw new ConfigError(source, result.error.issues.map(describeIssue));
+  const problems = checkConsistency(result.data);
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return result.data;
+}
+
+/** The install dir of a relay: configured, else the vendor default for its OS. */
+export function installDirOf(host: { os: HostOs; installDir?: string | undefined }): string {
+  return host.installDir ?? DEFAULT_INSTALL_DIR[host.os];
+}
+
+/** The task queue a host's worker polls. */
+export function hostTaskQueue(hostName: string): string {
+  return `airgap-host-${hostName}`;
+}
+
+export function findSite(config: AppConfig, siteId: string): SiteConfig | undefined {
+  return config.sites.find((s) => s.id === siteId);
+}

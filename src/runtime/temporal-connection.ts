@@ -1,0 +1,41 @@
+/**
+ * Where Temporal is. With TEMPORAL_ADDRESS set, the external cluster is described by Temporal's
+ * environment-configuration conventions (TEMPORAL_NAMESPACE, TEMPORAL_TLS_*, TEMPORAL_API_KEY,
+ * TEMPORAL_PROFILE and the TOML profile file), read by @temporalio/envconfig. Otherwise the
+ * embedded dev server of `npm start` on the configured port.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { NativeConnection } from '@temporalio/worker';
+import type { AppConfig } from '../domain/config';
+
+export interface TemporalTarget {
+  external: boolean;
+  namespace: string;
+  connectionOptions: { address?: string } & Record<string, unknown>;
+}
+
+export function temporalTarget(config: AppConfig, env: NodeJS.ProcessEnv = process.env): TemporalTarget {
+  if (env.TEMPORAL_ADDRESS) {
+    const loaded = loadClientConnectConfig({ overrideEnvVars: env as Record<string, string> });
+    return {
+      external: true,
+      namespace: loaded.namespace ?? config.temporal.namespace,
+      connectionOptions: loaded.connectionOptions as TemporalTarget['connectionOptions'],
+    };
+  }
+  return {
+    external: false,
+    namespace: config.temporal.namespace,
+    connectionOptions: { address: `127.0.0.1:${config.temporal.embedded.port}` },
+  };
+}
+
+export async function connectClient(target: TemporalTarget): Promise<Client> {
+  const connection = await Connection.connect(target.connectionOptions as never);
+  return new Client({ connection, namespace: target.namespace });
+}
+
+export async function connectWorker(target: TemporalTarget): Promise<NativeConnection> {
+  return NativeConnection.connect(target.connectionOptions as never);
+}
