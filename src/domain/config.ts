@@ -70,6 +70,11 @@ const managerSchema = z.strictObject({
   /** Where dsm_c lives on the manager host. */
   dsmCPath: z.string().min(1).optional(),
   requestTimeout: duration.default(30_000),
+  /**
+   * The network zone whose worker calls this manager's API (`airgap worker --zone <zone>` polls
+   * `airgap-zone-<zone>`). Omitted: the control worker calls it.
+   */
+  zone: id.optional(),
 });
 
 const hostSchema = z.strictObject({
@@ -281,6 +286,16 @@ export function installDirOf(host: { os: HostOs; installDir?: string | undefined
 /** The task queue a host's worker polls. */
 export function hostTaskQueue(hostName: string): string {
   return `airgap-host-${hostName}`;
+}
+
+/** The task queue of a zone's worker (manager API calls from inside that zone). */
+export function zoneTaskQueue(zone: string): string {
+  return `airgap-zone-${zone}`;
+}
+
+/** The queue on which a manager's API activities run. */
+export function managerTaskQueue(config: AppConfig, manager: ManagerConfig): string {
+  return manager.zone ? zoneTaskQueue(manager.zone) : config.temporal.taskQueue;
 }
 
 export function findSite(config: AppConfig, siteId: string): SiteConfig | undefined {

@@ -1,0 +1,100 @@
+/**
+ * Inputs and results of the activities, shared by the workflows (as types only) and the
+ * activity implementations. One input object, one result object each.
+ */
+import type { BundleInfo, ComponentVersion } from '../domain/cycle';
+
+export type ManagerSide = 'dmz' | 'airgapped';
+
+export interface RelayVersionsInput {
+  site: string;
+  side: ManagerSide;
+  computerId: number;
+}
+
+export interface RelayVersions {
+  versions: ComponentVersion[];
+  agentStatus: string;
+  updateStatus?: string;
+  updateMessage?: string;
+}
+
+export interface ImportInput {
+  site: string;
+  relay: string;
+  computerId: number;
+  expect: ComponentVersion[];
+}
+
+export interface TriggerImportResult {
+  /** False when the relay already had, or was already importing, the bundle: nothing was sent. */
+  triggered: boolean;
+  reason: string;
+}
+
+export interface AwaitImportInput extends ImportInput {
+  pollInterval: number;
+}
+
+export interface BuiltBundle {
+  path: string;
+  fileName: string;
+  size: number;
+  sha256: string;
+  rawOutput: string;
+}
+
+export type ArrivalStatus = 'ok' | 'missing' | 'renamed' | 'wrong-folder' | 'truncated' | 'different-file';
+
+export interface ArrivalReport {
+  status: ArrivalStatus;
+  /** For the operator: what is wrong and where it was found. */
+  message: string;
+}
+
+export interface ExpectedFile {
+  fileName: string;
+  size: number;
+  sha256: string;
+}
+
+export interface RetainBundleInput {
+  path: string;
+  mode: 'delete' | 'archive' | 'keep';
+  archiveDir?: string;
+}
+
+export type NoticePurpose =
+  | 'transfer'
+  | 'reminder'
+  | 'escalation'
+  | 'arrival-problem'
+  | 'approval-request'
+  | 'result'
+  | 'failure'
+  | 'manual-step'
+  | 'upgrade-stage';
+
+export type LinkAction = 'approve' | 'reject' | 'file-copied' | 'manual-done';
+
+/** A notice to a list of people. The activity renders one message per recipient, with that
+ * recipient's signed links, so links can be bound to who received them. */
+export interface NoticeRequest {
+  purpose: NoticePurpose;
+  site: string;
+  siteName: string;
+  workflowId: string;
+  /** Unique per notice within the workflow; retries of the activity reuse it (no duplicate mail). */
+  noticeId: string;
+  to: string[];
+  /** What is asked, for the subject line. */
+  ask: string;
+  bundle?: BundleInfo;
+  relays?: { name: string; os: string; targetFolder: string; problem?: string }[];
+  deadline?: string;
+  /** Free text: reason of a failure, instructions of a manual step, state of a result. */
+  body?: string;
+  outcome?: string;
+  links: { action: LinkAction; subject: string; label: string }[];
+  askedBy?: string;
+}

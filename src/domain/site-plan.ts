@@ -1,0 +1,53 @@
+/**
+ * What a running cycle needs to know about its site, taken from the configuration once when the
+ * cycle starts. Frozen into the workflow's history, so a config change never alters a cycle that
+ * is already waiting for a person, and the audit shows what the cycle was told.
+ */
+import type { ApprovalRules } from './cycle';
+import { hostTaskQueue, installDirOf, type HostOs, type SiteConfig, type StepMode } from './config';
+import type { WaitPolicy } from './human-wait';
+
+export interface PlannedHost {
+  name: string;
+  os: HostOs;
+  installDir: string;
+  computerId: number;
+  /** The queue that host's worker polls. */
+  taskQueue: string;
+}
+
+export interface SitePlan {
+  site: string;
+  name: string;
+  dmzRelay: PlannedHost;
+  relays: PlannedHost[];
+  people: { operators: string[]; escalation: string[]; approvers: string[] };
+  waits: WaitPolicy & { importTimeout: number; pollInterval: number };
+  approval: ApprovalRules;
+  steps: { bundle: StepMode; import: StepMode; relayCleanup: StepMode };
+  retention: { dmzBundle: 'delete' | 'archive'; archiveDir?: string };
+}
+
+function planHost(host: SiteConfig['dmz']['relay']): PlannedHost {
+  return {
+    name: host.name,
+    os: host.os,
+    installDir: installDirOf(host),
+    computerId: host.computerId,
+    taskQueue: hostTaskQueue(host.name),
+  };
+}
+
+export function sitePlanFrom(site: SiteConfig): SitePlan {
+  return {
+    site: site.id,
+    name: site.name ?? site.id,
+    dmzRelay: planHost(site.dmz.relay),
+    relays: site.airgapped.relays.map(planHost),
+    people: { ...site.people },
+    waits: { ...site.waits },
+    approval: { ...site.approval, approvers: [...site.people.approvers] },
+    steps: { ...site.steps },
+    retention: { dmzBundle: site.retention.dmzBundle, archiveDir: site.retention.archiveDir },
+  };
+}

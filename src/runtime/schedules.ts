@@ -1,0 +1,59 @@
+/**
+ * One Temporal Schedule per site, created or updated from the configuration at start.
+ *
+ * Overlap SKIP: a cycle can wait days for a person, and a site must never have two cycles at once;
+ * a run that falls while one is open is skipped, not queued. The catch-up window bounds how late a
+ * missed run may start after downtime. Pausing is the operator's: an existing schedule's paused
+ * state is never changed by a restart, only set at creation from `schedule.paused`.
+ */
+import { ScheduleNotFoundError, type Client, type ScheduleOptionsAction } from '@temporalio/client';
+import type { AppConfig, SiteConfig } from '../domain/config';
+import { KIND, SITE } from '../workflows/search-attributes';
+
+export const scheduleIdFor = (site: string) => `airgap-cycle-${site}`;
+
+function action(config: AppConfig, site: SiteConfig): ScheduleOptionsAction {
+  return {
+    type: 'startWorkflow',
+    workflowType: 'cycleWorkflow',
+    workflowId: `cycle-${site.id}`,
+    taskQueue: config.temporal.taskQueue,
+    args: [{ site: site.id }],
+    typedSearchAttributes: [
+      { key: SITE, value: site.id },
+      { key: KIND, value: 'cycle' },
+    ],
+  };
+}
+
+export interface ScheduleSync {
+  created: string[];
+  updated: string[];
+}
+
+export async function ensureSchedules(client: Client, config: AppConfig): Promise<ScheduleSync> {
+  const sync: ScheduleSync = { created: [], updated: [] };
+  for (const site of config.sites) {
+    const scheduleId = scheduleIdFor(site.id);
+    const spec = { cronExpressions: [site.schedule.cron], timezone: site.schedule.timezone };
+    const policies = { overlap: 'SKIP' as const, catchupWindow: site.schedule.catchupWindow };
+    const handle = client.schedule.getHandle(scheduleId);
+    try {
+      await handle.describe();
+      await handle.update((previous) => ({ ...previous, spec, action: action(config, site), policies }));
+      sync.updated.push(scheduleId);
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+      await client.schedule.create({
+        scheduleId,
+        spec,
+        action: action(config, site),
+        policies,
+        state: { paused: site.schedule.paused, note: site.schedule.paused ? 'paused by configuration' : undefined },
+        memo: { site: site.id },
+      });
+      sync.created.push(scheduleId);
+    }
+  }
+  return sync;
+}

@@ -1,0 +1,111 @@
+/**
+ * Messages of the update-cycle workflow. Operator actions are Updates with validators, so the
+ * caller (CLI, link, web) gets "accepted" or the reason for a refusal at once; `fileCopiedSignal`
+ * exists for fire-and-forget senders (scripts on a transfer station) and is idempotent.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Actor, BundleInfo, Channel, ComponentVersion, CycleState } from '../domain/cycle';
+
+export interface CycleInput {
+  site: string;
+  /** Who or what started the cycle; a Schedule leaves it out. */
+  trigger?: Actor;
+  /**
+   * Importing a bundle older than what the site has is refused. This override is an explicit,
+   * recorded decision and still needs an approver's approval before import.
+   */
+  allowRollback?: { by: string; reason: string };
+}
+
+export interface CycleResult {
+  state: CycleState;
+  reason?: string;
+  bundle?: BundleInfo;
+}
+
+interface ActionBase {
+  by: string;
+  channel?: Channel;
+  address?: string;
+}
+
+export interface FileCopiedInput extends ActionBase {
+  /** The bundle's SHA-256 as the operator sees it on their copy; ≥ 12 hex digits. */
+  sha256: string;
+  /** Only this relay; all relays when omitted. */
+  relay?: string;
+}
+
+export interface DecisionInput extends ActionBase {
+  comment?: string;
+}
+
+export interface CancelInput extends ActionBase {
+  reason: string;
+}
+
+export interface ManualStepDoneInput extends ActionBase {
+  step: string;
+  comment?: string;
+}
+
+export interface ActionAnswer {
+  accepted: true;
+  state: CycleState;
+  message: string;
+  by: string;
+  at: string;
+}
+
+export type RelayStatus = 'waiting' | 'copied' | 'verified' | 'mismatch' | 'imported' | 'cleaned' | 'removed';
+
+export interface RelayProgress {
+  name: string;
+  os: 'linux' | 'windows';
+  targetFolder: string;
+  status: RelayStatus;
+  problem?: string;
+  copiedBy?: string;
+}
+
+export interface TimelineEntry {
+  at: string;
+  type: string;
+  summary: string;
+  actor?: Actor;
+}
+
+export interface WaitingFor {
+  what: string;
+  from: string[];
+  since: string;
+  until: string;
+  nextReminder?: string;
+}
+
+export interface CycleView {
+  id: string;
+  site: string;
+  state: CycleState;
+  stateSince: string;
+  startedAt: string;
+  trigger: Actor;
+  bundle?: BundleInfo;
+  installedBefore?: ComponentVersion[];
+  relays: RelayProgress[];
+  waitingFor?: WaitingFor;
+  approvalsRequired: number;
+  approvals: { by: string; at: string; comment?: string }[];
+  carriers: string[];
+  importAttempts: number;
+  outcome?: { state: CycleState; reason?: string; at: string };
+  timeline: TimelineEntry[];
+}
+
+export const fileCopiedUpdate = defineUpdate<ActionAnswer, [FileCopiedInput]>('fileCopied');
+export const fileCopiedSignal = defineSignal<[FileCopiedInput]>('fileCopiedSignal');
+export const approveUpdate = defineUpdate<ActionAnswer, [DecisionInput]>('approve');
+export const rejectUpdate = defineUpdate<ActionAnswer, [DecisionInput]>('reject');
+export const cancelUpdate = defineUpdate<ActionAnswer, [CancelInput]>('cancel');
+export const manualStepDoneUpdate = defineUpdate<ActionAnswer, [ManualStepDoneInput]>('manualStepDone');
+export const cycleStateQuery = defineQuery<CycleView>('cycleState');

@@ -1,0 +1,50 @@
+import { bundleFreshness, compareVersions, reportsAtLeast } from '../../src/domain/bundle-freshness';
+
+describe('ordering component versions', () => {
+  it('orders rule updates YY-NNN and dotted pattern versions numerically', () => {
+    expect(compareVersions('25-053', '25-052')).toBe(1);
+    expect(compareVersions('24-999', '25-001')).toBe(-1);
+    expect(compareVersions('19.245.00', '19.99.00')).toBe(1);
+    expect(compareVersions('1.2', '1.2.0')).toBe(0);
+  });
+
+  it('refuses to order versions that are not numbers', () => {
+    expect(compareVersions('abc', 'abd')).toBeUndefined();
+  });
+});
+
+describe('deciding whether a bundle is worth importing', () => {
+  const installed = [
+    { name: 'Virus Pattern', version: '19.100.00' },
+    { name: 'Rule Update', version: '25-052' },
+  ];
+
+  it('says newer when a component moves forward', () => {
+    const bundle = [
+      { name: 'Virus Pattern', version: '19.101.00' },
+      { name: 'Rule Update', version: '25-052' },
+    ];
+    expect(bundleFreshness(bundle, installed)).toEqual({ verdict: 'newer', newer: ['Virus Pattern'] });
+  });
+
+  it('says same when nothing moves', () => {
+    expect(bundleFreshness(installed, installed)).toEqual({ verdict: 'same' });
+  });
+
+  it('says older when any component would go back, even if another moves forward', () => {
+    const bundle = [
+      { name: 'Virus Pattern', version: '19.200.00' },
+      { name: 'Rule Update', version: '25-051' },
+    ];
+    expect(bundleFreshness(bundle, installed)).toEqual({
+      verdict: 'older',
+      older: [{ name: 'Rule Update', bundle: '25-051', installed: '25-052' }],
+    });
+  });
+
+  it('knows when a relay reports at least the bundle versions', () => {
+    expect(reportsAtLeast(installed, [{ name: 'Rule Update', version: '25-051' }])).toBe(true);
+    expect(reportsAtLeast(installed, [{ name: 'Rule Update', version: '25-053' }])).toBe(false);
+    expect(reportsAtLeast(installed, [{ name: 'Engine', version: '1' }])).toBe(false);
+  });
+});
