@@ -36,28 +36,6 @@ export interface AwaitImportInput extends ImportInput {
   pollInterval: number;
 }
 
-export interface BuiltBundle {
-  path: string;
-  fileName: string;
-  size: number;
-  sha256: string;
-  rawOutput: string;
-}
-
-export type ArrivalStatus = 'ok' | 'missing' | 'renamed' | 'wrong-folder' | 'truncated' | 'different-file';
-
-export interface ArrivalReport {
-  status: ArrivalStatus;
-  /** For the operator: what is wrong and where it was found. */
-  message: string;
-}
-
-export interface ExpectedFile {
-  fileName: string;
-  size: number;
-  sha256: string;
-}
-
 export interface RetainBundleInput {
   path: string;
   mode: 'delete' | 'archive' | 'keep';
@@ -90,11 +68,21 @@ export interface NoticeRequest {
   /** What is asked, for the subject line. */
   ask: string;
   bundle?: BundleInfo;
+  /** Where the zip waits on the DMZ side. */
+  pickup?: { relay: string; path: string };
   relays?: { name: string; os: string; targetFolder: string; problem?: string }[];
-  deadline?: string;
+  /** When the wait this notice is about began, and when it ends (epoch ms). */
+  since?: number;
+  deadline?: number;
+  /** For reminders and escalations: which one this is (1, 2, …). */
+  number?: number;
   /** Free text: reason of a failure, instructions of a manual step, state of a result. */
   body?: string;
   outcome?: string;
   links: { action: LinkAction; subject: string; label: string }[];
   askedBy?: string;
+  /** For manual steps: the step id and its instructions, one line each. */
+  step?: { id: string; title: string; instructions: string[] };
+  /** For approval requests: "2 of 3 approvers". */
+  policy?: string;
 }

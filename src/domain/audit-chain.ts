@@ -33,12 +33,51 @@ const HASHED: Record<Exclude<keyof AuditRecord, 'hash'>, true> = {
   recordedAt: true,
   prevHash: true,
 };
-const HASHED_KEYS = Object.keys(HASHED) as (keyof typeof HASHED)[];
+type HashedKey = keyof typeof HASHED;
+const SORTED_KEYS = (Object.keys(HASHED) as HashedKey[]).sort();
+
+/**
+ * The canonical JSON of a record's content, with actor and data given as canonical JSON already.
+ * Built directly rather than through canonicalJson(content) so that verify can hash the texts the
+ * store holds without parsing and re-serialising them; the bytes are the same.
+ */
+function hashedText(r: Omit<AuditRecord, 'hash'>, actorJson: string | undefined, dataJson: string | undefined): string {
+  let out = '{';
+  for (const key of SORTED_KEYS) {
+    const value =
+      key === 'actor'
+        ? actorJson
+        : key === 'data'
+          ? dataJson
+          : r[key] === undefined
+            ? undefined
+            : canonicalJson(r[key]);
+    if (value !== undefined) out += `${out.length > 1 ? ',' : ''}"${key}":${value}`;
+  }
+  return `${out}}`;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(HASH_DOMAIN).update(text).digest('hex');
+}
 
 /** SHA-256 (hex) of the canonical JSON of a record's content, its seq and prevHash included. */
 export function recordHash(record: Omit<AuditRecord, 'hash'>): string {
-  const content = Object.fromEntries(HASHED_KEYS.map((k) => [k, record[k]]));
-  return createHash('sha256').update(HASH_DOMAIN).update(canonicalJson(content)).digest('hex');
+  const actor = record.actor === undefined ? undefined : canonicalJson(record.actor);
+  const data = record.data === undefined ? undefined : canonicalJson(record.data);
+  return sha256(hashedText(record, actor, data));
+}
+
+/**
+ * recordHash for a stored row whose actor and data are kept as canonical JSON text. A text edited
+ * into a different but equivalent form (keys reordered) no longer matches: its bytes changed.
+ */
+export function recordHashOfStored(
+  record: Omit<AuditRecord, 'hash'>,
+  actorJson: string | null,
+  dataJson: string | null,
+): string {
+  return sha256(hashedText(record, actorJson ?? undefined, dataJson ?? undefined));
 }
 
 export interface AuditHead {
@@ -82,8 +121,7 @@ export interface ChainBreak {
 }
 
 export type VerifyResult =
-  | { ok: true; count: number; head?: AuditHead }
-  | { ok: false; count: number; firstBad: ChainBreak };
+  { ok: true; count: number; head?: AuditHead } | { ok: false; count: number; firstBad: ChainBreak };
 
 /**
  * Walks records in storage order and stops at the first bad one. `seqOfHash` finds the record
@@ -104,7 +142,8 @@ export class ChainWalker {
     return this.last;
   }
 
-  push(r: AuditRecord): ChainBreak | undefined {
+  /** `hash` may be computed by the caller from stored text (recordHashOfStored). */
+  push(r: AuditRecord, hash: string = recordHash(r)): ChainBreak | undefined {
     const lastSeq = this.last?.seq ?? 0;
     const expectedSeq = lastSeq + 1;
     if (r.seq > expectedSeq) {
@@ -127,7 +166,7 @@ export class ChainWalker {
             detail: `the record that ${r.seq} was written after is gone (removed, or rewritten and re-hashed)`,
           };
     }
-    if (recordHash(r) !== r.hash) {
+    if (hash !== r.hash) {
       return { seq: r.seq, reason: 'changed', detail: `record ${r.seq} no longer matches its hash` };
     }
     this.last = { seq: r.seq, hash: r.hash };

@@ -152,7 +152,8 @@ export function recordsFromCsv(text: string): AuditRecord[] {
       kind: get('kind'),
       type: get('type'),
       at: get('at'),
-      actor: get('actorWho') === undefined ? undefined : actorOf(get('actorWho')!, get('actorChannel'), get('actorAddress')),
+      actor:
+        get('actorWho') === undefined ? undefined : actorOf(get('actorWho')!, get('actorChannel'), get('actorAddress')),
       outcome: get('outcome'),
       data: get('data') === undefined ? undefined : parseData(get('data')!, i + 2),
       recordedAt: get('recordedAt'),

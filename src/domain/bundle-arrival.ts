@@ -59,7 +59,9 @@ export function classifyArrival(
       status: 'different-file',
       message:
         `${expectedPath} ${on} is not the bundle that was built: ` +
-        (exact.size === expected.size ? 'same size but different content (SHA-256 differs)' : `${bytes(exact.size)} instead of ${bytes(expected.size)}`) +
+        (exact.size === expected.size
+          ? 'same size but different content (SHA-256 differs)'
+          : `${bytes(exact.size)} instead of ${bytes(expected.size)}`) +
         '. Replace it with the original file.',
       expectedPath,
       foundPath: exact.path,

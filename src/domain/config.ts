@@ -293,11 +293,6 @@ export function zoneTaskQueue(zone: string): string {
   return `airgap-zone-${zone}`;
 }
 
-/** The queue on which a manager's API activities run. */
-export function managerTaskQueue(config: AppConfig, manager: ManagerConfig): string {
-  return manager.zone ? zoneTaskQueue(manager.zone) : config.temporal.taskQueue;
-}
-
 export function findSite(config: AppConfig, siteId: string): SiteConfig | undefined {
   return config.sites.find((s) => s.id === siteId);
 }

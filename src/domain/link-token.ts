@@ -96,7 +96,9 @@ export function linkKeysFromEnv(
 
 function checkKey(key: Uint8Array, which: string): void {
   if (key.length < MIN_LINK_KEY_BYTES) {
-    throw new LinkKeyError(`the ${which} link key is ${key.length} bytes long; it needs at least ${MIN_LINK_KEY_BYTES}`);
+    throw new LinkKeyError(
+      `the ${which} link key is ${key.length} bytes long; it needs at least ${MIN_LINK_KEY_BYTES}`,
+    );
   }
 }
 

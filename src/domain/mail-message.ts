@@ -32,8 +32,11 @@ export interface MailMessage {
   idempotencyKey: string;
 }
 
-/** A component and the version a bundle or a relay carries, as shown to people. */
-export interface ComponentVersion {
+/**
+ * One line of "what versions" in a mail or on a page: a component, its version and the one it
+ * replaces. The manager-side ComponentVersion (src/domain/cycle.ts) fits it as is.
+ */
+export interface VersionLine {
   name: string;
   version: string;
   /** The version it replaces, when known. */
@@ -51,7 +54,11 @@ export function mailIdempotencyKey(parts: {
   to: readonly string[];
 }): string {
   const to = [...parts.to].map((a) => a.toLowerCase()).sort();
-  const head = [parts.workflowId, parts.purpose, ...(parts.discriminator === undefined ? [] : [String(parts.discriminator)])];
+  const head = [
+    parts.workflowId,
+    parts.purpose,
+    ...(parts.discriminator === undefined ? [] : [String(parts.discriminator)]),
+  ];
   return `${head.join('/')}/${to.join(',')}`;
 }
 

@@ -8,7 +8,7 @@
  */
 import { formatDuration } from './duration';
 import { html, safeHref, type SafeHtml } from './mail-html';
-import { mailIdempotencyKey, type ComponentVersion, type MailMessage, type MailPurpose } from './mail-message';
+import { mailIdempotencyKey, type VersionLine, type MailMessage, type MailPurpose } from './mail-message';
 
 /** The run a mail is about. */
 export interface MailRun {
@@ -47,6 +47,8 @@ export interface TransferInstructionsInput {
   pickup?: { relay: string; path: string } | undefined;
   relays: readonly RelayTarget[];
   deadline?: number | undefined;
+  /** Tells a re-sent set of instructions (a new bundle in the same run) from the first; part of the idempotency key. */
+  round?: number | undefined;
 }
 
 export interface ReminderInput {
@@ -83,13 +85,15 @@ export interface ApprovalRequestInput {
   approveUrl: string;
   rejectUrl: string;
   bundle: BundleFacts;
-  versions: readonly ComponentVersion[];
+  versions: readonly VersionLine[];
   /** Who said "file copied". */
   carriedBy: string;
   copiedAt?: number | undefined;
   deadline?: number | undefined;
   /** For n-of-m policies: "2 of 3 approvers". */
   policy?: string | undefined;
+  /** Tells a second approval round in the same run from the first; part of the idempotency key. */
+  round?: number | undefined;
 }
 
 export const RUN_OUTCOMES = ['completed', 'nothing-new', 'expired', 'cancelled', 'rejected'] as const;
@@ -104,7 +108,7 @@ export interface ResultInput {
   by?: string | undefined;
   reason?: string | undefined;
   bundle?: BundleFacts | undefined;
-  versions?: readonly ComponentVersion[] | undefined;
+  versions?: readonly VersionLine[] | undefined;
   summary?: string | undefined;
 }
 
@@ -214,11 +218,14 @@ function subjectOf(model: Model): string {
 function checkAddresses(to: readonly string[], personal: boolean, purpose: MailPurpose): void {
   if (to.length === 0) throw new MailTemplateError(`${purpose} mail: no recipient`);
   for (const a of to) {
-    if (!/^[^\s@<>]+@[^\s@<>]+$/.test(a)) throw new MailTemplateError(`${purpose} mail: "${a}" is not an email address`);
+    if (!/^[^\s@<>]+@[^\s@<>]+$/.test(a))
+      throw new MailTemplateError(`${purpose} mail: "${a}" is not an email address`);
   }
   // A personal link forwarded to several people would let each of them act in one person's name.
   if (personal && to.length !== 1) {
-    throw new MailTemplateError(`${purpose} mail carries a personal link: send one mail per recipient, not ${to.length}`);
+    throw new MailTemplateError(
+      `${purpose} mail carries a personal link: send one mail per recipient, not ${to.length}`,
+    );
   }
 }
 
@@ -289,36 +296,58 @@ function renderBlockHtml(b: Block): SafeHtml {
       return html`<h2 style="font-size:17px;margin:20px 0 8px">${b.text}</h2>`;
     case 'facts':
       return html`<table role="presentation" style="border-collapse:collapse;margin:0 0 14px">
-${b.rows.map(
-  (r) =>
-    html`<tr><th scope="row" style="text-align:left;vertical-align:top;padding:2px 12px 2px 0;font-weight:bold">${r.label}</th><td style="padding:2px 0;${r.mono ? MONO : ''}">${r.value}</td></tr>
-`,
-)}</table>`;
+        ${b.rows.map(
+          (r) =>
+            html`<tr>
+              <th scope="row" style="text-align:left;vertical-align:top;padding:2px 12px 2px 0;font-weight:bold">
+                ${r.label}
+              </th>
+              <td style="padding:2px 0;${r.mono ? MONO : ''}">${r.value}</td>
+            </tr> `,
+        )}
+      </table>`;
     case 'steps':
-      return html`<ol style="margin:0 0 14px;padding-left:22px">${b.items.map((s) => html`<li style="margin:0 0 6px">${s}</li>`)}</ol>`;
+      return html`<ol style="margin:0 0 14px;padding-left:22px">
+        ${b.items.map((s) => html`<li style="margin:0 0 6px">${s}</li>`)}
+      </ol>`;
     case 'list':
-      return html`<ul style="margin:0 0 14px;padding-left:22px">${b.items.map((s) => html`<li style="margin:0 0 4px">${s}</li>`)}</ul>`;
+      return html`<ul style="margin:0 0 14px;padding-left:22px">
+        ${b.items.map((s) => html`<li style="margin:0 0 4px">${s}</li>`)}
+      </ul>`;
     case 'code':
-      return html`<pre style="${MONO};background:#f3f3f3;border:1px solid #d0d0d0;padding:8px;margin:0 0 14px;white-space:pre-wrap">${b.text}</pre>`;
+      return html`<pre
+        style="${MONO};background:#f3f3f3;border:1px solid #d0d0d0;padding:8px;margin:0 0 14px;white-space:pre-wrap"
+      >
+${b.text}</pre>`;
     case 'action':
-      return html`<p style="margin:0 0 14px"><a href="${safeHref(b.url)}" style="display:inline-block;background:#0b5cab;color:#ffffff;text-decoration:none;padding:10px 16px;border-radius:4px;font-weight:bold">${b.label}</a>${
-        b.note ? html`<br><span style="font-size:13px;color:#444">${b.note}</span>` : ''
-      }<br><span style="font-size:12px;color:#444;word-break:break-all">${b.url}</span></p>`;
+      return html`<p style="margin:0 0 14px">
+        <a
+          href="${safeHref(b.url)}"
+          style="display:inline-block;background:#0b5cab;color:#ffffff;text-decoration:none;padding:10px 16px;border-radius:4px;font-weight:bold"
+          >${b.label}</a
+        >${b.note ? html`<br /><span style="font-size:13px;color:#444">${b.note}</span>` : ''}<br /><span
+          style="font-size:12px;color:#444;word-break:break-all"
+          >${b.url}</span
+        >
+      </p>`;
   }
 }
 
 function renderHtml(model: Model, subject: string, blocks: Block[]): string {
   return html`<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${subject}</title></head>
-<body style="margin:0;padding:16px;background:#ffffff">
-<div style="${FONT};max-width:680px">
-<p style="margin:0 0 14px;font-size:13px;color:#444">Site ${siteLabel(model.run)} · ${runName(model.run)}</p>
-${blocks.map((b) => html`${renderBlockHtml(b)}
-`)}</div>
-</body>
-</html>
-`.value;
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width" />
+        <title>${subject}</title>
+      </head>
+      <body style="margin:0;padding:16px;background:#ffffff">
+        <div style="${FONT};max-width:680px">
+          <p style="margin:0 0 14px;font-size:13px;color:#444">Site ${siteLabel(model.run)} · ${runName(model.run)}</p>
+          ${blocks.map((b) => html`${renderBlockHtml(b)} `)}
+        </div>
+      </body>
+    </html> `.value;
 }
 
 function build(model: Model): MailMessage {
@@ -363,7 +392,7 @@ function checksumCommand(path: string, os: string): string {
   return os === 'windows' ? `Get-FileHash -Algorithm SHA256 "${path}"` : `sha256sum '${path}'`;
 }
 
-function versionLines(versions: readonly ComponentVersion[]): string[] {
+function versionLines(versions: readonly VersionLine[]): string[] {
   return versions.map((v) => (v.previous ? `${v.name}: ${v.previous} → ${v.version}` : `${v.name}: ${v.version}`));
 }
 
@@ -388,6 +417,7 @@ export function transferInstructionsMail(input: TransferInstructionsInput): Mail
     run: input.run,
     purpose: 'transfer-instructions',
     to: [input.recipient],
+    discriminator: input.round,
     ask: `copy the bundle to the air-gapped ${plural ? 'relays' : 'relay'}`,
     personal: true,
     blocks: [
@@ -484,6 +514,7 @@ export function approvalRequestMail(input: ApprovalRequestInput): MailMessage {
     run: input.run,
     purpose: 'approval-request',
     to: [input.recipient],
+    discriminator: input.round,
     ask: `approve or reject the import of ${input.bundle.fileName}`,
     personal: true,
     blocks: [
@@ -540,7 +571,11 @@ export function resultMail(input: ResultInput): MailMessage {
     run: input.run,
     purpose: 'result',
     to: input.to,
-    ask: input.by && (input.outcome === 'rejected' || input.outcome === 'cancelled') ? `${text.ask} by ${input.by}` : text.ask,
+    discriminator: input.outcome,
+    ask:
+      input.by && (input.outcome === 'rejected' || input.outcome === 'cancelled')
+        ? `${text.ask} by ${input.by}`
+        : text.ask,
     personal: false,
     blocks: [
       { kind: 'p', text: text.lead },
@@ -594,7 +629,8 @@ export function failureMail(input: FailureInput): MailMessage {
 
 /** To one operator: the steps of a manual step and the "done" link. */
 export function manualStepMail(input: ManualStepInput): MailMessage {
-  if (input.step.instructions.length === 0) throw new MailTemplateError('manual-step mail: the step has no instructions');
+  if (input.step.instructions.length === 0)
+    throw new MailTemplateError('manual-step mail: the step has no instructions');
   return build({
     run: input.run,
     purpose: 'manual-step',

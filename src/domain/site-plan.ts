@@ -4,7 +4,7 @@
  * is already waiting for a person, and the audit shows what the cycle was told.
  */
 import type { ApprovalRules } from './cycle';
-import { hostTaskQueue, installDirOf, type HostOs, type SiteConfig, type StepMode } from './config';
+import { hostTaskQueue, installDirOf, zoneTaskQueue, type HostOs, type SiteConfig, type StepMode } from './config';
 import type { WaitPolicy } from './human-wait';
 
 export interface PlannedHost {
@@ -26,6 +26,8 @@ export interface SitePlan {
   approval: ApprovalRules;
   steps: { bundle: StepMode; import: StepMode; relayCleanup: StepMode };
   retention: { dmzBundle: 'delete' | 'archive'; archiveDir?: string };
+  /** Where each manager's API activities run (control queue, or a zone's worker). */
+  queues: { dmzManager: string; airgappedManager: string };
 }
 
 function planHost(host: SiteConfig['dmz']['relay']): PlannedHost {
@@ -38,7 +40,9 @@ function planHost(host: SiteConfig['dmz']['relay']): PlannedHost {
   };
 }
 
-export function sitePlanFrom(site: SiteConfig): SitePlan {
+/** `controlQueue` serves the managers that have no zone of their own. */
+export function sitePlanFrom(site: SiteConfig, controlQueue: string): SitePlan {
+  const queueOf = (m: SiteConfig['dmz']['manager']) => (m.zone ? zoneTaskQueue(m.zone) : controlQueue);
   return {
     site: site.id,
     name: site.name ?? site.id,
@@ -49,5 +53,6 @@ export function sitePlanFrom(site: SiteConfig): SitePlan {
     approval: { ...site.approval, approvers: [...site.people.approvers] },
     steps: { ...site.steps },
     retention: { dmzBundle: site.retention.dmzBundle, archiveDir: site.retention.archiveDir },
+    queues: { dmzManager: queueOf(site.dmz.manager), airgappedManager: queueOf(site.airgapped.manager) },
   };
 }

@@ -17,9 +17,11 @@ import {
   workflowInfo,
   allHandlersFinished,
 } from '@temporalio/workflow';
-import type { createCycleActivities } from '../activities/cycle-activities';
+import type { createControlActivities } from '../activities/control-activities';
 import type { createHostActivities } from '../activities/host-activities';
-import type { ArrivalReport, LinkAction, NoticePurpose, NoticeRequest } from '../activities/types';
+import type { createManagerActivities } from '../activities/manager-activities';
+import type { LinkAction, NoticePurpose, NoticeRequest } from '../activities/types';
+import type { ArrivalReport } from '../domain/bundle-arrival';
 import { bundleFreshness } from '../domain/bundle-freshness';
 import {
   approvalRefusal,
@@ -55,7 +57,8 @@ import { BUNDLE_SHA256, KIND, SITE, STATE } from './search-attributes';
 
 export * from './cycle-messages';
 
-type CycleActivities = ReturnType<typeof createCycleActivities>;
+type ControlActivities = ReturnType<typeof createControlActivities>;
+type ManagerActivities = ReturnType<typeof createManagerActivities>;
 type HostActivities = ReturnType<typeof createHostActivities>;
 
 // Manager API calls: transient faults (5xx, timeouts, 429 after the adapter's own back-off) retry
@@ -73,18 +76,23 @@ const MAIL_RETRY = { initialInterval: '5s', backoffCoefficient: 2, maximumInterv
 // Host operations hash and copy files that can be gigabytes: generous timeouts, heartbeats.
 const HOST_RETRY = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 5 };
 
-const control = proxyActivities<CycleActivities>({ startToCloseTimeout: '2m', retry: MANAGER_RETRY });
-const mail = proxyActivities<CycleActivities>({
+const control = proxyActivities<ControlActivities>({ startToCloseTimeout: '1m', retry: MANAGER_RETRY });
+const mail = proxyActivities<ControlActivities>({
   startToCloseTimeout: '2m',
   scheduleToCloseTimeout: '1d',
   retry: MAIL_RETRY,
 });
 // The audit store is local to the worker (SQLite, or a database it reaches); a local activity
 // keeps the history small: one marker per record instead of three events.
-const local = proxyLocalActivities<CycleActivities>({
+const local = proxyLocalActivities<ControlActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
+
+/** Manager API calls run where that manager can be reached: the control queue or its zone's. */
+function managerProxy(taskQueue: string, timeouts: { startToCloseTimeout: number | string; heartbeatTimeout?: number | string } = { startToCloseTimeout: '2m' }): ManagerActivities {
+  return proxyActivities<ManagerActivities>({ taskQueue, ...timeouts, retry: MANAGER_RETRY });
+}
 
 function hostProxy(host: PlannedHost): HostActivities {
   return proxyActivities<HostActivities>({
@@ -476,7 +484,7 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
     // C1: bundle on the DMZ relay, then decide whether it is worth anyone's time.
     const dmz = hostProxy(plan.dmzRelay);
     const built = await dmz.buildBundle({});
-    const dmzVersions = await control.readRelayVersions({
+    const dmzVersions = await managerProxy(plan.queues.dmzManager).readRelayVersions({
       site: plan.site,
       side: 'dmz',
       computerId: plan.dmzRelay.computerId,
@@ -492,7 +500,7 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
     note('bundle.built', `${bundle.fileName} (${bundle.size} bytes, sha256 ${bundle.sha256})`);
     await audit('bundle.built', { ...bundle, rawOutput: built.rawOutput });
 
-    const installed = await control.readRelayVersions({
+    const installed = await managerProxy(plan.queues.airgappedManager).readRelayVersions({
       site: plan.site,
       side: 'airgapped',
       computerId: plan.relays[0]!.computerId,
@@ -607,17 +615,18 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
     for (const host of plan.relays) {
       const relay = relays.find((r) => r.name === host.name)!;
       const target = { site: plan.site, relay: host.name, computerId: host.computerId, expect: bundle.versions };
+      let since = Date.now();
       if (plan.steps.import === 'automated') {
         importAttempts++;
-        const triggered = await control.triggerImport(target);
+        const triggered = await managerProxy(plan.queues.airgappedManager).triggerImport(target);
+        since = Math.min(since, triggered.triggeredAt);
         note('import.triggered', `${host.name}: ${triggered.reason}`);
-        await audit('import.triggered', { relay: host.name, ...triggered });
+        await audit('import.triggered', { relay: host.name, triggered: triggered.triggered, reason: triggered.reason });
       }
-      const imported = await proxyActivities<CycleActivities>({
+      const imported = await managerProxy(plan.queues.airgappedManager, {
         startToCloseTimeout: plan.waits.importTimeout,
         heartbeatTimeout: Math.max(plan.waits.pollInterval * 4, 10_000),
-        retry: MANAGER_RETRY,
-      }).awaitImport({ ...target, pollInterval: plan.waits.pollInterval });
+      }).awaitImport({ ...target, pollInterval: plan.waits.pollInterval, since, timeout: plan.waits.importTimeout });
       relay.status = 'imported';
       note('import.completed', `${host.name} reports the bundle's versions`);
       await audit('import.completed', { relay: host.name, versions: imported.versions, sha256: bundle.sha256 });

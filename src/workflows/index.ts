@@ -1,2 +1,2 @@
 // Every workflow type the workers register, re-exported by name.
-export {};
+export { cycleWorkflow } from './cycle';

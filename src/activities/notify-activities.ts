@@ -1,0 +1,195 @@
+/**
+ * Notices to people: one activity call renders every recipient's mail (with that recipient's own
+ * signed links, because a link acts in its recipient's name) and hands it to the mailer.
+ * Temporal retries the call until SMTP is back; every mail's idempotency key is fixed by the
+ * workflow (noticeId), so a retry never sends a second copy through the outbox and gives SMTP
+ * copies one Message-ID.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { Mailer } from '../adapters/mailer';
+import type { LinkKeys } from '../domain/link-token';
+import { signLinkToken } from '../domain/link-token';
+import type { MailMessage } from '../domain/mail-message';
+import {
+  approvalRequestMail,
+  escalationMail,
+  failureMail,
+  manualStepMail,
+  reminderMail,
+  resultMail,
+  transferInstructionsMail,
+  upgradeStageMail,
+  RUN_OUTCOMES,
+  type MailRun,
+  type RunOutcome,
+} from '../domain/mail-templates';
+import type { LinkAction, NoticeRequest } from './types';
+
+export interface NotifyDeps {
+  mailer: Mailer;
+  linkKeys: LinkKeys;
+  /** Base of the links, e.g. http://127.0.0.1:8080 */
+  publicUrl: string;
+  linkTtl: number;
+  now: () => number;
+}
+
+export function createNotifyActivities(deps: NotifyDeps) {
+  const linkFor = (n: NoticeRequest, recipient: string, action: LinkAction): string | undefined => {
+    const spec = n.links.find((l) => l.action === action);
+    if (!spec) return undefined;
+    const expiresAt = Math.max(deps.now() + deps.linkTtl, n.deadline ?? 0);
+    const token = signLinkToken({ workflowId: n.workflowId, action, subject: spec.subject, recipient, expiresAt }, deps.linkKeys);
+    return `${deps.publicUrl.replace(/\/$/, '')}/a/${token}`;
+  };
+
+  function render(n: NoticeRequest): MailMessage[] {
+    const run: MailRun = {
+      siteId: n.site,
+      siteName: n.siteName,
+      workflowId: n.workflowId,
+      kind: n.purpose === 'upgrade-stage' ? 'rollout' : 'cycle',
+      runUrl: `${deps.publicUrl.replace(/\/$/, '')}/runs/${encodeURIComponent(n.workflowId)}`,
+    };
+    const now = deps.now();
+    const bundle = n.bundle && { fileName: n.bundle.fileName, sha256: n.bundle.sha256, sizeBytes: n.bundle.size };
+    const relays = n.relays ?? [];
+    const details = relays.filter((r) => r.problem).map((r) => ({ label: r.name, value: r.problem! }));
+    const each = (make: (recipient: string) => MailMessage) => n.to.map(make);
+    switch (n.purpose) {
+      case 'transfer':
+        return each((recipient) =>
+          transferInstructionsMail({
+            run,
+            recipient,
+            fileCopiedUrl: linkFor(n, recipient, 'file-copied')!,
+            bundle: bundle!,
+            pickup: n.pickup,
+            relays,
+            deadline: n.deadline,
+          }),
+        );
+      case 'reminder':
+      case 'arrival-problem':
+        return each((recipient) => {
+          const action = n.links[0]?.action;
+          const url = action && linkFor(n, recipient, action);
+          return reminderMail({
+            run,
+            to: [recipient],
+            request: n.ask,
+            since: n.since ?? now,
+            now,
+            deadline: n.deadline,
+            reminderNumber: n.number ?? 1,
+            link: url ? { url, label: n.links[0]!.label } : undefined,
+            details: details.length ? details : undefined,
+          });
+        });
+      case 'escalation':
+        return [
+          escalationMail({
+            run,
+            to: n.to,
+            request: n.ask,
+            askedOf: n.to,
+            since: n.since ?? now,
+            now,
+            deadline: n.deadline,
+            escalationNumber: n.number ?? 1,
+          }),
+        ];
+      case 'approval-request':
+        return each((recipient) =>
+          approvalRequestMail({
+            run,
+            recipient,
+            approveUrl: linkFor(n, recipient, 'approve')!,
+            rejectUrl: linkFor(n, recipient, 'reject')!,
+            bundle: bundle!,
+            versions: n.bundle?.versions ?? [],
+            carriedBy: n.askedBy ?? 'unknown',
+            deadline: n.deadline,
+            policy: n.policy,
+          }),
+        );
+      case 'manual-step':
+        return each((recipient) =>
+          manualStepMail({
+            run,
+            recipient,
+            doneUrl: linkFor(n, recipient, 'manual-done')!,
+            step: n.step ?? { id: 'step', title: n.ask, instructions: [n.body ?? n.ask] },
+            deadline: n.deadline,
+          }),
+        );
+      case 'result':
+        return [
+          resultMail({
+            run,
+            to: n.to,
+            outcome: (RUN_OUTCOMES as readonly string[]).includes(n.outcome ?? '') ? (n.outcome as RunOutcome) : 'completed',
+            at: now,
+            reason: n.body,
+            bundle,
+            versions: n.bundle?.versions,
+          }),
+        ];
+      case 'failure':
+        return [
+          failureMail({
+            run,
+            to: n.to,
+            reason: n.body ?? 'unknown failure',
+            operatorCanDo: [
+              'Read the cycle timeline in the web app or with `airgap cycle status`.',
+              'The DMZ bundle and any verified copies were kept: fix the cause, then start a new cycle.',
+            ],
+            at: now,
+            failureKey: n.noticeId,
+          }),
+        ];
+      case 'upgrade-stage':
+        return [
+          upgradeStageMail({
+            run,
+            to: n.to,
+            stage: { id: n.step?.id ?? 'stage', name: n.step?.title ?? n.ask },
+            status: (n.outcome as never) ?? 'waiting',
+            at: now,
+            detail: n.body,
+          }),
+        ];
+    }
+  }
+
+  return {
+    async notify(n: NoticeRequest): Promise<{ sent: number; duplicates: number }> {
+      let messages: MailMessage[];
+      try {
+        messages = render(n);
+      } catch (err) {
+        // A notice that cannot be rendered will not render on a retry either.
+        throw ApplicationFailure.nonRetryable(`cannot render ${n.purpose} mail: ${(err as Error).message}`, 'MailRenderError');
+      }
+      let sent = 0;
+      let duplicates = 0;
+      for (const message of messages) {
+        message.idempotencyKey = `${n.workflowId}/${n.noticeId}/${message.to.join(',').toLowerCase()}`;
+        let result;
+        try {
+          result = await deps.mailer.send(message);
+        } catch (err) {
+          // A refused recipient or bad credentials will be refused again: fail now, say why.
+          if ((err as { retryable?: boolean }).retryable === false) {
+            throw ApplicationFailure.nonRetryable((err as Error).message, (err as Error).name);
+          }
+          throw err;
+        }
+        if (result.duplicate) duplicates++;
+        else sent++;
+      }
+      return { sent, duplicates };
+    },
+  };
+}

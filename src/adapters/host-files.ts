@@ -1,0 +1,83 @@
+/**
+ * File primitives of the host adapter: streaming SHA-256 (bundles can be gigabytes), confinement
+ * of destructive operations to known folders, and a move that survives crossing file systems.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { NotAFileError, PathOutsideAllowedError } from './host-errors';
+
+/** Large reads keep hashing a multi-gigabyte zip I/O-bound rather than syscall-bound. */
+const HASH_CHUNK = 4 * 1024 * 1024;
+
+export async function sha256File(file: string): Promise<{ sha256: string; size: number }> {
+  const hash = crypto.createHash('sha256');
+  let size = 0;
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: HASH_CHUNK })) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+async function realOrResolved(p: string): Promise<string> {
+  try {
+    return await fs.promises.realpath(p);
+  } catch {
+    return path.resolve(p);
+  }
+}
+
+/**
+ * Resolves `target` (relative to `roots[0]`) and returns it when it lies strictly inside one of
+ * `roots`, following symbolic links in its folders (not in the file itself: acting on a link acts
+ * on the link). Throws PathOutsideAllowedError otherwise.
+ */
+export async function confine(target: string, roots: readonly string[]): Promise<string> {
+  const absolute = path.resolve(roots[0]!, target);
+  const inFolder = path.join(await realOrResolved(path.dirname(absolute)), path.basename(absolute));
+  for (const root of roots) {
+    const rel = path.relative(await realOrResolved(root), inFolder);
+    if (rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)) return inFolder;
+  }
+  throw new PathOutsideAllowedError(target, roots);
+}
+
+/** lstat that answers undefined for a missing path. */
+export async function lstatOrUndefined(p: string): Promise<fs.Stats | undefined> {
+  try {
+    return await fs.promises.lstat(p);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+export function assertFileOrLink(p: string, stats: fs.Stats): void {
+  if (!stats.isFile() && !stats.isSymbolicLink()) throw new NotAFileError(p);
+}
+
+/** `dir/name`, or `dir/name-2.ext`, `-3`… when taken: archiving never overwrites. */
+export async function freeName(dir: string, name: string): Promise<string> {
+  const ext = path.extname(name);
+  const stem = name.slice(0, name.length - ext.length);
+  for (let n = 1; ; n++) {
+    const candidate = path.join(dir, n === 1 ? name : `${stem}-${n}${ext}`);
+    if (!(await lstatOrUndefined(candidate))) return candidate;
+  }
+}
+
+/** rename, or copy + size check + unlink when the archive is on another file system. */
+export async function move(from: string, to: string): Promise<void> {
+  try {
+    await fs.promises.rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    await fs.promises.copyFile(from, to, fs.constants.COPYFILE_EXCL);
+    const [a, b] = await Promise.all([fs.promises.stat(from), fs.promises.stat(to)]);
+    if (a.size !== b.size) {
+      throw new Error(`copy of ${from} to ${to} is incomplete; the original was kept`, { cause: err });
+    }
+    await fs.promises.unlink(from);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The long-running parts: `airgap start` (the embedded default), and for real deployments
+ * `airgap setup`, `airgap worker` and `airgap web` against the cluster named by TEMPORAL_ADDRESS.
+ */
+import type { Connection } from '@temporalio/client';
+import type { Command } from 'commander';
+import { startEmbedded } from '../runtime/embedded';
+import { ensureSchedules } from '../runtime/schedules';
+import { checkNamespace, ensureNamespace } from '../runtime/temporal-setup';
+import { connectClient, connectWorker, temporalTarget } from '../runtime/temporal-connection';
+import { startWebServer } from '../runtime/web-server';
+import { allRoles, createWorkerSet, type WorkerRoles } from '../worker';
+import { CliError, type CliContext } from './context';
+
+/** Resolves on the first SIGINT/SIGTERM. */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (signal: string) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(signal);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('start')
+    .description('run the embedded default: Temporal dev server, workers, web app and (if configured) the simulator')
+    .action(async () => {
+      const loaded = ctx.config();
+      if (process.env.TEMPORAL_ADDRESS) {
+        throw new CliError(
+          'TEMPORAL_ADDRESS is set, so nothing embedded starts: run "airgap setup", "airgap worker" and "airgap web" against that cluster',
+        );
+      }
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      const stack = await startEmbedded(loaded, log);
+      const why = await Promise.race([untilSignal(), stack.failed.then((err) => `failure: ${err.message}`)]);
+      log(`stopping (${why})…`);
+      await stack.stop();
+      log('stopped.');
+      if (why.startsWith('failure')) throw new CliError(why);
+    });
+
+  program
+    .command('setup')
+    .description('create or update the namespace (retention) and register the search attributes on the target cluster')
+    .action(async () => {
+      const { config } = ctx.config();
+      const client = await ctx.client();
+      await ensureNamespace(client.connection as Connection, config.temporal.namespace, config.temporal.retention);
+      const schedules = await ensureSchedules(client, config);
+      ctx.result(`namespace ${config.temporal.namespace} ready; schedules ${[...schedules.created, ...schedules.updated].join(', ')}`, {
+        namespace: config.temporal.namespace,
+        schedules,
+      });
+    });
+
+  program
+    .command('worker')
+    .description('run worker roles against the cluster: --control, --host <relay> (repeatable), --zone <zone> (repeatable); all roles by default')
+    .option('--control', 'workflows, mail, audit and the API of managers without a zone')
+    .option('--host <name>', 'a relay host whose commands and files this process serves', collect, [])
+    .option('--zone <zone>', 'a zone whose managers this process calls', collect, [])
+    .action(async (opts: { control?: boolean; host: string[]; zone: string[] }) => {
+      const { config } = ctx.config();
+      const target = temporalTarget(config);
+      const roles: WorkerRoles =
+        opts.control || opts.host.length || opts.zone.length
+          ? { control: Boolean(opts.control), hosts: opts.host, zones: opts.zone }
+          : allRoles(config);
+      const connection = await connectWorker(target);
+      if (target.external) {
+        const client = await connectClient(target);
+        const problems = await checkNamespace(client.connection as Connection, target.namespace);
+        await client.connection.close();
+        if (problems.length) throw new CliError(`the cluster is not set up: ${problems.join('; ')}`);
+      }
+      const set = await createWorkerSet({ config, connection, namespace: target.namespace, roles });
+      ctx.info(
+        `worker running on ${target.connectionOptions.address} (${target.namespace}): ` +
+          `${roles.control ? 'control' : ''} ${roles.hosts.map((h) => `host ${h}`).join(' ')} ${roles.zones.map((z) => `zone ${z}`).join(' ')}`,
+      );
+      const running = set.run();
+      const why = await Promise.race([untilSignal(), running.then(() => 'workers stopped')]);
+      ctx.info(`stopping (${why})…`);
+      set.shutdown();
+      await running;
+      await connection.close();
+    });
+
+  program
+    .command('web')
+    .description('run the web app (dashboard, outbox, approval links) against the cluster')
+    .action(async () => {
+      const { config } = ctx.config();
+      const web = await startWebServer({ config, client: await ctx.client() });
+      ctx.info(`web app on ${web.url}`);
+      await untilSignal();
+      await web.close();
+    });
+
+  program
+    .command('health')
+    .description('exit 0 when Temporal answers and (with --worker) the control queue has a poller')
+    .option('--worker', 'also require a worker polling the control task queue')
+    .action(async (opts: { worker?: boolean }) => {
+      const { config } = ctx.config();
+      const client = await ctx.client();
+      await (client.connection as Connection).healthService.check({});
+      if (opts.worker) {
+        const described = await client.connection.workflowService.describeTaskQueue({
+          namespace: client.options.namespace,
+          taskQueue: { name: config.temporal.taskQueue },
+        });
+        if (!described.pollers?.length) throw new CliError(`no worker polls ${config.temporal.taskQueue}`);
+      }
+      ctx.result('healthy', { healthy: true });
+    });
+}

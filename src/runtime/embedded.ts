@@ -1,0 +1,136 @@
+/**
+ * The embedded default: `npm start` brings up the whole stack in one process tree — the Temporal
+ * dev server (a child process, SQLite in WAL mode under <dataDir>/temporal), the namespace and
+ * search attributes, the schedules, every worker role, the web app, and the Deep Security
+ * simulator when the configuration enables it. Ctrl-C stops it all in reverse order; the next
+ * start resumes the same state.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { AppConfig } from '../domain/config';
+import { ensureSimulatorKeys, startSimulator } from '../sim';
+import type { LoadedConfig } from './load-config';
+import { assertPortFree, startDevServer, type DevServer } from './dev-server';
+import { ensureLocalSecret } from './local-secrets';
+import { ensureSchedules } from './schedules';
+import { ensureNamespace } from './temporal-setup';
+import { allRoles, createWorkerSet, type WorkerSet } from '../worker';
+import { startWebServer, type RunningWeb } from './web-server';
+
+interface Stoppable {
+  name: string;
+  stop(): Promise<void>;
+}
+
+/** Ports the embedded stack opens, with the setting that moves each. */
+function portsOf(config: AppConfig): { port: number; host: string; setting: string }[] {
+  const ports = [
+    { port: config.temporal.embedded.port, host: '127.0.0.1', setting: 'temporal.embedded.port' },
+    { port: config.temporal.embedded.uiPort, host: '127.0.0.1', setting: 'temporal.embedded.uiPort' },
+    { port: config.web.port, host: config.web.host, setting: 'web.port' },
+  ];
+  if (config.simulator.enabled) {
+    config.sites.forEach((site, i) => {
+      for (const [side, manager] of [
+        ['dmz', site.dmz.manager],
+        ['airgapped', site.airgapped.manager],
+      ] as const) {
+        const url = new URL(manager.url);
+        ports.push({ port: Number(url.port || 443), host: url.hostname, setting: `sites.${i}.${side}.manager.url` });
+      }
+    });
+  }
+  return ports;
+}
+
+export interface EmbeddedStack {
+  stop(): Promise<void>;
+  /** Resolves when a part fails on its own (a worker crash, the dev server exiting). */
+  failed: Promise<Error>;
+}
+
+export async function startEmbedded(loaded: LoadedConfig, log: (line: string) => void): Promise<EmbeddedStack> {
+  const { config } = loaded;
+  const started: Stoppable[] = [];
+  const stopAll = async () => {
+    for (const part of started.reverse()) {
+      await part.stop().catch((err: Error) => log(`  ${part.name} did not stop cleanly: ${err.message}`));
+    }
+  };
+  let failWith: (err: Error) => void = () => undefined;
+  const failed = new Promise<Error>((resolve) => (failWith = resolve));
+
+  try {
+    // Refuse early, before anything starts, when a port is taken.
+    const seen = new Set<number>();
+    for (const p of portsOf(config)) {
+      if (seen.has(p.port)) continue;
+      seen.add(p.port);
+      await assertPortFree(p.port, p.host, p.setting);
+    }
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    const env = process.env;
+    ensureLocalSecret(config.dataDir, config.links.keyEnv, env);
+    if (config.web.auth.mode === 'shared-secret') ensureLocalSecret(config.dataDir, config.web.auth.secretEnv, env);
+
+    if (config.simulator.enabled) {
+      ensureSimulatorKeys(config, config.dataDir, env);
+      const running = await startSimulator({ config, dataDir: config.dataDir, env });
+      started.push({ name: 'Deep Security simulator', stop: () => running.stop() });
+      log(`  simulator        ${config.sites.map((s) => `${s.dmz.manager.url} ${s.airgapped.manager.url}`).join(' ')}`);
+      log(`  simulator control ${running.controlUrl}`);
+    }
+
+    const server: DevServer = await startDevServer({
+      dbFile: path.join(config.dataDir, 'temporal', 'temporal.db'),
+      port: config.temporal.embedded.port,
+      uiPort: config.temporal.embedded.uiPort,
+      logFile: path.join(config.dataDir, 'temporal', 'server.log'),
+    });
+    started.push({ name: 'Temporal dev server', stop: () => server.stop() });
+    server.process.once('exit', (code) => failWith(new Error(`the Temporal dev server exited (code ${code})`)));
+
+    const connection = await Connection.connect({ address: server.address });
+    started.push({ name: 'Temporal client', stop: () => connection.close() });
+    await ensureNamespace(connection, config.temporal.namespace, config.temporal.retention);
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const schedules = await ensureSchedules(client, config);
+
+    const workerConnection = await NativeConnection.connect({ address: server.address });
+    started.push({ name: 'worker connection', stop: () => workerConnection.close() });
+    const workers: WorkerSet = await createWorkerSet({
+      config,
+      connection: workerConnection,
+      namespace: config.temporal.namespace,
+      roles: allRoles(config),
+    });
+    const running = workers.run();
+    running.catch((err: Error) => failWith(err));
+    started.push({
+      name: 'workers',
+      stop: async () => {
+        workers.shutdown();
+        await running.catch(() => undefined);
+      },
+    });
+
+    const web: RunningWeb = await startWebServer({ config, client });
+    started.push({ name: 'web app', stop: () => web.close() });
+
+    log('airgap-orchestrator is running (embedded default).');
+    log(`  config           ${loaded.path}`);
+    log(`  data folder      ${config.dataDir}`);
+    log(`  Temporal         ${server.address}  namespace ${config.temporal.namespace}`);
+    log(`  Temporal UI      ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
+    log(`  web app          ${web.url}  (outbox: ${web.url}/outbox)`);
+    log(`  schedules        ${[...schedules.created.map((s) => `${s} (created)`), ...schedules.updated].join(', ')}`);
+    log(`  workers          control + ${allRoles(config).hosts.length} host queue(s)`);
+    log('Press Ctrl-C to stop.');
+    return { stop: stopAll, failed };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * The approval and dashboard HTTP app, as a value: `createApp(deps)` returns a hono app and never
+ * listens (src/web/serve.ts does). Every response carries the security headers; every POST must
+ * come from this site; every page but the mail links, the login and the static files needs the
+ * viewer to be identified by the configured Authenticator; every error becomes a page in one place
+ * (`app.onError`).
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { MIN_LINK_KEY_BYTES } from '../domain/link-token';
+import type { AppContext } from './app-context';
+import { safeNext, type AuthRuntime } from './auth';
+import type { WebDeps } from './deps';
+import type { WebEnv } from './env';
+import { WebError } from './errors';
+import { actionRoutes } from './routes/actions';
+import { dashboardRoutes } from './routes/dashboard';
+import { outboxRoutes } from './routes/outbox';
+import { errorPage } from './views/error-page';
+import { STYLESHEET, STYLESHEET_PATH } from './views/layout';
+
+/** No inline script or style anywhere; forms post only here; nobody frames these pages. */
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; style-src 'self'; img-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+const MAX_FORM_BYTES = 16 * 1024;
+
+/** Paths anyone may request: mail links carry their own credential; login must be reachable. */
+const OPEN_PATHS = [/^\/a\/[^/]*$/, /^\/static\//, /^\/login$/, /^\/logout$/, /^\/healthz$/, /^\/favicon\.ico$/];
+
+function securityHeaders(): MiddlewareHandler<WebEnv> {
+  return async (c, next) => {
+    await next();
+    const h = c.res.headers;
+    // Tokens are in the path: no page may leak its URL to another site.
+    h.set('Referrer-Policy', 'no-referrer');
+    h.set('X-Content-Type-Options', 'nosniff');
+    if (!h.has('Content-Security-Policy')) h.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    if (!h.has('X-Frame-Options')) h.set('X-Frame-Options', 'DENY');
+    if (!h.has('Cache-Control')) h.set('Cache-Control', 'no-store');
+    h.set('Cross-Origin-Opener-Policy', 'same-origin');
+    h.set('Cross-Origin-Resource-Policy', 'same-origin');
+    h.set('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), payment=()');
+  };
+}
+
+/**
+ * A POST must come from a page of this site. Browsers say where a request comes from in
+ * Sec-Fetch-Site and Origin; with `Referrer-Policy: no-referrer` our own forms send `Origin: null`,
+ * so null is allowed here and the per-form CSRF check does the rest.
+ */
+function sameSitePosts(publicOrigin: string | undefined): MiddlewareHandler<WebEnv> {
+  return async (c, next) => {
+    if (c.req.method === 'POST') {
+      const fetchSite = c.req.header('sec-fetch-site');
+      const origin = c.req.header('origin');
+      const ownOrigin = new URL(c.req.url).origin;
+      const foreignOrigin =
+        origin !== undefined && origin !== 'null' && origin !== ownOrigin && origin !== publicOrigin;
+      if (fetchSite === 'cross-site' || foreignOrigin) {
+        throw new WebError('forbidden', 'Refused', 'This form was sent from another site. Nothing was changed.');
+      }
+    }
+    await next();
+  };
+}
+
+/** Thrown by createApp when a dependency cannot work; names the option (never a secret's value). */
+export class WebConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WebConfigError';
+  }
+}
+
+export function createApp(deps: WebDeps): Hono<WebEnv> {
+  if (!(deps.keys?.current instanceof Uint8Array) || deps.keys.current.length < MIN_LINK_KEY_BYTES) {
+    throw new WebConfigError(`createApp: keys.current must be a link key of at least ${MIN_LINK_KEY_BYTES} bytes`);
+  }
+  if (deps.publicUrl !== undefined && !/^https?:\/\//.test(deps.publicUrl)) {
+    throw new WebConfigError(`createApp: publicUrl must be an http(s) URL, not "${deps.publicUrl}"`);
+  }
+  const now = deps.now ?? Date.now;
+  const publicOrigin = deps.publicUrl ? new URL(deps.publicUrl).origin : undefined;
+  const secureCookies = deps.secureCookies ?? publicOrigin?.startsWith('https:') ?? false;
+  const log = deps.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const clientAddress = (c: Context<WebEnv>): string | undefined => c.env?.incoming?.socket?.remoteAddress;
+  const runtime: AuthRuntime = { now, secureCookies, clientAddress };
+  const ctx: AppContext = {
+    deps,
+    now,
+    secureCookies,
+    clientAddress,
+    nav: (c) => ({
+      outbox: deps.outbox !== undefined,
+      identity: c.get('identity')?.name,
+      canLogOut: deps.auth.required,
+    }),
+  };
+
+  const app = new Hono<WebEnv>();
+
+  const errorResponse = (c: Context<WebEnv>, err: unknown): Response => {
+    let webError: WebError;
+    if (err instanceof WebError) {
+      webError = err;
+    } else {
+      log(
+        `web: ${c.req.method} ${c.req.path.replace(/^\/a\/.*/, '/a/…')} failed: ${(err as Error)?.stack ?? String(err)}`,
+      );
+      webError = new WebError(
+        'internal',
+        'Something went wrong',
+        'An unexpected error happened and was logged for the operators. If you were confirming something, open the link again to see whether it was recorded.',
+        { cause: err },
+      );
+    }
+    return c.html(errorPage(webError), webError.status as 400);
+  };
+
+  app.use('*', securityHeaders());
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_FORM_BYTES,
+      onError: () => {
+        throw new WebError('too-large', 'Too large', 'The form sent more data than any page here asks for.');
+      },
+    }),
+  );
+  app.use('*', sameSitePosts(publicOrigin));
+  app.use('*', async (c, next) => {
+    if (OPEN_PATHS.some((p) => p.test(c.req.path))) return next();
+    const identity = await deps.auth.identify(c, runtime);
+    if (!identity) {
+      if (c.req.method === 'GET' || c.req.method === 'HEAD') {
+        const url = new URL(c.req.url);
+        return c.redirect(deps.auth.loginUrl(safeNext(`${url.pathname}${url.search}`)), 303);
+      }
+      throw new WebError('login-required', 'Log in first', 'This needs an operator login.', {
+        link: { href: '/login', label: 'Log in' },
+      });
+    }
+    c.set('identity', identity);
+    return next();
+  });
+
+  app.get(STYLESHEET_PATH, (c) => {
+    c.header('Cache-Control', 'public, max-age=3600');
+    return c.body(STYLESHEET, 200, { 'Content-Type': 'text/css; charset=utf-8' });
+  });
+  app.get('/favicon.ico', (c) => c.body(null, 204));
+  app.get('/healthz', (c) => c.text('ok'));
+
+  actionRoutes(app, ctx);
+  deps.auth.routes(app, runtime);
+  dashboardRoutes(app, ctx);
+  outboxRoutes(app, ctx);
+
+  app.notFound((c) => errorResponse(c, WebError.notFound('This page')));
+  app.onError((err, c) => errorResponse(c, err));
+  return app;
+}

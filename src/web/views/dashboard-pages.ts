@@ -1,0 +1,235 @@
+/** The operators' pages: open runs and what each waits for, one run's timeline, past runs. */
+import { html, type SafeHtml } from '../../domain/mail-html';
+import type { HistoryPage, Overview, RunDetail, Waiting } from '../deps';
+import { time, timeWithHint } from './format';
+import { layout, type LayoutOptions } from './layout';
+
+type Nav = NonNullable<LayoutOptions['nav']>;
+
+function runLink(workflowId: string, label: string): SafeHtml {
+  return html`<a href="/runs/${encodeURIComponent(workflowId)}">${label}</a>`;
+}
+
+function waitingCells(w: Waiting | undefined, now: number): SafeHtml {
+  if (!w)
+    return html`<td>—</td>
+      <td>—</td>
+      <td>—</td>
+      <td>—</td>`;
+  return html`<td>${w.what}</td>
+    <td>${w.from.join(', ') || '—'}</td>
+    <td>${timeWithHint(w.since, now)}</td>
+    <td>${w.until === undefined ? '—' : timeWithHint(w.until, now)}</td>`;
+}
+
+export function overviewPage(overview: Overview | undefined, now: number, nav: Nav): string {
+  const body = !overview
+    ? html`<p class="message warning">The overview is not connected to the orchestrator.</p>`
+    : html`${overview.notices.map(
+        (n) =>
+          html`<p class="message ${n.level === 'warning' ? 'warning' : ''}" role="status">
+            ${n.site ? html`<strong>${n.site}:</strong> ` : ''}${n.text}
+          </p>`,
+      )}
+      ${
+        overview.runs.length === 0
+          ? html`<p>No run is open.</p>`
+          : html`<table>
+              <caption>
+                ${overview.runs.length} open run${overview.runs.length === 1 ? '' : 's'}
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Site</th>
+                  <th scope="col">Run</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Waiting for</th>
+                  <th scope="col">From</th>
+                  <th scope="col">Since</th>
+                  <th scope="col">Until</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${overview.runs.map(
+                  (r) =>
+                    html`<tr>
+                      <td>${r.site}</td>
+                      <td>
+                        ${runLink(r.workflowId, r.title)}<br /><span class="hint"
+                          >${r.kind}, started ${time(r.startedAt)}</span
+                        >
+                      </td>
+                      <td>${r.state}</td>
+                      ${waitingCells(r.waiting, now)}
+                    </tr> `,
+                )}
+              </tbody>
+            </table>`
+      }`;
+  return layout(
+    { title: 'Open runs', nav: { ...nav, current: 'open' } },
+    html`<h1>Open runs</h1>
+      ${body}`,
+  );
+}
+
+export function runPage(run: RunDetail, now: number, nav: Nav): string {
+  const events = [...run.events].sort((a, b) => a.at - b.at);
+  return layout(
+    { title: run.title, nav },
+    html`<h1>${run.title}</h1>
+      <p class="context">${run.site} · ${run.kind} · workflow <code>${run.workflowId}</code></p>
+      <dl class="facts">
+        <dt>State</dt>
+        <dd>${run.state}</dd>
+        <dt>Started</dt>
+        <dd>${timeWithHint(run.startedAt, now)}</dd>
+        ${
+          run.endedAt === undefined
+            ? ''
+            : html`<dt>Ended</dt>
+                <dd>${timeWithHint(run.endedAt, now)}</dd>`
+        }
+        ${
+          run.waiting
+            ? html`<dt>Waiting for</dt>
+                <dd>
+                  ${run.waiting.what}${run.waiting.from.length > 0 ? html` from ${run.waiting.from.join(', ')}` : ''},
+                  since
+                  ${timeWithHint(run.waiting.since, now)}${
+                    run.waiting.until === undefined ? '' : html`, until ${timeWithHint(run.waiting.until, now)}`
+                  }
+                </dd>`
+            : ''
+        }
+        ${(run.facts ?? []).map(
+          (f) =>
+            html`<dt>${f.label}</dt>
+              <dd>${f.value}</dd>`,
+        )}
+      </dl>
+      <h2>Timeline</h2>
+      ${
+        events.length === 0
+          ? html`<p>Nothing recorded yet.</p>`
+          : html`<ol class="timeline">
+              ${events.map(
+                (e) =>
+                  html`<li>
+                    ${time(e.at)} — <strong>${e.kind}</strong>:
+                    ${e.text}${e.actor ? html` <span class="hint">(${e.actor})</span>` : ''}
+                  </li>`,
+              )}
+            </ol>`
+      }`,
+  );
+}
+
+export const HISTORY_KINDS = ['cycle', 'rollout'] as const;
+export const HISTORY_OUTCOMES = ['completed', 'nothing-new', 'expired', 'cancelled', 'rejected', 'failed', 'running'];
+
+/** The filter as the form shows it back (dates as YYYY-MM-DD). */
+export interface HistoryFormValues {
+  site?: string;
+  kind?: string;
+  outcome?: string;
+  from?: string;
+  to?: string;
+  text?: string;
+}
+
+function options(values: readonly string[], selected: string | undefined, labels?: Record<string, string>): SafeHtml {
+  return html`<option value="">Any</option>
+    ${values.map(
+      (v) => html`<option value="${v}" ${v === selected ? html` selected` : ''}>${labels?.[v] ?? v}</option>`,
+    )}`;
+}
+
+export function historyPage(
+  input: {
+    page: HistoryPage | undefined;
+    values: HistoryFormValues;
+    sites: Array<{ id: string; name?: string }>;
+    nextUrl?: string;
+  },
+  nav: Nav,
+): string {
+  const { page, values } = input;
+  const siteLabels = Object.fromEntries(input.sites.map((s) => [s.id, s.name ? `${s.name} (${s.id})` : s.id]));
+  const form = html`<form method="get" action="/history" class="filters" role="search" aria-label="Filter past runs">
+    <div class="field">
+      <label for="f-site">Site</label>${
+        input.sites.length > 0
+          ? html`<select id="f-site" name="site">
+              ${options(
+                input.sites.map((s) => s.id),
+                values.site,
+                siteLabels,
+              )}
+            </select>`
+          : html`<input type="text" id="f-site" name="site" value="${values.site ?? ''}" />`
+      }
+    </div>
+    <div class="field">
+      <label for="f-kind">Kind</label
+      ><select id="f-kind" name="kind">
+        ${options(HISTORY_KINDS, values.kind)}
+      </select>
+    </div>
+    <div class="field">
+      <label for="f-outcome">Outcome</label
+      ><select id="f-outcome" name="outcome">
+        ${options(HISTORY_OUTCOMES, values.outcome)}
+      </select>
+    </div>
+    <div class="field">
+      <label for="f-from">Started from</label><input type="date" id="f-from" name="from" value="${values.from ?? ''}" />
+    </div>
+    <div class="field">
+      <label for="f-to">Started until</label><input type="date" id="f-to" name="to" value="${values.to ?? ''}" />
+    </div>
+    <div class="field">
+      <label for="f-text">Text</label
+      ><input type="search" id="f-text" name="text" value="${values.text ?? ''}" placeholder="run id, file, person" />
+    </div>
+    <button type="submit">Filter</button>
+  </form>`;
+  const results = !page
+    ? html`<p class="message warning">The history is not connected to the audit store.</p>`
+    : page.entries.length === 0
+      ? html`<p>No run matches these filters.</p>`
+      : html`<table>
+            <caption>
+              Past runs, newest first
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Site</th>
+                <th scope="col">Run</th>
+                <th scope="col">Outcome</th>
+                <th scope="col">Started</th>
+                <th scope="col">Ended</th>
+                <th scope="col">Summary</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${page.entries.map(
+                (e) =>
+                  html`<tr>
+                    <td>${e.site}</td>
+                    <td>${runLink(e.workflowId, e.title)}<br /><span class="hint">${e.kind}</span></td>
+                    <td>${e.outcome}</td>
+                    <td>${time(e.startedAt)}</td>
+                    <td>${time(e.endedAt)}</td>
+                    <td>${e.summary ?? ''}</td>
+                  </tr> `,
+              )}
+            </tbody>
+          </table>
+          ${input.nextUrl ? html`<p><a href="${input.nextUrl}">Older runs</a></p>` : ''}`;
+  return layout(
+    { title: 'History', nav: { ...nav, current: 'history' } },
+    html`<h1>History</h1>
+      ${form} ${results}`,
+  );
+}

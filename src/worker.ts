@@ -1,0 +1,159 @@
+/**
+ * Composition root of the workers. One process can play any set of roles:
+ *  - control: the workflows, the site plan, mail and audit, and the API of managers without a zone;
+ *  - host <name>: the commands and files of one relay host (its own task queue);
+ *  - zone <zone>: the API of the managers configured in that zone, from inside it.
+ * The embedded default plays every role in one process; a real deployment runs a host worker on
+ * each relay and zone workers where only they can reach a manager.
+ */
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { auditStoreFile, SqliteAuditStore, type AuditStore } from './adapters/audit-store';
+import { createDeepSecurityApi, type DeepSecurityApi } from './adapters/deep-security-api';
+import { createHostOps } from './adapters/host-ops';
+import { createMailer, type Mailer } from './adapters/mailer';
+import { createControlActivities } from './activities/control-activities';
+import { createHostActivities } from './activities/host-activities';
+import { createManagerActivities } from './activities/manager-activities';
+import type { ManagerSide } from './activities/types';
+import { hostTaskQueue, installDirOf, zoneTaskQueue, type AppConfig } from './domain/config';
+import { linkKeysFromEnv } from './domain/link-token';
+
+export interface WorkerRoles {
+  control: boolean;
+  hosts: string[];
+  zones: string[];
+}
+
+/** Every role the configuration describes: what the embedded default runs. */
+export function allRoles(config: AppConfig): WorkerRoles {
+  const hosts = config.sites.flatMap((s) => [s.dmz.relay.name, ...s.airgapped.relays.map((r) => r.name)]);
+  const zones = config.sites.flatMap((s) => [s.dmz.manager.zone, s.airgapped.manager.zone]).filter((z): z is string => !!z);
+  return { control: true, hosts: [...new Set(hosts)], zones: [...new Set(zones)] };
+}
+
+export function publicUrlOf(config: AppConfig): string {
+  return config.web.publicUrl ?? `http://${config.web.host === '0.0.0.0' ? '127.0.0.1' : config.web.host}:${config.web.port}`;
+}
+
+/** Manager API clients, built once per manager and shared by the activities. */
+function managerApis(config: AppConfig, env: NodeJS.ProcessEnv, zone: string | undefined) {
+  const cache = new Map<string, DeepSecurityApi>();
+  return (site: string, side: ManagerSide): DeepSecurityApi => {
+    const key = `${site}/${side}`;
+    let api = cache.get(key);
+    if (!api) {
+      const siteConfig = config.sites.find((s) => s.id === site);
+      if (!siteConfig) throw new Error(`unknown site "${site}"`);
+      const manager = side === 'dmz' ? siteConfig.dmz.manager : siteConfig.airgapped.manager;
+      if (manager.zone !== zone) {
+        throw new Error(`the ${side} manager of ${site} is served by ${manager.zone ? `zone ${manager.zone}` : 'the control worker'}`);
+      }
+      api = createDeepSecurityApi(manager, env);
+      cache.set(key, api);
+    }
+    return api;
+  };
+}
+
+export interface WorkerSetOptions {
+  config: AppConfig;
+  connection: NativeConnection;
+  namespace: string;
+  roles: WorkerRoles;
+  env?: NodeJS.ProcessEnv;
+  /** A prebuilt workflow bundle (tests share one); otherwise bundled from src/workflows. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Replaces the configured mailer (tests). */
+  mailer?: Mailer;
+  audit?: AuditStore;
+}
+
+export interface WorkerSet {
+  workers: Worker[];
+  /** Runs every worker until shutdown() (or one fails); closes what the set opened. */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+export async function createWorkerSet(options: WorkerSetOptions): Promise<WorkerSet> {
+  const { config, connection, namespace, roles } = options;
+  const env = options.env ?? process.env;
+  const workers: Worker[] = [];
+  const closers: (() => Promise<void>)[] = [];
+
+  if (roles.control) {
+    const audit = options.audit ?? new SqliteAuditStore(auditStoreFile(config.dataDir));
+    if (!options.audit) closers.push(() => audit.close());
+    const mailer = options.mailer ?? createMailer(config, env);
+    if (!options.mailer) closers.push(() => mailer.close());
+    const controlActivities = createControlActivities({
+      config,
+      audit,
+      mailer,
+      linkKeys: linkKeysFromEnv(env, config.links),
+      publicUrl: publicUrlOf(config),
+      linkTtl: config.links.ttl,
+      now: () => Date.now(),
+    });
+    const managers = createManagerActivities({ api: managerApis(config, env, undefined) });
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace,
+        taskQueue: config.temporal.taskQueue,
+        ...(options.workflowBundle
+          ? { workflowBundle: options.workflowBundle }
+          : { workflowsPath: require.resolve('./workflows') }),
+        activities: { ...controlActivities, ...managers },
+      }),
+    );
+  }
+
+  for (const zone of roles.zones) {
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace,
+        taskQueue: zoneTaskQueue(zone),
+        activities: createManagerActivities({ api: managerApis(config, env, zone) }),
+      }),
+    );
+  }
+
+  for (const name of roles.hosts) {
+    const host = config.sites
+      .flatMap((s) => [s.dmz.relay, ...s.airgapped.relays])
+      .find((h) => h.name === name);
+    if (!host) throw new Error(`no host named "${name}" in the configuration`);
+    const site = config.sites.find((s) => s.dmz.relay.name === name || s.airgapped.relays.some((r) => r.name === name))!;
+    const archiveDir = site.retention.archiveDir;
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace,
+        taskQueue: hostTaskQueue(name),
+        activities: createHostActivities(
+          createHostOps({ name: host.name, os: host.os, installDir: installDirOf(host) }, { archiveDir }),
+        ),
+      }),
+    );
+  }
+
+  let running: Promise<void> | undefined;
+  return {
+    workers,
+    run() {
+      running ??= (async () => {
+        try {
+          await Promise.all(workers.map((w) => w.run()));
+        } finally {
+          for (const close of closers) await close().catch(() => undefined);
+        }
+      })();
+      return running;
+    },
+    shutdown() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    },
+  };
+}

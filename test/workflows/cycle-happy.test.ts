@@ -1,0 +1,49 @@
+import { digestPrefix, firstCycleMail } from '../helpers/cycle-assert';
+import { startCycleStack, type CycleStack } from '../helpers/cycle-stack';
+import { carryBundle } from '../../src/sim';
+import { fileCopiedUpdate, approveUpdate } from '../../src/workflows/cycle-messages';
+
+describe('an update cycle on a simulated site', () => {
+  let stack: CycleStack;
+  beforeAll(async () => {
+    stack = await startCycleStack({ approval: { policy: 'any' } });
+  });
+  afterAll(() => stack.close());
+
+  it('bundles, waits for the copy, verifies, waits for approval, imports, cleans up and completes', async () => {
+    const published = stack.sim.control.publishUpdate();
+    const handle = await stack.startCycle();
+    const waiting = await stack.waitFor(handle, (v) => v.state === 'awaiting-transfer');
+    expect(waiting.bundle!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(waiting.waitingFor!.from).toEqual(['operator@plant.example']);
+
+    const mail = await firstCycleMail(stack, handle.workflowId, 'transfer-instructions');
+    expect(mail.subject).toContain('plant');
+    expect(mail.text).toContain(waiting.bundle!.fileName);
+    expect(mail.text).toContain(waiting.bundle!.sha256);
+
+    await carryBundle({ bundlePath: waiting.bundle!.path, relays: stack.site.airgapped.relays });
+    const accepted = await handle.executeUpdate(fileCopiedUpdate, {
+      args: [{ by: 'carrier@plant.example', sha256: digestPrefix(waiting.bundle!.sha256) }],
+    });
+    expect(accepted.accepted).toBe(true);
+
+    await stack.waitFor(handle, (v) => v.state === 'awaiting-approval');
+    await handle.executeUpdate(approveUpdate, { args: [{ by: 'approver@plant.example' }] });
+
+    const result = await handle.result();
+    expect(result.state).toBe('completed');
+    const done = await stack.view(handle);
+    expect(done.relays.map((r) => r.status)).toEqual(['cleaned']);
+
+    // The relay really imported: the manager reports the published versions.
+    const relay = stack.sim.control.snapshot();
+    expect(JSON.stringify(relay)).toContain(Object.values(published)[0] as string);
+    // The zip is gone from the air-gapped relay, and the audit closed the run as completed.
+    const timeline = await stack.audit.timeline(handle.workflowId);
+    expect(timeline.map((r) => r.type)).toEqual(
+      expect.arrayContaining(['cycle.started', 'bundle.built', 'human.file-copied', 'arrival.verified', 'human.approved', 'import.completed', 'cycle.ended']),
+    );
+    expect(timeline.at(-1)!.outcome).toBe('completed');
+  });
+});
