@@ -10,4 +10,8 @@ if (!fs.existsSync(main)) {
   );
   process.exit(1);
 }
-require(main);
+require(main)
+  .main(process.argv)
+  .then((code) => {
+    process.exitCode = code;
+  });

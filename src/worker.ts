@@ -6,7 +6,8 @@
  * The embedded default plays every role in one process; a real deployment runs a host worker on
  * each relay and zone workers where only they can reach a manager.
  */
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
+import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { auditStoreFile, SqliteAuditStore, type AuditStore } from './adapters/audit-store';
 import { createDeepSecurityApi, type DeepSecurityApi } from './adapters/deep-security-api';
 import { createHostOps } from './adapters/host-ops';
@@ -27,12 +28,16 @@ export interface WorkerRoles {
 /** Every role the configuration describes: what the embedded default runs. */
 export function allRoles(config: AppConfig): WorkerRoles {
   const hosts = config.sites.flatMap((s) => [s.dmz.relay.name, ...s.airgapped.relays.map((r) => r.name)]);
-  const zones = config.sites.flatMap((s) => [s.dmz.manager.zone, s.airgapped.manager.zone]).filter((z): z is string => !!z);
+  const zones = config.sites
+    .flatMap((s) => [s.dmz.manager.zone, s.airgapped.manager.zone])
+    .filter((z): z is string => !!z);
   return { control: true, hosts: [...new Set(hosts)], zones: [...new Set(zones)] };
 }
 
 export function publicUrlOf(config: AppConfig): string {
-  return config.web.publicUrl ?? `http://${config.web.host === '0.0.0.0' ? '127.0.0.1' : config.web.host}:${config.web.port}`;
+  return (
+    config.web.publicUrl ?? `http://${config.web.host === '0.0.0.0' ? '127.0.0.1' : config.web.host}:${config.web.port}`
+  );
 }
 
 /** Manager API clients, built once per manager and shared by the activities. */
@@ -46,7 +51,9 @@ function managerApis(config: AppConfig, env: NodeJS.ProcessEnv, zone: string | u
       if (!siteConfig) throw new Error(`unknown site "${site}"`);
       const manager = side === 'dmz' ? siteConfig.dmz.manager : siteConfig.airgapped.manager;
       if (manager.zone !== zone) {
-        throw new Error(`the ${side} manager of ${site} is served by ${manager.zone ? `zone ${manager.zone}` : 'the control worker'}`);
+        throw new Error(
+          `the ${side} manager of ${site} is served by ${manager.zone ? `zone ${manager.zone}` : 'the control worker'}`,
+        );
       }
       api = createDeepSecurityApi(manager, env);
       cache.set(key, api);
@@ -121,11 +128,11 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
   }
 
   for (const name of roles.hosts) {
-    const host = config.sites
-      .flatMap((s) => [s.dmz.relay, ...s.airgapped.relays])
-      .find((h) => h.name === name);
+    const host = config.sites.flatMap((s) => [s.dmz.relay, ...s.airgapped.relays]).find((h) => h.name === name);
     if (!host) throw new Error(`no host named "${name}" in the configuration`);
-    const site = config.sites.find((s) => s.dmz.relay.name === name || s.airgapped.relays.some((r) => r.name === name))!;
+    const site = config.sites.find(
+      (s) => s.dmz.relay.name === name || s.airgapped.relays.some((r) => r.name === name),
+    )!;
     const archiveDir = site.retention.archiveDir;
     workers.push(
       await Worker.create({

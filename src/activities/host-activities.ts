@@ -21,7 +21,11 @@ async function heartbeating<T>(work: Promise<T>, everyMs = 10_000): Promise<T> {
 /** Errors that a retry cannot fix: say so to Temporal at once. */
 function permanent(err: unknown): never {
   const e = err as Error;
-  if (['DsaControlOutputError', 'PathOutsideAllowedError', 'InvalidCommandArgumentError', 'NotAFileError'].includes(e.name)) {
+  if (
+    ['DsaControlOutputError', 'PathOutsideAllowedError', 'InvalidCommandArgumentError', 'NotAFileError'].includes(
+      e.name,
+    )
+  ) {
     throw ApplicationFailure.nonRetryable(e.message, e.name);
   }
   throw err;
@@ -41,7 +45,10 @@ export function createHostActivities(ops: HostOps) {
     /** Removes this cycle's zip from the install dir (C4, or compensation); absent is fine. */
     async removeBundle(input: { fileName: string }): Promise<{ removed: boolean; path: string }> {
       if (/[\\/]/.test(input.fileName)) {
-        throw ApplicationFailure.nonRetryable(`"${input.fileName}" is not a plain file name`, 'InvalidCommandArgumentError');
+        throw ApplicationFailure.nonRetryable(
+          `"${input.fileName}" is not a plain file name`,
+          'InvalidCommandArgumentError',
+        );
       }
       const result = await ops.deleteFile({ path: join(input.fileName) }).catch(permanent);
       return { removed: result.deleted, path: result.path };

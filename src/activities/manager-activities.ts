@@ -77,7 +77,11 @@ export function createManagerActivities(deps: ManagerDeps) {
       const task = await call(`triggering the security update of ${input.relay}`, () =>
         deps.api(input.site, 'airgapped').triggerSecurityUpdate({ computerId: input.computerId, timeout: 'one-hour' }),
       );
-      return { triggered: true, reason: `scheduled task ${task.taskId} runs "check for security updates"`, triggeredAt: now };
+      return {
+        triggered: true,
+        reason: `scheduled task ${task.taskId} runs "check for security updates"`,
+        triggeredAt: now,
+      };
     },
 
     /**
@@ -85,7 +89,9 @@ export function createManagerActivities(deps: ManagerDeps) {
      * than the trigger means the relay rejected the zip: permanent. The deadline survives
      * retries through the heartbeat details.
      */
-    async awaitImport(input: AwaitImportInput & { since: number; timeout: number }): Promise<{ versions: ComponentVersion[] }> {
+    async awaitImport(
+      input: AwaitImportInput & { since: number; timeout: number },
+    ): Promise<{ versions: ComponentVersion[] }> {
       const ctx = Context.current();
       const startedAt = (ctx.info.heartbeatDetails as { startedAt?: number } | undefined)?.startedAt ?? Date.now();
       for (;;) {

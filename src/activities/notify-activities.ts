@@ -39,7 +39,10 @@ export function createNotifyActivities(deps: NotifyDeps) {
     const spec = n.links.find((l) => l.action === action);
     if (!spec) return undefined;
     const expiresAt = Math.max(deps.now() + deps.linkTtl, n.deadline ?? 0);
-    const token = signLinkToken({ workflowId: n.workflowId, action, subject: spec.subject, recipient, expiresAt }, deps.linkKeys);
+    const token = signLinkToken(
+      { workflowId: n.workflowId, action, subject: spec.subject, recipient, expiresAt },
+      deps.linkKeys,
+    );
     return `${deps.publicUrl.replace(/\/$/, '')}/a/${token}`;
   };
 
@@ -128,7 +131,9 @@ export function createNotifyActivities(deps: NotifyDeps) {
           resultMail({
             run,
             to: n.to,
-            outcome: (RUN_OUTCOMES as readonly string[]).includes(n.outcome ?? '') ? (n.outcome as RunOutcome) : 'completed',
+            outcome: (RUN_OUTCOMES as readonly string[]).includes(n.outcome ?? '')
+              ? (n.outcome as RunOutcome)
+              : 'completed',
             at: now,
             reason: n.body,
             bundle,
@@ -170,7 +175,10 @@ export function createNotifyActivities(deps: NotifyDeps) {
         messages = render(n);
       } catch (err) {
         // A notice that cannot be rendered will not render on a retry either.
-        throw ApplicationFailure.nonRetryable(`cannot render ${n.purpose} mail: ${(err as Error).message}`, 'MailRenderError');
+        throw ApplicationFailure.nonRetryable(
+          `cannot render ${n.purpose} mail: ${(err as Error).message}`,
+          'MailRenderError',
+        );
       }
       let sent = 0;
       let duplicates = 0;

@@ -2,7 +2,11 @@
 import type { Command } from 'commander';
 import type { CliContext } from './context';
 import { register as audit } from './audit';
+import { register as cycle } from './cycle';
+import { register as schedule } from './schedule';
+import { register as sim } from './sim';
+import { register as stack } from './stack';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
-export const COMMANDS: Register[] = [audit];
+export const COMMANDS: Register[] = [stack, cycle, schedule, audit, sim];

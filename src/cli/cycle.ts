@@ -64,10 +64,7 @@ export async function cycleView(client: Client, id: string): Promise<CycleView> 
 }
 
 /** Runs an Update and turns a validator's refusal into a CliError carrying the reason. */
-export async function act<A>(
-  handle: WorkflowHandle,
-  run: (h: WorkflowHandle) => Promise<A>,
-): Promise<A> {
+export async function act<A>(handle: WorkflowHandle, run: (h: WorkflowHandle) => Promise<A>): Promise<A> {
   try {
     return await run(handle);
   } catch (err) {
@@ -101,11 +98,14 @@ export function renderCycle(v: CycleView): string {
     lines.push(`relay   ${r.name} (${r.os}) → ${r.targetFolder}: ${r.status}${r.problem ? ` — ${r.problem}` : ''}`);
   }
   if (v.approvalsRequired > 0) {
-    lines.push(`approvals ${v.approvals.length}/${v.approvalsRequired}: ${v.approvals.map((a) => a.by).join(', ') || '-'}`);
+    lines.push(
+      `approvals ${v.approvals.length}/${v.approvalsRequired}: ${v.approvals.map((a) => a.by).join(', ') || '-'}`,
+    );
   }
   if (v.outcome) lines.push(`outcome ${v.outcome.state}${v.outcome.reason ? `: ${v.outcome.reason}` : ''}`);
   lines.push('history:');
-  for (const e of v.timeline) lines.push(`  ${e.at}  ${e.summary}${e.actor ? ` [${e.actor.who} via ${e.actor.channel}]` : ''}`);
+  for (const e of v.timeline)
+    lines.push(`  ${e.at}  ${e.summary}${e.actor ? ` [${e.actor.who} via ${e.actor.channel}]` : ''}`);
   return lines.join('\n');
 }
 
@@ -125,7 +125,10 @@ export function register(program: Command, ctx: CliContext): void {
     .command('start <site>')
     .description('start a cycle now (refused while the site has an open cycle)')
     .option('--by <who>', 'who starts it (recorded)')
-    .option('--allow-rollback', 'allow importing a bundle older than the site has (needs --by, --reason and an approval)')
+    .option(
+      '--allow-rollback',
+      'allow importing a bundle older than the site has (needs --by, --reason and an approval)',
+    )
     .option('--reason <why>', 'why the rollback is allowed')
     .action(async (site: string, opts: { by?: string; allowRollback?: boolean; reason?: string }) => {
       const id = await startCycle(ctx, site, opts);
@@ -176,7 +179,9 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (id: string, opts: { by: string; sha256: string; relay?: string }) => {
       const handle = (await ctx.client()).workflow.getHandle(id);
       const a = await act(handle, (h) =>
-        h.executeUpdate(fileCopiedUpdate, { args: [{ by: required(opts.by, '--by'), sha256: opts.sha256, relay: opts.relay, channel: 'cli' }] }),
+        h.executeUpdate(fileCopiedUpdate, {
+          args: [{ by: required(opts.by, '--by'), sha256: opts.sha256, relay: opts.relay, channel: 'cli' }],
+        }),
       );
       ctx.result(answerLine(a), a);
     });
@@ -207,7 +212,9 @@ export function register(program: Command, ctx: CliContext): void {
     .requiredOption('--reason <why>', 'why')
     .action(async (id: string, opts: { by: string; reason: string }) => {
       const handle = (await ctx.client()).workflow.getHandle(id);
-      const a = await act(handle, (h) => h.executeUpdate(cancelUpdate, { args: [{ by: opts.by, reason: opts.reason, channel: 'cli' }] }));
+      const a = await act(handle, (h) =>
+        h.executeUpdate(cancelUpdate, { args: [{ by: opts.by, reason: opts.reason, channel: 'cli' }] }),
+      );
       ctx.result(answerLine(a), a);
     });
 
@@ -220,7 +227,9 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (id: string, opts: { step: string; by: string; comment?: string }) => {
       const handle = (await ctx.client()).workflow.getHandle(id);
       const a = await act(handle, (h) =>
-        h.executeUpdate(manualStepDoneUpdate, { args: [{ step: opts.step, by: opts.by, comment: opts.comment, channel: 'cli' }] }),
+        h.executeUpdate(manualStepDoneUpdate, {
+          args: [{ step: opts.step, by: opts.by, comment: opts.comment, channel: 'cli' }],
+        }),
       );
       ctx.result(answerLine(a), a);
     });

@@ -42,15 +42,3 @@ export async function main(argv: string[]): Promise<number> {
     await ctx.close().catch(() => undefined);
   }
 }
-
-if (require.main === module) {
-  main(process.argv).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err) => {
-      process.stderr.write(`airgap: ${String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}

@@ -10,7 +10,8 @@ import { CliError, type CliContext } from './context';
 
 function parseTime(text: string, flag: string): Date {
   const t = Date.parse(text);
-  if (Number.isNaN(t)) throw new CliError(`${flag} "${text}" is not a date/time (use ISO 8601, e.g. 2026-11-24T06:00:00Z)`);
+  if (Number.isNaN(t))
+    throw new CliError(`${flag} "${text}" is not a date/time (use ISO 8601, e.g. 2026-11-24T06:00:00Z)`);
   return new Date(t);
 }
 

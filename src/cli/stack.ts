@@ -5,6 +5,7 @@
 import type { Connection } from '@temporalio/client';
 import type { Command } from 'commander';
 import { startEmbedded } from '../runtime/embedded';
+import { installWorkerLogging } from '../runtime/logging';
 import { ensureSchedules } from '../runtime/schedules';
 import { checkNamespace, ensureNamespace } from '../runtime/temporal-setup';
 import { connectClient, connectWorker, temporalTarget } from '../runtime/temporal-connection';
@@ -41,6 +42,7 @@ export function register(program: Command, ctx: CliContext): void {
         );
       }
       const log = (line: string) => process.stderr.write(`${line}\n`);
+      installWorkerLogging();
       const stack = await startEmbedded(loaded, log);
       const why = await Promise.race([untilSignal(), stack.failed.then((err) => `failure: ${err.message}`)]);
       log(`stopping (${why})…`);
@@ -57,15 +59,20 @@ export function register(program: Command, ctx: CliContext): void {
       const client = await ctx.client();
       await ensureNamespace(client.connection as Connection, config.temporal.namespace, config.temporal.retention);
       const schedules = await ensureSchedules(client, config);
-      ctx.result(`namespace ${config.temporal.namespace} ready; schedules ${[...schedules.created, ...schedules.updated].join(', ')}`, {
-        namespace: config.temporal.namespace,
-        schedules,
-      });
+      ctx.result(
+        `namespace ${config.temporal.namespace} ready; schedules ${[...schedules.created, ...schedules.updated].join(', ')}`,
+        {
+          namespace: config.temporal.namespace,
+          schedules,
+        },
+      );
     });
 
   program
     .command('worker')
-    .description('run worker roles against the cluster: --control, --host <relay> (repeatable), --zone <zone> (repeatable); all roles by default')
+    .description(
+      'run worker roles against the cluster: --control, --host <relay> (repeatable), --zone <zone> (repeatable); all roles by default',
+    )
     .option('--control', 'workflows, mail, audit and the API of managers without a zone')
     .option('--host <name>', 'a relay host whose commands and files this process serves', collect, [])
     .option('--zone <zone>', 'a zone whose managers this process calls', collect, [])
@@ -76,6 +83,7 @@ export function register(program: Command, ctx: CliContext): void {
         opts.control || opts.host.length || opts.zone.length
           ? { control: Boolean(opts.control), hosts: opts.host, zones: opts.zone }
           : allRoles(config);
+      installWorkerLogging();
       const connection = await connectWorker(target);
       if (target.external) {
         const client = await connectClient(target);

@@ -1,23 +1,21 @@
 /**
  * Is a bundle worth importing? Compares the component versions a bundle carries with what the
  * air-gapped relay reports. Pattern and engine version formats are unverified (interfaces doc), so
- * versions are compared segment by segment when both are dotted/dashed numbers (13.245.00,
- * 25-052) and otherwise only for equality.
+ * versions are ordered (domain/versions.ts) when both are dotted/dashed numbers (13.245.00,
+ * 25-052) and otherwise compared only for equality.
  */
 import type { ComponentVersion } from './cycle';
+import { compareVersions, InvalidVersionError } from './versions';
 
-/** -1, 0, 1, or undefined when the two cannot be ordered. */
-export function compareVersions(a: string, b: string): -1 | 0 | 1 | undefined {
+/** Sign of the order of two versions, or undefined when their format cannot be ordered. */
+function order(a: string, b: string): -1 | 0 | 1 | undefined {
   if (a === b) return 0;
-  const sa = a.split(/[.\-_]/);
-  const sb = b.split(/[.\-_]/);
-  if (![...sa, ...sb].every((s) => /^\d+$/.test(s))) return undefined;
-  for (let i = 0; i < Math.max(sa.length, sb.length); i++) {
-    const x = Number(sa[i] ?? 0);
-    const y = Number(sb[i] ?? 0);
-    if (x !== y) return x < y ? -1 : 1;
+  try {
+    return Math.sign(compareVersions(a, b)) as -1 | 0 | 1;
+  } catch (err) {
+    if (err instanceof InvalidVersionError) return undefined;
+    throw err;
   }
-  return 0;
 }
 
 export type Freshness =
@@ -40,7 +38,7 @@ export function bundleFreshness(bundle: ComponentVersion[], installed: Component
       newer.push(component.name);
       continue;
     }
-    const cmp = compareVersions(component.version, have);
+    const cmp = order(component.version, have);
     if (cmp === -1) older.push({ name: component.name, bundle: component.version, installed: have });
     else if (cmp === 1 || cmp === undefined) newer.push(component.name);
   }
@@ -55,7 +53,7 @@ export function reportsAtLeast(reported: ComponentVersion[], expected: Component
   return expected.every((c) => {
     const v = have.get(c.name);
     if (v === undefined) return false;
-    const cmp = compareVersions(v, c.version);
+    const cmp = order(v, c.version);
     return cmp === 0 || cmp === 1;
   });
 }

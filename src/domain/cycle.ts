@@ -77,7 +77,9 @@ export function normaliseQuotedDigest(quoted: string): string {
     .replace(/\s+/g, '');
   if (!/^[0-9a-f]+$/.test(cleaned)) throw new QuotedDigestError(`"${quoted}" is not a hexadecimal SHA-256 digest`);
   if (cleaned.length < MIN_DIGEST_PREFIX) {
-    throw new QuotedDigestError(`quote at least ${MIN_DIGEST_PREFIX} hex digits of the SHA-256 (got ${cleaned.length})`);
+    throw new QuotedDigestError(
+      `quote at least ${MIN_DIGEST_PREFIX} hex digits of the SHA-256 (got ${cleaned.length})`,
+    );
   }
   if (cleaned.length > 64) throw new QuotedDigestError('a SHA-256 digest has 64 hex digits; the quote is longer');
   return cleaned;

@@ -9,7 +9,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /** Sets env[name] from <dataDir>/secrets/<name> (creating it) unless env[name] is already set. */
-export function ensureLocalSecret(dataDir: string, name: string, env: NodeJS.ProcessEnv = process.env): 'env' | 'file' | 'generated' {
+export function ensureLocalSecret(
+  dataDir: string,
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+): 'env' | 'file' | 'generated' {
   if (env[name]) return 'env';
   const dir = path.join(dataDir, 'secrets');
   const file = path.join(dir, name);

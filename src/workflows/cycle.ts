@@ -90,7 +90,12 @@ const local = proxyLocalActivities<ControlActivities>({
 });
 
 /** Manager API calls run where that manager can be reached: the control queue or its zone's. */
-function managerProxy(taskQueue: string, timeouts: { startToCloseTimeout: number | string; heartbeatTimeout?: number | string } = { startToCloseTimeout: '2m' }): ManagerActivities {
+function managerProxy(
+  taskQueue: string,
+  timeouts: { startToCloseTimeout: number | string; heartbeatTimeout?: number | string } = {
+    startToCloseTimeout: '2m',
+  },
+): ManagerActivities {
   return proxyActivities<ManagerActivities>({ taskQueue, ...timeouts, retry: MANAGER_RETRY });
 }
 
@@ -143,7 +148,9 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
     installedBefore,
     relays,
     waitingFor,
-    approvalsRequired: plan ? requiredApprovals(plan.approval) + (input.allowRollback && plan.approval.policy === 'none' ? 1 : 0) : 0,
+    approvalsRequired: plan
+      ? requiredApprovals(plan.approval) + (input.allowRollback && plan.approval.policy === 'none' ? 1 : 0)
+      : 0,
     approvals,
     carriers,
     importAttempts,
@@ -417,7 +424,8 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
         }),
     );
     waitingFor = undefined;
-    if (result === 'deadline') throw ApplicationFailure.nonRetryable(`nobody confirmed "${title}" before the deadline`, 'ManualStepExpired');
+    if (result === 'deadline')
+      throw ApplicationFailure.nonRetryable(`nobody confirmed "${title}" before the deadline`, 'ManualStepExpired');
   }
 
   // ---- the cycle ----------------------------------------------------------------------------------
@@ -439,7 +447,7 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
       });
     }
     // A write started by a handler may itself start another (mail failure → audit record).
-    for (let settled = 0; settled < pending.length; ) {
+    for (let settled = 0; settled < pending.length;) {
       const batch = pending.slice(settled);
       settled = pending.length;
       await Promise.all(batch);
@@ -517,8 +525,15 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
         await retainDmzBundle(plan, bundle, 'archive');
         return await finish('failed', `rollback refused: the bundle is older than what the site has (${detail})`);
       }
-      note('rollback.override', `rollback allowed by ${input.allowRollback.by}: ${input.allowRollback.reason} (${detail})`);
-      await audit('rollback.override', { ...input.allowRollback, detail }, { who: input.allowRollback.by, channel: 'cli' });
+      note(
+        'rollback.override',
+        `rollback allowed by ${input.allowRollback.by}: ${input.allowRollback.reason} (${detail})`,
+      );
+      await audit(
+        'rollback.override',
+        { ...input.allowRollback, detail },
+        { who: input.allowRollback.by, channel: 'cli' },
+      );
     }
 
     // C2: a person carries the zip; verify each copy before anything is imported.
@@ -542,15 +557,24 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
           ),
         transferWait,
       );
-      if (result === 'aborted') return await compensate('cancelled', `cancelled by ${cancellation!.by}: ${cancellation!.reason}`);
-      if (result === 'deadline') return await compensate('expired', 'nobody reported the file copied before the deadline');
+      if (result === 'aborted')
+        return await compensate('cancelled', `cancelled by ${cancellation!.by}: ${cancellation!.reason}`);
+      if (result === 'deadline')
+        return await compensate('expired', 'nobody reported the file copied before the deadline');
 
       setState('verifying');
       const toVerify = relays.filter((r) => r.status === 'copied');
       const reports = await Promise.all(
         toVerify.map(async (relay): Promise<[RelayProgress, ArrivalReport]> => {
           const host = plan!.relays.find((h) => h.name === relay.name)!;
-          return [relay, await hostProxy(host).inspectArrival({ fileName: bundle!.fileName, size: bundle!.size, sha256: bundle!.sha256 })];
+          return [
+            relay,
+            await hostProxy(host).inspectArrival({
+              fileName: bundle!.fileName,
+              size: bundle!.size,
+              sha256: bundle!.sha256,
+            }),
+          ];
         }),
       );
       const problems: RelayProgress[] = [];
@@ -570,7 +594,9 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
       if (relays.every((r) => r.status === 'verified')) break;
       setState('awaiting-transfer', problems.length ? 'a copy did not verify; waiting for a new copy' : undefined);
       if (problems.length > 0) {
-        notify('arrival-problem', operators, 'the copy did not verify: copy the bundle again', { links: copiedLinks() });
+        notify('arrival-problem', operators, 'the copy did not verify: copy the bundle again', {
+          links: copiedLinks(),
+        });
       }
     }
     waitingFor = undefined;
@@ -580,8 +606,14 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
     if (needed > 0) {
       setState('awaiting-approval');
       const approvers = plan.approval.approvers;
-      const decisionLinks = [link('approve', bundle.sha256, 'Approve the import'), link('reject', bundle.sha256, 'Reject')];
-      notify('approval-request', approvers, 'approve the import', { links: decisionLinks, askedBy: carriers.join(', ') });
+      const decisionLinks = [
+        link('approve', bundle.sha256, 'Approve the import'),
+        link('reject', bundle.sha256, 'Reject'),
+      ];
+      notify('approval-request', approvers, 'approve the import', {
+        links: decisionLinks,
+        askedBy: carriers.join(', '),
+      });
       const result = await waitForPeople(
         `${needed} approval(s)`,
         approvers,
@@ -596,7 +628,8 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
           ),
       );
       if (rejection) return await compensate('rejected', `rejected by ${rejection.by}: ${rejection.comment}`);
-      if (result === 'aborted') return await compensate('cancelled', `cancelled by ${cancellation!.by}: ${cancellation!.reason}`);
+      if (result === 'aborted')
+        return await compensate('cancelled', `cancelled by ${cancellation!.by}: ${cancellation!.reason}`);
       if (result === 'deadline') return await compensate('expired', 'the import was not approved before the deadline');
       waitingFor = undefined;
     }
@@ -638,7 +671,9 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
       await manualStep(
         'relay-cleanup',
         'delete the zip from the air-gapped relay(s)',
-        plan.relays.map((r) => `On ${r.name}: delete ${r.installDir}${r.os === 'windows' ? '\\' : '/'}${bundle!.fileName}`).join('\n'),
+        plan.relays
+          .map((r) => `On ${r.name}: delete ${r.installDir}${r.os === 'windows' ? '\\' : '/'}${bundle!.fileName}`)
+          .join('\n'),
         operators,
       );
       for (const r of relays) r.status = 'cleaned';

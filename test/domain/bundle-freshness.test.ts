@@ -1,17 +1,4 @@
-import { bundleFreshness, compareVersions, reportsAtLeast } from '../../src/domain/bundle-freshness';
-
-describe('ordering component versions', () => {
-  it('orders rule updates YY-NNN and dotted pattern versions numerically', () => {
-    expect(compareVersions('25-053', '25-052')).toBe(1);
-    expect(compareVersions('24-999', '25-001')).toBe(-1);
-    expect(compareVersions('19.245.00', '19.99.00')).toBe(1);
-    expect(compareVersions('1.2', '1.2.0')).toBe(0);
-  });
-
-  it('refuses to order versions that are not numbers', () => {
-    expect(compareVersions('abc', 'abd')).toBeUndefined();
-  });
-});
+import { bundleFreshness, reportsAtLeast } from '../../src/domain/bundle-freshness';
 
 describe('deciding whether a bundle is worth importing', () => {
   const installed = [
@@ -25,6 +12,16 @@ describe('deciding whether a bundle is worth importing', () => {
       { name: 'Rule Update', version: '25-052' },
     ];
     expect(bundleFreshness(bundle, installed)).toEqual({ verdict: 'newer', newer: ['Virus Pattern'] });
+  });
+
+  it('counts a version it cannot order as newer when it differs, and as the same when equal', () => {
+    expect(bundleFreshness([{ name: 'Engine', version: 'abc' }], [{ name: 'Engine', version: 'abd' }])).toEqual({
+      verdict: 'newer',
+      newer: ['Engine'],
+    });
+    expect(bundleFreshness([{ name: 'Engine', version: 'abc' }], [{ name: 'Engine', version: 'abc' }])).toEqual({
+      verdict: 'same',
+    });
   });
 
   it('says same when nothing moves', () => {

@@ -50,7 +50,10 @@ describe('the configuration', () => {
   });
 
   it('refuses a secret written where the name of an environment variable belongs', () => {
-    const site = { ...minimalSite, dmz: { ...minimalSite.dmz, manager: { url: 'https://x:4119/api', apiKeyEnv: 'sk-1234abcd' } } };
+    const site = {
+      ...minimalSite,
+      dmz: { ...minimalSite.dmz, manager: { url: 'https://x:4119/api', apiKeyEnv: 'sk-1234abcd' } },
+    };
     expect(problemsOf({ sites: [site] })).toEqual([
       expect.stringMatching(/^sites\.0\.dmz\.manager\.apiKeyEnv: expected the NAME of an environment variable/),
     ]);
@@ -64,13 +67,21 @@ describe('the configuration', () => {
 
   it('refuses an approval policy nobody can satisfy', () => {
     const problems = problemsOf({
-      sites: [{ ...minimalSite, approval: { policy: 'n-of-m', required: 2 }, people: { ...minimalSite.people, approvers: ['a@x.example'] } }],
+      sites: [
+        {
+          ...minimalSite,
+          approval: { policy: 'n-of-m', required: 2 },
+          people: { ...minimalSite.people, approvers: ['a@x.example'] },
+        },
+      ],
     });
     expect(problems).toEqual(['sites.0.approval.required: 2 approvals required but only 1 approver(s) listed']);
   });
 
   it('refuses duplicate site ids', () => {
-    expect(problemsOf({ sites: [minimalSite, { ...minimalSite }] })).toContain('sites.1.id: "plant1" is used by another site');
+    expect(problemsOf({ sites: [minimalSite, { ...minimalSite }] })).toContain(
+      'sites.1.id: "plant1" is used by another site',
+    );
   });
 
   it('requires at least one site', () => {

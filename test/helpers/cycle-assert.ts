@@ -4,7 +4,12 @@ import type { CycleStack } from './cycle-stack';
 export const digestPrefix = (sha256: string, n = 16) => sha256.slice(0, n);
 
 /** The first outbox mail of a workflow with that purpose, waiting for it to arrive. */
-export async function firstCycleMail(stack: CycleStack, workflowId: string, purpose: string, timeoutMs = 15_000): Promise<OutboxEntry> {
+export async function firstCycleMail(
+  stack: CycleStack,
+  workflowId: string,
+  purpose: string,
+  timeoutMs = 15_000,
+): Promise<OutboxEntry> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const found = (await stack.outbox.list()).find((m) => m.workflowId === workflowId && m.purpose === purpose);

@@ -65,11 +65,21 @@ export async function buildTestConfig(dir: string, tag: string, options: StackOp
           id: 'plant',
           name: 'Plant (test)',
           dmz: {
-            manager: { url: `https://127.0.0.1:${dmzPort}/api`, apiKeyEnv: 'T_DMZ_KEY', caFile: path.join(dir, 'sim/tls/ca.pem'), requestTimeout: '5s' },
+            manager: {
+              url: `https://127.0.0.1:${dmzPort}/api`,
+              apiKeyEnv: 'T_DMZ_KEY',
+              caFile: path.join(dir, 'sim/tls/ca.pem'),
+              requestTimeout: '5s',
+            },
             relay: { name: `${tag}-dmz-relay`, computerId: 11, installDir: host(`${tag}-dmz-relay`) },
           },
           airgapped: {
-            manager: { url: `https://127.0.0.1:${airgapPort}/api`, apiKeyEnv: 'T_AG_KEY', caFile: path.join(dir, 'sim/tls/ca.pem'), requestTimeout: '5s' },
+            manager: {
+              url: `https://127.0.0.1:${airgapPort}/api`,
+              apiKeyEnv: 'T_AG_KEY',
+              caFile: path.join(dir, 'sim/tls/ca.pem'),
+              requestTimeout: '5s',
+            },
             relays,
           },
           people: {
@@ -77,7 +87,14 @@ export async function buildTestConfig(dir: string, tag: string, options: StackOp
             escalation: ['lead@plant.example'],
             approvers: options.approvers ?? ['approver@plant.example', 'second@plant.example'],
           },
-          waits: { reminderEvery: '1h', escalateAfter: '2h', deadline: '1d', importTimeout: '30s', pollInterval: '200ms', ...options.waits },
+          waits: {
+            reminderEvery: '1h',
+            escalateAfter: '2h',
+            deadline: '1d',
+            importTimeout: '30s',
+            pollInterval: '200ms',
+            ...options.waits,
+          },
           approval: { policy: 'none', ...options.approval },
           steps: { import: 'automated', ...options.steps },
         },
@@ -152,7 +169,9 @@ export async function startCycleStack(options: StackOptions = {}): Promise<Cycle
           if (Date.now() > until) throw err;
         }
         if (Date.now() > until) {
-          throw new Error(`cycle ${handle.workflowId} did not reach the expected state; last: ${last?.state} ${JSON.stringify(last?.timeline.slice(-3))}`);
+          throw new Error(
+            `cycle ${handle.workflowId} did not reach the expected state; last: ${last?.state} ${JSON.stringify(last?.timeline.slice(-3))}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -1,8 +1,4 @@
 // Workers log every state change at INFO; tests keep warnings and errors only.
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { installWorkerLogging } from '../../src/runtime/logging';
 
-try {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-} catch {
-  // Already installed in this process by an earlier test file.
-}
+installWorkerLogging({ AIRGAP_LOG_LEVEL: process.env.AIRGAP_LOG_LEVEL ?? 'WARN' });

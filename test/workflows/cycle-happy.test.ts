@@ -42,7 +42,15 @@ describe('an update cycle on a simulated site', () => {
     // The zip is gone from the air-gapped relay, and the audit closed the run as completed.
     const timeline = await stack.audit.timeline(handle.workflowId);
     expect(timeline.map((r) => r.type)).toEqual(
-      expect.arrayContaining(['cycle.started', 'bundle.built', 'human.file-copied', 'arrival.verified', 'human.approved', 'import.completed', 'cycle.ended']),
+      expect.arrayContaining([
+        'cycle.started',
+        'bundle.built',
+        'human.file-copied',
+        'arrival.verified',
+        'human.approved',
+        'import.completed',
+        'cycle.ended',
+      ]),
     );
     expect(timeline.at(-1)!.outcome).toBe('completed');
   });

@@ -1,0 +1,102 @@
+/**
+ * `airgap sim …`: the simulated Deep Security site of the embedded default. `carry` is the
+ * person with the USB stick (and their mistakes); `publish` and `fault` steer the simulated world
+ * through its loopback control endpoint.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { findSite } from '../domain/config';
+import { carryBundle, type CourierMistake } from '../sim';
+import { CliError, type CliContext } from './context';
+import { cycleView } from './cycle';
+
+interface ControlFile {
+  url: string;
+  token: string;
+}
+
+async function control(
+  ctx: CliContext,
+  method: 'POST' | 'DELETE' | 'GET',
+  route: string,
+  body?: unknown,
+): Promise<unknown> {
+  const file = path.join(ctx.config().config.dataDir, 'sim', 'control.json');
+  if (!fs.existsSync(file)) throw new CliError(`the simulator is not running (no ${file}); start it with "npm start"`);
+  const { url, token } = JSON.parse(fs.readFileSync(file, 'utf8')) as ControlFile;
+  const response = await fetch(`${url}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  }).catch((err: Error) => {
+    throw new CliError(
+      `the simulator's control endpoint ${url} did not answer (${err.message}); is "npm start" running?`,
+    );
+  });
+  const answer = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+  if (!response.ok) throw new CliError(`simulator refused: ${String(answer.message ?? response.status)}`);
+  return answer;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const sim = program.command('sim').description('the simulated Deep Security site (embedded default, tests, demos)');
+
+  sim
+    .command('carry <cycle-id>')
+    .description("copy a cycle's bundle to the air-gapped relay(s) as a person would")
+    .option('--relay <name>', 'only this relay')
+    .option('--rename', 'make the mistake of renaming the copy')
+    .option('--truncate', 'make the mistake of an interrupted copy')
+    .option('--corrupt', 'make the mistake of a damaged copy')
+    .option('--wrong-folder', 'make the mistake of copying next to the install folder')
+    .action(async (id: string, opts: Record<string, string | boolean | undefined>) => {
+      const mistakes = (['rename', 'truncate', 'corrupt', 'wrong-folder'] as const).filter(
+        (m) => opts[m === 'wrong-folder' ? 'wrongFolder' : m],
+      );
+      if (mistakes.length > 1) throw new CliError(`choose one mistake at a time (got ${mistakes.join(', ')})`);
+      const view = await cycleView(await ctx.client(), id);
+      if (!view.bundle) throw new CliError(`cycle ${id} has no bundle yet (state ${view.state})`);
+      const site = findSite(ctx.config().config, view.site);
+      if (!site) throw new CliError(`cycle ${id} belongs to site ${view.site}, which is not in this configuration`);
+      const relays = site.airgapped.relays.filter((r) => !opts.relay || r.name === opts.relay);
+      if (relays.length === 0) throw new CliError(`unknown relay "${String(opts.relay)}"`);
+      const result = await carryBundle({
+        bundlePath: view.bundle.path,
+        relays,
+        mistake: mistakes[0] as CourierMistake | undefined,
+      });
+      ctx.result(
+        result.copies.map((c) => `copied to ${c.relay}: ${c.path} (${c.size} bytes)`).join('\n') +
+          `\nnow report it: airgap cycle copied ${id} --by <you> --sha256 ${view.bundle.sha256.slice(0, 16)}`,
+        { ...result, sha256: view.bundle.sha256 },
+      );
+    });
+
+  sim
+    .command('publish')
+    .description('the update server publishes new patterns and the next rule update (the DMZ relay takes them)')
+    .action(async () => {
+      const answer = await control(ctx, 'POST', '/publish');
+      ctx.result(`published: ${JSON.stringify((answer as { components: unknown }).components)}`, answer);
+    });
+
+  sim
+    .command('fault <json>')
+    .description(
+      'inject a fault, e.g. \'{"kind":"failed-import"}\' or \'{"kind":"server-error","count":3}\'; "clear" removes all',
+    )
+    .action(async (json: string) => {
+      if (json === 'clear') {
+        ctx.result('faults cleared', await control(ctx, 'DELETE', '/faults'));
+        return;
+      }
+      let fault: unknown;
+      try {
+        fault = JSON.parse(json);
+      } catch {
+        throw new CliError(`the fault must be JSON, e.g. '{"kind":"failed-import"}' (got ${json})`);
+      }
+      ctx.result('fault injected', await control(ctx, 'POST', '/faults', fault));
+    });
+}

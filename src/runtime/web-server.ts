@@ -1,0 +1,54 @@
+/**
+ * Puts the web app on its socket with everything it reads wired to Temporal and the audit store:
+ * link actions (Query to show, Update to act), open runs, past runs, timelines, and the outbox
+ * when mail is not going out over SMTP.
+ */
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { auditStoreFile, SqliteAuditStore } from '../adapters/audit-store';
+import { OUTBOX_FILE_NAME, OutboxMailer } from '../adapters/outbox';
+import type { AppConfig } from '../domain/config';
+import { linkKeysFromEnv } from '../domain/link-token';
+import { authenticatorFromConfig, createApp, serveApp } from '../web';
+import { createTemporalActionGateway } from '../web/temporal-gateway';
+import { createHistoryProvider, createOverviewProvider, createRunProvider } from '../web/temporal-providers';
+import { publicUrlOf } from '../worker';
+
+export interface RunningWeb {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startWebServer(options: {
+  config: AppConfig;
+  client: Client;
+  env?: NodeJS.ProcessEnv;
+  port?: number;
+}): Promise<RunningWeb> {
+  const { config, client } = options;
+  const env = options.env ?? process.env;
+  const audit = new SqliteAuditStore(auditStoreFile(config.dataDir));
+  const outbox = config.mail.smtp
+    ? undefined
+    : new OutboxMailer({ file: path.join(config.dataDir, OUTBOX_FILE_NAME), from: config.mail.from });
+  const app = createApp({
+    actions: createTemporalActionGateway(client),
+    keys: linkKeysFromEnv(env, config.links),
+    auth: authenticatorFromConfig(config.web.auth, env),
+    outbox,
+    overview: createOverviewProvider(client, audit, config),
+    history: createHistoryProvider(audit),
+    runs: createRunProvider(client, audit),
+    sites: config.sites.map((s) => ({ id: s.id, name: s.name })),
+    publicUrl: publicUrlOf(config),
+  });
+  const server = await serveApp(app, { host: config.web.host, port: options.port ?? config.web.port });
+  return {
+    url: server.url,
+    async close() {
+      await server.close();
+      await outbox?.close();
+      await audit.close();
+    },
+  };
+}

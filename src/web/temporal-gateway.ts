@@ -1,0 +1,192 @@
+/**
+ * The web app's link actions against Temporal. `describe` is a Query (GET and HEAD, which mail
+ * scanners send, change nothing); `perform` is the cycle's Update with the link's token id as
+ * the Update id, so a second click returns the first answer instead of acting twice.
+ */
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { LinkPayload } from '../domain/link-token';
+import {
+  approveUpdate,
+  cycleStateQuery,
+  fileCopiedUpdate,
+  manualStepDoneUpdate,
+  rejectUpdate,
+  type ActionAnswer,
+  type CycleView,
+} from '../workflows/cycle-messages';
+import type { ActionGateway, ActionOutcome, ActionView, PerformRequest } from './deps';
+import { WebError } from './errors';
+
+const DECISION: Record<LinkPayload['action'], string> = {
+  approve: 'approved',
+  reject: 'rejected',
+  'file-copied': 'file copied',
+  'manual-done': 'done',
+};
+
+const TIMELINE_TYPE: Record<LinkPayload['action'], string> = {
+  approve: 'human.approved',
+  reject: 'human.rejected',
+  'file-copied': 'human.file-copied',
+  'manual-done': 'human.manual-step-done',
+};
+
+async function readView(client: Client, workflowId: string): Promise<CycleView | undefined> {
+  try {
+    return await client.workflow.getHandle(workflowId).query(cycleStateQuery);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError || /not found/i.test((err as Error).message)) return undefined;
+    throw WebError.unavailable(`Temporal did not answer: ${(err as Error).message}`);
+  }
+}
+
+/** The earlier answer to this link's question in the run's timeline, if someone gave it. */
+function earlierDecision(view: CycleView, payload: LinkPayload): { by: string; at: number } | undefined {
+  const type = TIMELINE_TYPE[payload.action];
+  const entry = [...view.timeline]
+    .reverse()
+    .find(
+      (e) =>
+        e.type === type &&
+        (payload.action !== 'manual-done' || e.summary.includes(`"${payload.subject}"`)) &&
+        (payload.action === 'file-copied' ||
+          payload.action === 'manual-done' ||
+          e.actor?.who.toLowerCase() === payload.recipient.toLowerCase()),
+    );
+  return entry?.actor ? { by: entry.actor.who, at: Date.parse(entry.at) } : undefined;
+}
+
+function isWaitingFor(view: CycleView, payload: LinkPayload): boolean {
+  switch (payload.action) {
+    case 'file-copied':
+      return (
+        (view.state === 'awaiting-transfer' || view.state === 'verifying') &&
+        view.bundle?.sha256 === payload.subject &&
+        view.relays.some((r) => r.status === 'waiting' || r.status === 'mismatch')
+      );
+    case 'approve':
+    case 'reject':
+      return (
+        view.state === 'awaiting-approval' &&
+        view.bundle?.sha256 === payload.subject &&
+        !view.approvals.some((a) => a.by.toLowerCase() === payload.recipient.toLowerCase())
+      );
+    case 'manual-done':
+      return view.waitingFor?.what === `manual:${payload.subject}`;
+  }
+}
+
+function titleOf(view: CycleView, payload: LinkPayload): string {
+  switch (payload.action) {
+    case 'file-copied':
+      return `Confirm that ${view.bundle?.fileName ?? 'the bundle'} was copied to the air-gapped relay(s)`;
+    case 'approve':
+      return `Approve the import of ${view.bundle?.fileName ?? 'the bundle'}`;
+    case 'reject':
+      return `Reject the import of ${view.bundle?.fileName ?? 'the bundle'}`;
+    case 'manual-done':
+      return `Confirm the manual step "${payload.subject}"`;
+  }
+}
+
+export function createTemporalActionGateway(client: Client): ActionGateway {
+  return {
+    async describe(payload): Promise<ActionView> {
+      const view = await readView(client, payload.workflowId);
+      if (!view) return { state: 'no-longer-waiting', currentState: 'no such run (it may have been removed)' };
+      const base = { site: view.site, workflowId: view.id, title: titleOf(view, payload) };
+      if (isWaitingFor(view, payload)) {
+        return {
+          state: 'waiting',
+          ...base,
+          runLabel: `cycle ${view.id}`,
+          file: view.bundle?.fileName,
+          sha256: view.bundle?.sha256,
+          sizeBytes: view.bundle?.size,
+          versions: view.bundle?.versions,
+          askedBy: view.trigger.who,
+          carriedBy: view.carriers.join(', ') || undefined,
+          since: view.waitingFor ? Date.parse(view.waitingFor.since) : undefined,
+          deadline: view.waitingFor ? Date.parse(view.waitingFor.until) : undefined,
+          relays:
+            payload.action === 'file-copied'
+              ? view.relays.map((r) => ({ name: r.name, os: r.os, targetFolder: r.targetFolder }))
+              : undefined,
+        };
+      }
+      const earlier = earlierDecision(view, payload);
+      if (earlier) return { state: 'already-decided', ...base, ...earlier, decision: DECISION[payload.action] };
+      const reason =
+        view.bundle && payload.subject !== view.bundle.sha256 && payload.action !== 'manual-done'
+          ? `${view.state} (this link is for another bundle)`
+          : view.outcome?.reason
+            ? `${view.state}: ${view.outcome.reason}`
+            : view.state;
+      return { state: 'no-longer-waiting', ...base, currentState: reason };
+    },
+
+    async perform(payload, request: PerformRequest): Promise<ActionOutcome> {
+      const view = await readView(client, payload.workflowId);
+      if (!view) return { outcome: 'refused', message: 'this run no longer exists' };
+      const bound = payload.action === 'manual-done' || view.bundle?.sha256 === payload.subject;
+      if (!bound)
+        return { outcome: 'refused', message: 'this link is for another bundle than the one this cycle carries' };
+      const handle = client.workflow.getHandle(payload.workflowId);
+      const actor = { by: payload.recipient, channel: 'link' as const, address: request.address };
+      const options = { updateId: request.tokenId };
+      const started = Date.now();
+      try {
+        let answer: ActionAnswer;
+        switch (payload.action) {
+          case 'file-copied':
+            answer = await handle.executeUpdate(fileCopiedUpdate, {
+              ...options,
+              args: [{ ...actor, sha256: request.confirmedSha256 ?? '' }],
+            });
+            break;
+          case 'approve':
+            answer = await handle.executeUpdate(approveUpdate, {
+              ...options,
+              args: [{ ...actor, comment: request.comment }],
+            });
+            break;
+          case 'reject':
+            answer = await handle.executeUpdate(rejectUpdate, {
+              ...options,
+              args: [{ ...actor, comment: request.comment || 'rejected from the mail link' }],
+            });
+            break;
+          case 'manual-done':
+            answer = await handle.executeUpdate(manualStepDoneUpdate, {
+              ...options,
+              args: [{ ...actor, step: payload.subject, comment: request.comment }],
+            });
+            break;
+        }
+        const at = Date.parse(answer.at);
+        // Same Update id as an earlier click: Temporal hands back that click's answer.
+        const repeated = at < started - 2_000;
+        return {
+          outcome: repeated ? 'already-decided' : 'done',
+          message: answer.message,
+          by: answer.by,
+          at,
+          decision: DECISION[payload.action],
+        };
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError) {
+          const message = (err.cause as Error | undefined)?.message ?? err.message;
+          const earlier = earlierDecision((await readView(client, payload.workflowId)) ?? view, payload);
+          if (earlier && /already/.test(message)) {
+            return { outcome: 'already-decided', message, ...earlier, decision: DECISION[payload.action] };
+          }
+          return { outcome: 'refused', message };
+        }
+        if (/not found|already completed|workflow execution already completed/i.test((err as Error).message)) {
+          return { outcome: 'refused', message: `the run has ended (${view.state})` };
+        }
+        throw WebError.unavailable(`Temporal did not answer: ${(err as Error).message}`);
+      }
+    },
+  };
+}
