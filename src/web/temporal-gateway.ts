@@ -11,8 +11,10 @@ import {
   fileCopiedUpdate,
   manualStepDoneUpdate,
   rejectUpdate,
+  runStateQuery,
   type ActionAnswer,
   type CycleView,
+  type RunState,
 } from '../workflows/cycle-messages';
 import type { ActionGateway, ActionOutcome, ActionView, PerformRequest } from './deps';
 import { WebError } from './errors';
@@ -31,9 +33,17 @@ const TIMELINE_TYPE: Record<LinkPayload['action'], string> = {
   'manual-done': 'human.manual-step-done',
 };
 
-async function readView(client: Client, workflowId: string): Promise<CycleView | undefined> {
+/** A cycle's view, or the common state of another kind of run. */
+type AnyView = RunState & Partial<Omit<CycleView, keyof RunState>>;
+
+/**
+ * A manual-step link works on any kind of run (cycle, rollout, rule transfer, hardening): it only
+ * needs the common run state. The other actions are the cycle's.
+ */
+async function readView(client: Client, payload: LinkPayload): Promise<AnyView | undefined> {
   try {
-    return await client.workflow.getHandle(workflowId).query(cycleStateQuery);
+    const handle = client.workflow.getHandle(payload.workflowId);
+    return payload.action === 'manual-done' ? await handle.query(runStateQuery) : await handle.query(cycleStateQuery);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError || /not found/i.test((err as Error).message)) return undefined;
     throw WebError.unavailable(`Temporal did not answer: ${(err as Error).message}`);
@@ -41,7 +51,7 @@ async function readView(client: Client, workflowId: string): Promise<CycleView |
 }
 
 /** The earlier answer to this link's question in the run's timeline, if someone gave it. */
-function earlierDecision(view: CycleView, payload: LinkPayload): { by: string; at: number } | undefined {
+function earlierDecision(view: AnyView, payload: LinkPayload): { by: string; at: number } | undefined {
   const type = TIMELINE_TYPE[payload.action];
   const entry = [...view.timeline]
     .reverse()
@@ -56,27 +66,27 @@ function earlierDecision(view: CycleView, payload: LinkPayload): { by: string; a
   return entry?.actor ? { by: entry.actor.who, at: Date.parse(entry.at) } : undefined;
 }
 
-function isWaitingFor(view: CycleView, payload: LinkPayload): boolean {
+function isWaitingFor(view: AnyView, payload: LinkPayload): boolean {
   switch (payload.action) {
     case 'file-copied':
       return (
         (view.state === 'awaiting-transfer' || view.state === 'verifying') &&
         view.bundle?.sha256 === payload.subject &&
-        view.relays.some((r) => r.status === 'waiting' || r.status === 'mismatch')
+        (view.relays ?? []).some((r) => r.status === 'waiting' || r.status === 'mismatch')
       );
     case 'approve':
     case 'reject':
       return (
         view.state === 'awaiting-approval' &&
         view.bundle?.sha256 === payload.subject &&
-        !view.approvals.some((a) => a.by.toLowerCase() === payload.recipient.toLowerCase())
+        !(view.approvals ?? []).some((a) => a.by.toLowerCase() === payload.recipient.toLowerCase())
       );
     case 'manual-done':
       return view.waitingFor?.what === `manual:${payload.subject}`;
   }
 }
 
-function titleOf(view: CycleView, payload: LinkPayload): string {
+function titleOf(view: AnyView, payload: LinkPayload): string {
   switch (payload.action) {
     case 'file-copied':
       return `Confirm that ${view.bundle?.fileName ?? 'the bundle'} was copied to the air-gapped relay(s)`;
@@ -85,32 +95,35 @@ function titleOf(view: CycleView, payload: LinkPayload): string {
     case 'reject':
       return `Reject the import of ${view.bundle?.fileName ?? 'the bundle'}`;
     case 'manual-done':
-      return `Confirm the manual step "${payload.subject}"`;
+      return view.waitingFor?.title
+        ? `Confirm: ${view.waitingFor.title}`
+        : `Confirm the manual step "${payload.subject}"`;
   }
 }
 
 export function createTemporalActionGateway(client: Client): ActionGateway {
   return {
     async describe(payload): Promise<ActionView> {
-      const view = await readView(client, payload.workflowId);
+      const view = await readView(client, payload);
       if (!view) return { state: 'no-longer-waiting', currentState: 'no such run (it may have been removed)' };
       const base = { site: view.site, workflowId: view.id, title: titleOf(view, payload) };
       if (isWaitingFor(view, payload)) {
         return {
           state: 'waiting',
           ...base,
-          runLabel: `cycle ${view.id}`,
+          runLabel: `${view.kind} ${view.id}`,
           file: view.bundle?.fileName,
           sha256: view.bundle?.sha256,
           sizeBytes: view.bundle?.size,
           versions: view.bundle?.versions,
-          askedBy: view.trigger.who,
-          carriedBy: view.carriers.join(', ') || undefined,
+          askedBy: view.trigger?.who,
+          carriedBy: view.carriers?.join(', ') || undefined,
+          instructions: view.waitingFor?.instructions,
           since: view.waitingFor ? Date.parse(view.waitingFor.since) : undefined,
           deadline: view.waitingFor ? Date.parse(view.waitingFor.until) : undefined,
           relays:
             payload.action === 'file-copied'
-              ? view.relays.map((r) => ({ name: r.name, os: r.os, targetFolder: r.targetFolder }))
+              ? (view.relays ?? []).map((r) => ({ name: r.name, os: r.os, targetFolder: r.targetFolder }))
               : undefined,
         };
       }
@@ -126,7 +139,7 @@ export function createTemporalActionGateway(client: Client): ActionGateway {
     },
 
     async perform(payload, request: PerformRequest): Promise<ActionOutcome> {
-      const view = await readView(client, payload.workflowId);
+      const view = await readView(client, payload);
       if (!view) return { outcome: 'refused', message: 'this run no longer exists' };
       const bound = payload.action === 'manual-done' || view.bundle?.sha256 === payload.subject;
       if (!bound)
@@ -176,7 +189,7 @@ export function createTemporalActionGateway(client: Client): ActionGateway {
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError) {
           const message = (err.cause as Error | undefined)?.message ?? err.message;
-          const earlier = earlierDecision((await readView(client, payload.workflowId)) ?? view, payload);
+          const earlier = earlierDecision((await readView(client, payload)) ?? view, payload);
           if (earlier && /already/.test(message)) {
             return { outcome: 'already-decided', message, ...earlier, decision: DECISION[payload.action] };
           }

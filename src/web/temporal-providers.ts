@@ -7,12 +7,12 @@ import type { Client } from '@temporalio/client';
 import type { AuditStore } from '../adapters/audit-store';
 import type { AppConfig } from '../domain/config';
 import { formatDuration } from '../domain/duration';
-import { cycleStateQuery, type CycleView } from '../workflows/cycle-messages';
+import { cycleStateQuery, runStateQuery, type CycleView, type RunState } from '../workflows/cycle-messages';
 import type { HistoryProvider, Notice, OpenRun, OverviewProvider, RunDetail, RunProvider, Waiting } from './deps';
 
 const ms = (iso: string | undefined) => (iso ? Date.parse(iso) : undefined);
 
-function waitingOf(view: CycleView): Waiting | undefined {
+function waitingOf(view: RunState): Waiting | undefined {
   if (!view.waitingFor) return undefined;
   return {
     what: view.waitingFor.what.replace(/^manual:/, 'manual step: '),
@@ -59,18 +59,32 @@ function detailFromView(view: CycleView): RunDetail {
   };
 }
 
+function detailFromRunState(state: RunState): RunDetail {
+  return {
+    workflowId: state.id,
+    site: state.site,
+    kind: state.kind,
+    title: `${state.kind} ${state.id}`,
+    state: state.outcome?.reason ? `${state.state}: ${state.outcome.reason}` : state.state,
+    startedAt: Date.parse(state.startedAt),
+    endedAt: ms(state.outcome?.at),
+    waiting: waitingOf(state),
+    events: state.timeline.map((e) => ({ at: Date.parse(e.at), kind: e.type, text: e.summary, actor: e.actor?.who })),
+  };
+}
+
 export function createOverviewProvider(client: Client, audit: AuditStore, config: AppConfig): OverviewProvider {
   return {
     async overview() {
       const runs: OpenRun[] = [];
       for await (const w of client.workflow.list({ query: `ExecutionStatus = 'Running' AND AirgapKind IS NOT NULL` })) {
         try {
-          const view = await client.workflow.getHandle(w.workflowId).query(cycleStateQuery);
+          const view = await client.workflow.getHandle(w.workflowId).query(runStateQuery);
           runs.push({
             workflowId: view.id,
             site: view.site,
-            kind: 'cycle',
-            title: `cycle ${view.id}`,
+            kind: view.kind,
+            title: `${view.kind} ${view.id}`,
             state: view.state,
             startedAt: Date.parse(view.startedAt),
             waiting: waitingOf(view),
@@ -149,7 +163,9 @@ export function createRunProvider(client: Client, audit: AuditStore): RunProvide
   return {
     async run(workflowId) {
       try {
-        return detailFromView(await client.workflow.getHandle(workflowId).query(cycleStateQuery));
+        const handle = client.workflow.getHandle(workflowId);
+        const state = await handle.query(runStateQuery);
+        return state.kind === 'cycle' ? detailFromView(await handle.query(cycleStateQuery)) : detailFromRunState(state);
       } catch {
         const summary = await audit.run(workflowId);
         if (!summary) return undefined;

@@ -4,7 +4,10 @@
  * exists for fire-and-forget senders (scripts on a transfer station) and is idempotent.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Actor, BundleInfo, Channel, ComponentVersion, CycleState } from '../domain/cycle';
+import type { Actor, BundleInfo, ComponentVersion, CycleState } from '../domain/cycle';
+import type { ActionAnswer, ActionBase, RunState } from './run-messages';
+
+export * from './run-messages';
 
 export interface CycleInput {
   site: string;
@@ -23,12 +26,6 @@ export interface CycleResult {
   bundle?: BundleInfo;
 }
 
-interface ActionBase {
-  by: string;
-  channel?: Channel;
-  address?: string;
-}
-
 export interface FileCopiedInput extends ActionBase {
   /** The bundle's SHA-256 as the operator sees it on their copy; ≥ 12 hex digits. */
   sha256: string;
@@ -44,19 +41,6 @@ export interface CancelInput extends ActionBase {
   reason: string;
 }
 
-export interface ManualStepDoneInput extends ActionBase {
-  step: string;
-  comment?: string;
-}
-
-export interface ActionAnswer {
-  accepted: true;
-  state: CycleState;
-  message: string;
-  by: string;
-  at: string;
-}
-
 export type RelayStatus = 'waiting' | 'copied' | 'verified' | 'mismatch' | 'imported' | 'cleaned' | 'removed';
 
 export interface RelayProgress {
@@ -68,38 +52,17 @@ export interface RelayProgress {
   copiedBy?: string;
 }
 
-export interface TimelineEntry {
-  at: string;
-  type: string;
-  summary: string;
-  actor?: Actor;
-}
-
-export interface WaitingFor {
-  what: string;
-  from: string[];
-  since: string;
-  until: string;
-  nextReminder?: string;
-}
-
-export interface CycleView {
-  id: string;
-  site: string;
+/** The cycle's state: the common run state plus what only a cycle has. */
+export interface CycleView extends RunState {
   state: CycleState;
-  stateSince: string;
-  startedAt: string;
   trigger: Actor;
   bundle?: BundleInfo;
   installedBefore?: ComponentVersion[];
   relays: RelayProgress[];
-  waitingFor?: WaitingFor;
   approvalsRequired: number;
   approvals: { by: string; at: string; comment?: string }[];
   carriers: string[];
   importAttempts: number;
-  outcome?: { state: CycleState; reason?: string; at: string };
-  timeline: TimelineEntry[];
 }
 
 export const fileCopiedUpdate = defineUpdate<ActionAnswer, [FileCopiedInput]>('fileCopied');
@@ -107,5 +70,4 @@ export const fileCopiedSignal = defineSignal<[FileCopiedInput]>('fileCopiedSigna
 export const approveUpdate = defineUpdate<ActionAnswer, [DecisionInput]>('approve');
 export const rejectUpdate = defineUpdate<ActionAnswer, [DecisionInput]>('reject');
 export const cancelUpdate = defineUpdate<ActionAnswer, [CancelInput]>('cancel');
-export const manualStepDoneUpdate = defineUpdate<ActionAnswer, [ManualStepDoneInput]>('manualStepDone');
 export const cycleStateQuery = defineQuery<CycleView>('cycleState');

@@ -1,0 +1,278 @@
+/**
+ * What every workflow of this project does the same way: keep a timeline and a state that the
+ * dashboard can query, write each step to the audit, send notices without blocking, wait for
+ * people with reminders, an escalation and a deadline, and run guided manual steps that a person
+ * confirms (`manualStepDoneUpdate`). Deterministic: workflow APIs only.
+ */
+import {
+  allHandlersFinished,
+  condition,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createControlActivities } from '../activities/control-activities';
+import type { LinkAction, NoticePurpose, NoticeRequest } from '../activities/types';
+import type { AuditEvent, AuditKind } from '../domain/audit';
+import type { Actor } from '../domain/cycle';
+import { nextWaitEvent, type WaitPolicy, type WaitProgress } from '../domain/human-wait';
+import {
+  manualStepDoneUpdate,
+  runStateQuery,
+  type ActionAnswer,
+  type RunState,
+  type TimelineEntry,
+  type WaitingFor,
+} from './run-messages';
+import { KIND, SITE, STATE } from './search-attributes';
+
+type ControlActivities = ReturnType<typeof createControlActivities>;
+
+// Mail must never be lost and never block a run: retried for a day, never awaited on the main path.
+const mail = proxyActivities<ControlActivities>({
+  startToCloseTimeout: '2m',
+  scheduleToCloseTimeout: '1d',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5m' },
+});
+// The audit store is local to the worker: a local activity costs one marker event per record
+// instead of three events, which keeps week-long waits far below Temporal's history limits.
+const local = proxyLocalActivities<ControlActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: ['AuditEventError'] },
+});
+
+export const iso = (ms: number) => new Date(ms).toISOString();
+
+export type WaitResult = 'done' | 'aborted' | 'deadline';
+
+export interface ManualStepSpec {
+  step: string;
+  title: string;
+  instructions: string[];
+  to: string[];
+}
+
+/** Who hears about a run: set once the run knows its site. */
+export interface RunAudience {
+  siteName: string;
+  escalation: string[];
+  waits: WaitPolicy;
+}
+
+export class RunKit {
+  readonly info = workflowInfo();
+  readonly startedAt = Date.now();
+  state: string;
+  stateSince = this.startedAt;
+  waitingFor?: WaitingFor;
+  outcome?: RunState['outcome'];
+  readonly timeline: TimelineEntry[] = [];
+  audience?: RunAudience;
+  private auditSeq = 0;
+  private noticeSeq = 0;
+  // Writes started by handlers are not awaited there; drain() awaits them all before the run
+  // closes, so no record or notice is dropped.
+  private readonly pending: Promise<unknown>[] = [];
+  private readonly manualDone = new Map<string, string>();
+
+  constructor(
+    readonly kind: AuditKind,
+    readonly site: string,
+    initialState: string,
+  ) {
+    this.state = initialState;
+    setHandler(runStateQuery, () => this.runState());
+    upsertSearchAttributes([
+      { key: SITE, value: site },
+      { key: KIND, value: kind },
+      { key: STATE, value: initialState },
+    ]);
+    setHandler(
+      manualStepDoneUpdate,
+      (i) => {
+        const actor = this.actor(i);
+        this.manualDone.set(i.step, i.by);
+        this.note('human.manual-step-done', `${i.by} confirmed the manual step "${i.step}"`, actor);
+        void this.audit('human.manual-step-done', { step: i.step, comment: i.comment }, actor);
+        return this.answer(i.by, `manual step "${i.step}" confirmed by ${i.by}`);
+      },
+      {
+        validator: (i) => {
+          if (!i.by?.trim()) throw new Error('say who did the step (--by)');
+          if (this.waitingFor?.what !== `manual:${i.step}`) {
+            throw new Error(`this ${kind} is not waiting for the manual step "${i.step}" (state: ${this.state})`);
+          }
+        },
+      },
+    );
+  }
+
+  runState(): RunState {
+    return {
+      id: this.info.workflowId,
+      kind: this.kind,
+      site: this.site,
+      state: this.state,
+      stateSince: iso(this.stateSince),
+      startedAt: iso(this.startedAt),
+      waitingFor: this.waitingFor,
+      outcome: this.outcome,
+      timeline: this.timeline,
+    };
+  }
+
+  actor(i: { by: string; channel?: Actor['channel']; address?: string }): Actor {
+    return { who: i.by, channel: i.channel ?? 'cli', address: i.address };
+  }
+
+  answer(by: string, message: string): ActionAnswer {
+    return { accepted: true, state: this.state, message, by, at: iso(Date.now()) };
+  }
+
+  note(type: string, summary: string, actor?: Actor): void {
+    this.timeline.push({ at: iso(Date.now()), type, summary, actor });
+  }
+
+  setState(next: string, summary?: string): void {
+    this.state = next;
+    this.stateSince = Date.now();
+    upsertSearchAttributes([{ key: STATE, value: next }]);
+    this.note(`state.${next}`, summary ?? next);
+  }
+
+  async audit(type: string, data?: Record<string, unknown>, actor?: Actor, outcome?: string): Promise<void> {
+    const event: AuditEvent = {
+      id: `${this.info.workflowId}/${this.info.runId}/${++this.auditSeq}`,
+      workflowId: this.info.workflowId,
+      runId: this.info.runId,
+      site: this.site,
+      kind: this.kind,
+      type,
+      at: iso(Date.now()),
+      actor,
+      outcome,
+      data,
+    };
+    const write = local.recordAudit(event);
+    this.pending.push(write);
+    await write;
+  }
+
+  link(action: LinkAction, subject: string, label: string): NoticeRequest['links'][number] {
+    return { action, subject, label };
+  }
+
+  /** Sends without blocking the run: SMTP down delays mail, it does not stop the run. */
+  notify(purpose: NoticePurpose, to: string[], ask: string, extra: Partial<NoticeRequest> = {}): void {
+    const recipients = [...new Set(to)];
+    if (!this.audience || recipients.length === 0) return;
+    const request: NoticeRequest = {
+      purpose,
+      site: this.site,
+      siteName: this.audience.siteName,
+      workflowId: this.info.workflowId,
+      noticeId: `${this.info.runId}/${++this.noticeSeq}`,
+      to: recipients,
+      ask,
+      links: [],
+      ...extra,
+    };
+    this.pending.push(
+      mail.notify(request).catch(async (err: unknown) => {
+        this.note('mail.undeliverable', `${purpose} mail could not be sent: ${(err as Error).message}`);
+        await this.audit('mail.undeliverable', { purpose, to: recipients, error: (err as Error).message });
+      }),
+    );
+  }
+
+  /**
+   * Waits until `done()` or `abort()` holds, sending reminders and one escalation on the way
+   * (through `remind`). The deadline counts from `progress.startedAt`.
+   */
+  async waitForPeople(
+    what: Pick<WaitingFor, 'what' | 'title' | 'instructions'>,
+    from: string[],
+    done: () => boolean,
+    abort: () => boolean,
+    remind: (kind: 'reminder' | 'escalation', number: number) => void,
+    progress: WaitProgress = { startedAt: Date.now(), remindersSent: 0, escalated: false },
+  ): Promise<WaitResult> {
+    const policy = this.audience!.waits;
+    try {
+      for (;;) {
+        const next = nextWaitEvent(policy, progress);
+        this.waitingFor = {
+          ...what,
+          from,
+          since: iso(progress.startedAt),
+          until: iso(progress.startedAt + policy.deadline),
+          nextReminder: next.kind === 'deadline' ? undefined : iso(next.at),
+        };
+        if (abort()) return 'aborted';
+        if (done()) return 'done';
+        const woke = await condition(() => abort() || done(), Math.max(next.at - Date.now(), 1));
+        if (woke) continue;
+        if (next.kind === 'deadline') return 'deadline';
+        if (next.kind === 'reminder') progress.remindersSent++;
+        else progress.escalated = true;
+        this.note(next.kind, `${next.kind} sent for: ${what.title ?? what.what}`);
+        void this.audit(`wait.${next.kind}`, { what: what.what, remindersSent: progress.remindersSent });
+        remind(next.kind, next.kind === 'reminder' ? progress.remindersSent : 1);
+      }
+    } finally {
+      this.waitingFor = undefined;
+    }
+  }
+
+  /**
+   * A guided manual step: instructions by mail with a "done" link, reminders, escalation; the
+   * run continues only when a person confirms. Resolves 'done', 'aborted' or 'deadline'.
+   */
+  async manualStep(spec: ManualStepSpec, abort: () => boolean = () => false): Promise<WaitResult> {
+    const links = [this.link('manual-done', spec.step, `I have done: ${spec.title}`)];
+    const step = { id: spec.step, title: spec.title, instructions: spec.instructions };
+    this.notify('manual-step', spec.to, spec.title, { step, links });
+    void this.audit('manual-step.requested', { step: spec.step, title: spec.title });
+    return this.waitForPeople(
+      { what: `manual:${spec.step}`, title: spec.title, instructions: spec.instructions },
+      spec.to,
+      () => this.manualDone.has(spec.step),
+      abort,
+      (kind, number) =>
+        kind === 'escalation'
+          ? this.notify(
+              'escalation',
+              [...spec.to, ...this.audience!.escalation],
+              `nobody has confirmed: ${spec.title}`,
+              { step, number },
+            )
+          : this.notify('manual-step', spec.to, `reminder: ${spec.title}`, { step, links, number }),
+    );
+  }
+
+  /** Whether the manual step was confirmed, and by whom. */
+  manualStepDoneBy(step: string): string | undefined {
+    return this.manualDone.get(step);
+  }
+
+  /** Records the outcome and waits for every write and handler before the run returns. */
+  async close(final: string, reason: string | undefined, data: Record<string, unknown>): Promise<void> {
+    this.waitingFor = undefined;
+    this.setState(final, reason ? `${final}: ${reason}` : final);
+    this.outcome = { state: final, reason, at: iso(Date.now()) };
+    await this.audit(`${this.kind}.ended`, { reason, ...data }, undefined, final);
+    await this.drain();
+  }
+
+  async drain(): Promise<void> {
+    // A write started by a handler may itself start another (mail failure → audit record).
+    for (let settled = 0; settled < this.pending.length;) {
+      const batch = this.pending.slice(settled);
+      settled = this.pending.length;
+      await Promise.all(batch);
+    }
+    await condition(allHandlersFinished);
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Messages every workflow of this project answers, whatever its kind: its state for dashboards
+ * and links (`runStateQuery`), and the confirmation of a manual step (`manualStepDoneUpdate`).
+ * Kind-specific messages live beside each workflow (cycle-messages.ts, …).
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { AuditKind } from '../domain/audit';
+import type { Actor, Channel } from '../domain/cycle';
+
+export interface ActionBase {
+  by: string;
+  channel?: Channel;
+  address?: string;
+}
+
+export interface ManualStepDoneInput extends ActionBase {
+  step: string;
+  comment?: string;
+}
+
+/** The immediate answer to an accepted operator action; a refusal is the Update's failure. */
+export interface ActionAnswer {
+  accepted: true;
+  state: string;
+  message: string;
+  by: string;
+  at: string;
+}
+
+export interface TimelineEntry {
+  at: string;
+  type: string;
+  summary: string;
+  actor?: Actor;
+}
+
+export interface WaitingFor {
+  /** "file copied to every air-gapped relay", "1 approval(s)", or "manual:<step>". */
+  what: string;
+  from: string[];
+  since: string;
+  until: string;
+  nextReminder?: string;
+  /** For manual steps: the title and instructions shown on the link's page. */
+  title?: string;
+  instructions?: string[];
+}
+
+export interface RunState {
+  id: string;
+  kind: AuditKind;
+  site: string;
+  state: string;
+  stateSince: string;
+  startedAt: string;
+  waitingFor?: WaitingFor;
+  outcome?: { state: string; reason?: string; at: string };
+  timeline: TimelineEntry[];
+}
+
+export const runStateQuery = defineQuery<RunState>('runState');
+export const manualStepDoneUpdate = defineUpdate<ActionAnswer, [ManualStepDoneInput]>('manualStepDone');
