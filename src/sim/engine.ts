@@ -191,6 +191,7 @@ export class SimEngine {
         best.manifest.components,
         `Security Update: Up-to-date (imported ${best.record.fileName})`,
       );
+      relay.importLog = [...(relay.importLog ?? []), { fileName: best.record.fileName, at: this.now }];
       this.distributeToAgents(manager, relay);
       return;
     }

@@ -31,6 +31,8 @@ export interface SimComputer {
   components: ComponentSet;
   updateStatus: { status: UpdateStatus; statusMessage: string };
   lastChanged: number;
+  /** Relays: every bundle import that changed versions, so tests can prove "imported exactly once". */
+  importLog?: { fileName: string; at: number }[];
 }
 
 export interface SimPolicy {

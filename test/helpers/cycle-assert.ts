@@ -18,3 +18,20 @@ export async function firstCycleMail(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** How many times each air-gapped relay of the stack really imported a bundle (simulator log). */
+export function relayImports(stack: CycleStack): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const manager of Object.values(stack.sim.control.snapshot().managers)) {
+    if (manager.side !== 'airgapped') continue;
+    for (const c of Object.values(manager.computers)) {
+      if (c.role === 'relay') counts[c.hostName] = c.importLog?.length ?? 0;
+    }
+  }
+  return counts;
+}
+
+/** Outbox mails of one workflow, oldest first. */
+export async function mailsOf(stack: CycleStack, workflowId: string) {
+  return (await stack.outbox.list()).filter((m) => m.workflowId === workflowId).reverse();
+}
