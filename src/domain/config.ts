@@ -100,6 +100,61 @@ const steps = z
   })
   .prefault({});
 
+/**
+ * R1–R3: where carried .dsru rule updates are put and checked before a person imports them in the
+ * air-gapped manager's console (there is no REST endpoint for the import).
+ */
+const rulesSchema = z
+  .strictObject({
+    /** The host whose worker checks the carried files; default: airgapped.manager.host. */
+    host: id.optional(),
+    os: z.enum(OS_VALUES).default('linux'),
+    /** The folder on that host where the person puts the .dsru files; relative to the config file. */
+    importFolder: z.string().min(1).optional(),
+  })
+  .prefault({});
+
+/**
+ * S1 and H1–H8 on the air-gapped manager. Items whose API value is unverified (S1's "Other update
+ * source", H1's Smart Scan "Off") are manual unless the operator gives the value their manager uses.
+ */
+const hardeningSchema = z
+  .strictObject({
+    /** S1: the security-update port of https://localhost:<port>. */
+    updateSourcePort: port.default(4122),
+    /** The value of platformSettingUpdateSecurityPrimarySourceMode meaning "Other update source". */
+    otherUpdateSourceMode: z.string().min(1).optional(),
+    /** The value of antiMalwareSettingSmartScanState meaning Smart Scan "Off". */
+    smartScanOffValue: z.string().min(1).optional(),
+    /** The policy of the air-gapped computers; default: the policy of the first air-gapped relay. */
+    policyId: z.number().int().positive().optional(),
+    items: z
+      .strictObject({
+        S1: mode.default('manual'),
+        H1: mode.default('manual'),
+        H2: mode.default('automated'),
+        H3: mode.default('automated'),
+        H4: mode.default('automated'),
+        H5: mode.default('automated'),
+        H6: mode.default('automated'),
+        /** dsm_c on the manager host; manual when airgapped.manager.host or dsmCPath is missing. */
+        H7: mode.default('automated'),
+        H8: mode.default('automated'),
+      })
+      .prefault({}),
+    /** A scheduled check that tells the operators when a setting has drifted back. */
+    driftCheck: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        cron: z.string().min(1).default('30 5 * * *'),
+        /** Default: the site's schedule time zone. */
+        timezone: z.string().min(1).optional(),
+        paused: z.boolean().default(false),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 const siteSchema = z.strictObject({
   id,
   name: z.string().min(1).optional(),
@@ -155,6 +210,8 @@ const siteSchema = z.strictObject({
     .prefault({}),
   /** Dashboard notice when the last successful import is older than this. */
   protectionAgeThreshold: duration.default(8 * 86_400_000),
+  rules: rulesSchema,
+  hardening: hardeningSchema,
 });
 
 const configSchema = z.strictObject({
@@ -262,6 +319,26 @@ function checkConsistency(config: AppConfig): string[] {
         `sites.${i}.approval.required: ${required} approvals required but only ${site.people.approvers.length} approver(s) listed`,
       );
     }
+    for (const [at, name] of [
+      ['airgapped.manager.host', site.airgapped.manager.host],
+      ['dmz.manager.host', site.dmz.manager.host],
+      ['rules.host', site.rules.host],
+    ] as const) {
+      if (name && relays.some((r) => r.name === name)) {
+        problems.push(`sites.${i}.${at}: "${name}" is also a relay's name; a manager host needs its own name`);
+      }
+    }
+    const { hardening } = site;
+    if (hardening.items.S1 === 'automated' && !hardening.otherUpdateSourceMode) {
+      problems.push(
+        `sites.${i}.hardening.items.S1: automated needs hardening.otherUpdateSourceMode (the API value for "Other update source" is unverified)`,
+      );
+    }
+    if (hardening.items.H1 === 'automated' && !hardening.smartScanOffValue) {
+      problems.push(
+        `sites.${i}.hardening.items.H1: automated needs hardening.smartScanOffValue (the API value for Smart Scan "Off" is unverified)`,
+      );
+    }
     if (site.retention.dmzBundle === 'archive' && !site.retention.archiveDir) {
       // Archive next to the relay's install dir unless told otherwise; nothing to report.
     }
@@ -295,4 +372,15 @@ export function zoneTaskQueue(zone: string): string {
 
 export function findSite(config: AppConfig, siteId: string): SiteConfig | undefined {
   return config.sites.find((s) => s.id === siteId);
+}
+
+/** The host whose worker checks carried .dsru files: rules.host, else the air-gapped manager's host. */
+export function rulesHostOf(site: SiteConfig): string | undefined {
+  return site.rules.host ?? site.airgapped.manager.host;
+}
+
+/** Manager-side hosts (not relays) that need a worker: manager hosts and rule import hosts. */
+export function managerHostNames(config: AppConfig): string[] {
+  const names = config.sites.flatMap((s) => [s.dmz.manager.host, s.airgapped.manager.host, s.rules.host]);
+  return [...new Set(names.filter((n): n is string => !!n))];
 }

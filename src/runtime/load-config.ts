@@ -1,6 +1,6 @@
 /**
  * Reads and validates the configuration file once at start. Relative paths inside the file
- * (dataDir, caFile, installDir, archiveDir, dsmCPath) are resolved against the file's own folder,
+ * (dataDir, caFile, installDir, archiveDir, dsmCPath, rules.importFolder) are resolved against the file's own folder,
  * so a config means the same thing whatever the current directory is.
  */
 import fs from 'node:fs';
@@ -54,6 +54,7 @@ export function loadConfig(file: string): LoadedConfig {
     for (const relay of [site.dmz.relay, ...site.airgapped.relays])
       relay.installDir = resolveFrom(base, relay.installDir);
     site.retention.archiveDir = resolveFrom(base, site.retention.archiveDir);
+    site.rules.importFolder = resolveFrom(base, site.rules.importFolder);
   }
   return { path: file, config };
 }

@@ -3,7 +3,6 @@
  * create them; against an external cluster they are checked and reported, since creating
  * namespaces there is the cluster operator's decision.
  */
-import { status as grpcStatus } from '@grpc/grpc-js';
 import { type Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
@@ -11,8 +10,11 @@ import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
 const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
 
+/** gRPC status code NOT_FOUND (the client's gRPC library is not a direct dependency). */
+const GRPC_NOT_FOUND = 5;
+
 function isNotFound(err: unknown): boolean {
-  return (err as { code?: number }).code === grpcStatus.NOT_FOUND;
+  return (err as { code?: number }).code === GRPC_NOT_FOUND;
 }
 
 /** A namespace just registered takes a moment to be visible to every service of the server. */

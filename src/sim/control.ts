@@ -13,6 +13,8 @@
  *   POST   /versions/agent         { siteId, side, computerId, version }  (agentVersion)
  *   POST   /exec/dsa_control       { host, args }          → { exitCode, stdout, stderr }
  *   POST   /exec/dsm_c             { siteId, side, args }  → { exitCode, stdout, stderr }
+ *   POST   /rules/export           { siteId, version, folder } → the exported .dsru (R1)
+ *   POST   /rules/import           { siteId, path }        → { fileName, version, summary } (R3)
  */
 import crypto from 'node:crypto';
 import { z } from 'zod';
@@ -21,7 +23,8 @@ import { SimRequestError, type SimEngine } from './engine';
 import type { SimFault } from './faults';
 import { runDsaControl, runDsmC } from './host-commands';
 import { jsonBody, type SimHandler } from './http';
-import type { BundleRecord, SimState, Side } from './state';
+import type { RuleFileSummary } from './rule-files';
+import type { BundleRecord, RuleFileRecord, SimState, Side } from './state';
 
 export interface SimControl {
   /** New patterns and the next rule update on the update server; DMZ relays take them at once. */
@@ -33,6 +36,16 @@ export interface SimControl {
   setManagerVersion(input: { siteId: string; side: Side; version: string }): void;
   /** A relay's or agent's agentVersion (after a simulated upgrade). */
   setAgentVersion(input: { siteId: string; side: Side; computerId: number; version: string }): void;
+  /** R1 by hand: the DMZ manager's console exports one rule update (.dsru) into `folder`. */
+  exportRuleUpdate(input: { siteId: string; version: string; folder: string }): RuleFileRecord;
+  /**
+   * R3 by hand: a .dsru is imported in the air-gapped manager's console; refused (SimRequestError)
+   * when it does not validate or is not newer. Its computers report it after the import delay.
+   */
+  importRuleUpdate(input: {
+    siteId: string;
+    path: string;
+  }): Promise<{ fileName: string; version: string; summary: RuleFileSummary }>;
   /** A deep copy of the simulated state. */
   snapshot(): SimState;
   bundles(): BundleRecord[];
@@ -47,6 +60,8 @@ export function createSimControl(engine: SimEngine): SimControl {
     clearFaults: () => engine.clearFaults(),
     setManagerVersion: (input) => engine.setManagerVersion(input),
     setAgentVersion: (input) => engine.setAgentVersion(input),
+    exportRuleUpdate: (input) => engine.exportRuleUpdate(input),
+    importRuleUpdate: (input) => engine.importRuleUpdate(input),
     snapshot: () => structuredClone(engine.state),
     bundles: () => structuredClone(engine.state.bundles),
     settle: (timeoutMs) => engine.settle(timeoutMs),
@@ -103,6 +118,14 @@ export function createControlApi(
             status: 200,
             body: runDsmC(engine, z.object({ siteId: z.string(), side, args }).parse(jsonBody(req))),
           };
+        case 'POST /rules/export': {
+          const body = z.object({ siteId: z.string(), version: z.string(), folder: z.string() }).parse(jsonBody(req));
+          return { status: 200, body: control.exportRuleUpdate(body) };
+        }
+        case 'POST /rules/import': {
+          const body = z.object({ siteId: z.string(), path: z.string() }).parse(jsonBody(req));
+          return { status: 200, body: await control.importRuleUpdate(body) };
+        }
         default:
           return { status: 404, body: { message: `no control route ${route}` } };
       }

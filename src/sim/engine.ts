@@ -6,15 +6,17 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { compareVersions } from '../domain/versions';
+import { compareRuleUpdates, compareVersions, isRuleUpdate } from '../domain/versions';
 import { unpackBundle, type BundleManifest } from './bundle';
 import { COMPONENTS, highest, mergeNewer, newerKeys, nextComponents, type ComponentSet } from './components';
 import { activate, consume, simFaultSchema, type SimFault } from './faults';
+import { buildRuleFile, readRuleFileHeader, ruleFileName, type RuleFileSummary } from './rule-files';
 import {
   managerKey,
   saveState,
   type BundleRecord,
   type PendingJob,
+  type RuleFileRecord,
   type SimComputer,
   type SimManager,
   type SimState,
@@ -337,6 +339,83 @@ export class SimEngine {
     if (job.kind === 'relay-import') return this.relayImport(manager, c);
     if (!c.online) return this.fail(c, 'Security Update failed: the computer went offline during the update.');
     this.setComponents(c, job.components, 'Security Update: Up-to-date');
+  }
+
+  // ---- rule updates (.dsru), R1–R3 ----------------------------------------------------------
+
+  /** R1: the DMZ manager exports one rule update it has, into `folder` (the person's downloads). */
+  exportRuleUpdate(input: { siteId: string; version: string; folder: string }): RuleFileRecord {
+    const dmz = this.manager(input.siteId, 'dmz');
+    if (!isRuleUpdate(input.version)) {
+      throw new SimRequestError(`"${input.version}" is not a rule update id such as 26-047`);
+    }
+    const newest = this.latestKnown(dmz).ruleUpdate;
+    if (compareRuleUpdates(input.version, newest) > 0) {
+      throw new SimRequestError(`the DMZ manager has no rule update ${input.version} (newest: ${newest})`, 404);
+    }
+    if (!path.isAbsolute(input.folder)) throw new SimRequestError(`folder must be absolute, got ${input.folder}`);
+    const { data } = buildRuleFile(input.version);
+    fs.mkdirSync(input.folder, { recursive: true });
+    const file = path.join(input.folder, ruleFileName(input.version));
+    fs.writeFileSync(file, data);
+    const record: RuleFileRecord = {
+      fileName: path.basename(file),
+      path: file,
+      version: input.version,
+      sha256: crypto.createHash('sha256').update(data).digest('hex'),
+      size: data.length,
+      siteId: input.siteId,
+      exportedAt: this.now,
+    };
+    (this.state.ruleFiles ??= []).push(record);
+    this.save();
+    return record;
+  }
+
+  /**
+   * R3: a person imports a .dsru in the air-gapped manager's console. The manager validates it
+   * (only an unchanged file a DMZ manager exported), refuses one not newer than the rule update it
+   * has, and shows the summary; its computers report the new rule update after the import delay.
+   */
+  async importRuleUpdate(input: {
+    siteId: string;
+    path: string;
+  }): Promise<{ fileName: string; version: string; summary: RuleFileSummary }> {
+    const manager = this.manager(input.siteId, 'airgapped');
+    const fileName = path.basename(input.path);
+    let data: Buffer;
+    try {
+      data = await fs.promises.readFile(input.path);
+    } catch (err) {
+      throw new SimRequestError(`cannot read ${input.path}: ${(err as Error).message}`);
+    }
+    const sha256 = crypto.createHash('sha256').update(data).digest('hex');
+    const record = (this.state.ruleFiles ?? []).find((r) => r.sha256 === sha256);
+    const summary = readRuleFileHeader(data);
+    if (!record || !summary || summary.version !== record.version) {
+      throw new SimRequestError(`${fileName} is not a valid Deep Security rule update (validation failed)`, 422);
+    }
+    const current = this.latestKnown(manager).ruleUpdate;
+    if (compareRuleUpdates(record.version, current) <= 0) {
+      throw new SimRequestError(
+        `rule update ${record.version} is not newer than ${current}, which the manager already has`,
+        409,
+      );
+    }
+    (manager.ruleImports ??= []).push({ version: record.version, fileName, at: this.now });
+    for (const c of Object.values(manager.computers)) {
+      this.schedule(
+        {
+          kind: 'apply-components',
+          manager: managerKey(manager),
+          computerId: c.id,
+          components: { ...c.components, ruleUpdate: record.version },
+        },
+        this.opts.importDelayMs,
+      );
+    }
+    this.save();
+    return { fileName, version: record.version, summary };
   }
 
   // ---- bundles, faults, versions ------------------------------------------------------------

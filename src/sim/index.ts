@@ -5,6 +5,7 @@ export { ensureSimulatorKeys, MissingApiKeyError } from './keys';
 export type { SimControl } from './control';
 export type { SimFault } from './faults';
 export type { ComponentSet } from './components';
-export type { BundleRecord, SimState, Side, UpdateStatus } from './state';
+export type { BundleRecord, RuleFileRecord, SimState, Side, UpdateStatus } from './state';
+export type { RuleFileSummary } from './rule-files';
 export { carryBundle, CourierError, type CarryInput, type CarryResult, type CourierMistake } from './courier';
 export { SIM_OTHER_UPDATE_SOURCE_MODE, SIM_SMART_SCAN_OFF } from './manager-api';

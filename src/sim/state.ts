@@ -76,6 +76,8 @@ export interface SimManager {
   computers: Record<string, SimComputer>;
   tasks: Record<string, SimTask>;
   nextTaskId: number;
+  /** Rule updates imported through the console (R3), oldest first. */
+  ruleImports?: { version: string; fileName: string; at: number }[];
 }
 
 /** A zip the simulated dsa_control produced; the relay trusts only these (name and digest). */
@@ -92,6 +94,17 @@ export interface BundleRecord {
   corrupt: boolean;
 }
 
+/** A .dsru rule update the simulated DMZ manager exported (R1); the air-gapped manager trusts only these. */
+export interface RuleFileRecord {
+  fileName: string;
+  path: string;
+  version: string;
+  sha256: string;
+  size: number;
+  siteId: string;
+  exportedAt: number;
+}
+
 export type PendingJob =
   /** A relay looks for a bundle in its install dir and imports it. */
   | { kind: 'relay-import'; manager: string; computerId: number }
@@ -106,6 +119,8 @@ export interface SimState {
   internet: { components: ComponentSet; publishedAt: number };
   managers: Record<string, SimManager>;
   bundles: BundleRecord[];
+  /** .dsru files exported by the DMZ managers (absent in states saved before rule transfers existed). */
+  ruleFiles?: RuleFileRecord[];
   pending: { id: string; dueAt: number; job: PendingJob }[];
   faults: ActiveFault[];
 }

@@ -101,8 +101,33 @@ function titleOf(view: AnyView, payload: LinkPayload): string {
   }
 }
 
-export function createTemporalActionGateway(client: Client): ActionGateway {
+/**
+ * A double click posts one link's form twice at once; Temporal answers both Updates (same id) with
+ * the one answer, so only the web process can tell the first click from its repeat: a perform of a
+ * token id that is already in progress here waits for it and reports "already decided".
+ */
+function recogniseRepeats(gateway: ActionGateway): ActionGateway {
+  const inFlight = new Map<string, Promise<ActionOutcome>>();
   return {
+    describe: (payload, tokenId) => gateway.describe(payload, tokenId),
+    async perform(payload, request) {
+      const first = await inFlight.get(request.tokenId)?.catch(() => undefined);
+      if (first?.outcome === 'done' || first?.outcome === 'already-decided') {
+        return { ...first, outcome: 'already-decided' };
+      }
+      const attempt = gateway.perform(payload, request);
+      inFlight.set(request.tokenId, attempt);
+      try {
+        return await attempt;
+      } finally {
+        if (inFlight.get(request.tokenId) === attempt) inFlight.delete(request.tokenId);
+      }
+    },
+  };
+}
+
+export function createTemporalActionGateway(client: Client): ActionGateway {
+  return recogniseRepeats({
     async describe(payload): Promise<ActionView> {
       const view = await readView(client, payload);
       if (!view) return { state: 'no-longer-waiting', currentState: 'no such run (it may have been removed)' };
@@ -144,6 +169,17 @@ export function createTemporalActionGateway(client: Client): ActionGateway {
       const bound = payload.action === 'manual-done' || view.bundle?.sha256 === payload.subject;
       if (!bound)
         return { outcome: 'refused', message: 'this link is for another bundle than the one this cycle carries' };
+      // Answered already (this link posted again, or the question settled since): say so without
+      // asking the run, whose Update would hand back the first answer as if it were new.
+      const answered = isWaitingFor(view, payload) ? undefined : earlierDecision(view, payload);
+      if (answered) {
+        return {
+          outcome: 'already-decided',
+          message: 'already answered',
+          ...answered,
+          decision: DECISION[payload.action],
+        };
+      }
       const handle = client.workflow.getHandle(payload.workflowId);
       const actor = { by: payload.recipient, channel: 'link' as const, address: request.address };
       const options = { updateId: request.tokenId };
@@ -201,5 +237,5 @@ export function createTemporalActionGateway(client: Client): ActionGateway {
         throw WebError.unavailable(`Temporal did not answer: ${(err as Error).message}`);
       }
     },
-  };
+  });
 }

@@ -1,4 +1,5 @@
 import { digestPrefix, firstCycleMail } from '../helpers/cycle-assert';
+import { recordHistory } from '../helpers/record-history';
 import { startCycleStack, type CycleStack } from '../helpers/cycle-stack';
 import { carryBundle } from '../../src/sim';
 import { fileCopiedUpdate, approveUpdate } from '../../src/workflows/cycle-messages';
@@ -53,5 +54,6 @@ describe('an update cycle on a simulated site', () => {
       ]),
     );
     expect(timeline.at(-1)!.outcome).toBe('completed');
+    await recordHistory(handle, 'cycle-completed');
   });
 });

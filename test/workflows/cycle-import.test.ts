@@ -2,6 +2,7 @@ import { carryBundle } from '../../src/sim';
 import { approveUpdate, fileCopiedUpdate, rejectUpdate, type CycleView } from '../../src/workflows/cycle-messages';
 import type { WorkflowHandle } from '@temporalio/client';
 import { mailsOf, relayImports } from '../helpers/cycle-assert';
+import { recordHistory } from '../helpers/record-history';
 import { startCycleStack, type CycleStack } from '../helpers/cycle-stack';
 
 async function carriedAndCopied(stack: CycleStack, by = 'carrier@plant.example'): Promise<{ handle: WorkflowHandle; view: CycleView }> {
@@ -76,6 +77,7 @@ describe('the approval gate', () => {
     expect((await stack.view(handle)).state).toBe('awaiting-approval');
     expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'a3@plant.example', comment: 'ok' }] }))).toBe('accepted');
     expect((await handle.result()).state).toBe('completed');
+    await recordHistory(handle, 'cycle-n-of-m-approved');
     const requests = (await mailsOf(stack, handle.workflowId)).filter((m) => m.purpose === 'approval-request');
     expect(requests.map((m) => m.to[0]).sort()).toEqual(['a1@plant.example', 'a2@plant.example', 'a3@plant.example']);
   });
@@ -125,5 +127,6 @@ describe('waiting for a person', () => {
     expect(records.filter((r) => r.type === 'wait.reminder')).toHaveLength(3);
     expect(records.at(-1)).toMatchObject({ type: 'cycle.ended', outcome: 'expired' });
     expect(records.some((r) => r.type === 'dmz.bundle-retained' && r.data?.action === 'archived')).toBe(true);
+    await recordHistory(handle, 'cycle-expired');
   });
 });

@@ -1,0 +1,429 @@
+/**
+ * The upgrade rollout's order and rules (airgap-procedure.md, "U"): U1 DMZ Manager (+ database) →
+ * U2 DMZ Relay → U3 air-gapped Manager (+ database) → U4 air-gapped Relay(s) → U5 air-gapped
+ * Agents. The vendor warns that component and software upgrades can fail when relays are not
+ * upgraded first, so the order is enforced here, as code: `moveStage` refuses any move of a stage
+ * whose earlier stages are not all verified, and `actionRefusal` says why an operator's action
+ * for another stage than the current one is refused. There is no way to skip a stage.
+ *
+ * Pure: no Temporal, no I/O; times are epoch milliseconds passed in by the caller.
+ */
+import { compareVersions } from './versions';
+
+export const UPGRADE_STAGES = ['U1', 'U2', 'U3', 'U4', 'U5'] as const;
+export type StageId = (typeof UPGRADE_STAGES)[number];
+
+export type StageComponent = 'manager' | 'relay' | 'agent';
+export type StageSide = 'dmz' | 'airgapped';
+
+export interface StageSpec {
+  id: StageId;
+  title: string;
+  side: StageSide;
+  component: StageComponent;
+}
+
+export const STAGE_SPECS: Readonly<Record<StageId, StageSpec>> = {
+  U1: { id: 'U1', title: 'DMZ Manager (+ database)', side: 'dmz', component: 'manager' },
+  U2: { id: 'U2', title: 'DMZ Relay', side: 'dmz', component: 'relay' },
+  U3: { id: 'U3', title: 'air-gapped Manager (+ database)', side: 'airgapped', component: 'manager' },
+  U4: { id: 'U4', title: 'air-gapped Relay(s)', side: 'airgapped', component: 'relay' },
+  U5: { id: 'U5', title: 'air-gapped Agents', side: 'airgapped', component: 'agent' },
+};
+
+export const ORDER_TEXT = UPGRADE_STAGES.join(' → ');
+
+export function isStageId(value: unknown): value is StageId {
+  return typeof value === 'string' && (UPGRADE_STAGES as readonly string[]).includes(value);
+}
+
+/** "U3 (air-gapped Manager (+ database))" */
+export function stageLabel(id: StageId): string {
+  return `${id} (${STAGE_SPECS[id].title})`;
+}
+
+export function stageIndex(id: StageId): number {
+  return UPGRADE_STAGES.indexOf(id);
+}
+
+// ---- stage statuses and their moves ------------------------------------------------------------
+
+export const STAGE_STATUSES = [
+  'pending',
+  'prechecking',
+  'awaiting-approval',
+  'awaiting-upgrade',
+  'verifying',
+  'rolling-out',
+  'soaking',
+  'verified',
+  'failed',
+] as const;
+export type StageStatus = (typeof STAGE_STATUSES)[number];
+
+/**
+ * Every move a stage may make. A failed stage only moves when an operator retries it (back to
+ * prechecking): nothing moves forward on its own after a failure. A verified stage never moves.
+ */
+export const STAGE_MOVES: Readonly<Record<StageStatus, readonly StageStatus[]>> = {
+  pending: ['prechecking'],
+  prechecking: ['awaiting-approval', 'awaiting-upgrade', 'verifying', 'rolling-out', 'verified', 'failed'],
+  'awaiting-approval': ['awaiting-upgrade', 'verifying', 'rolling-out', 'failed'],
+  'awaiting-upgrade': ['verifying', 'failed'],
+  verifying: ['soaking', 'verified', 'failed'],
+  'rolling-out': ['soaking', 'verified', 'failed'],
+  soaking: ['verified', 'failed'],
+  verified: [],
+  failed: ['prechecking'],
+};
+
+export interface StageFailure {
+  /** The status the stage was in when it failed: prechecking, awaiting-upgrade, verifying… */
+  during: StageStatus;
+  message: string;
+  at: number;
+}
+
+export interface StageProgress {
+  id: StageId;
+  status: StageStatus;
+  /** The version this stage must reach (manager, relay or agent target). */
+  target: string;
+  /** How many times the stage began (1 + retries). */
+  attempts: number;
+  since: number;
+  /** What the stage's hosts reported at its first precheck, e.g. "20.0.877". */
+  before?: string;
+  /** What they reported when verified. */
+  after?: string;
+  verifiedAt?: number;
+  failure?: StageFailure;
+}
+
+/**
+ * Thrown by moveStage when a move would break the stage order or the transition rules. Names the
+ * stage, the move and the reason; a workflow that sees it has a bug, not an operator error.
+ */
+export class StageOrderError extends Error {
+  constructor(
+    readonly stage: string,
+    readonly from: string,
+    readonly to: string,
+    reason: string,
+  ) {
+    super(`cannot move ${stage} from ${from} to ${to}: ${reason}`);
+    this.name = 'StageOrderError';
+  }
+}
+
+export function initialStages(targets: UpgradeTargets, now: number): StageProgress[] {
+  return UPGRADE_STAGES.map((id) => ({
+    id,
+    status: 'pending',
+    target: targetOf(targets, id),
+    attempts: 0,
+    since: now,
+  }));
+}
+
+/** The stage the rollout is at: the first one not verified (undefined when all are). */
+export function currentStage(stages: readonly StageProgress[]): StageProgress | undefined {
+  return stages.find((s) => s.status !== 'verified');
+}
+
+/** Stages before `id` that are not verified, in order. */
+export function unverifiedBefore(stages: readonly StageProgress[], id: StageId): StageProgress[] {
+  return stages.slice(0, stageIndex(id)).filter((s) => s.status !== 'verified');
+}
+
+/**
+ * Whether a list of stages respects the order: a verified prefix, then at most one stage that has
+ * begun, then stages that are all still pending. Returns the first violation, or undefined.
+ */
+export function orderViolation(stages: readonly StageProgress[]): string | undefined {
+  if (stages.length !== UPGRADE_STAGES.length || stages.some((s, i) => s.id !== UPGRADE_STAGES[i])) {
+    return `the stages must be exactly ${ORDER_TEXT}, in that order`;
+  }
+  const current = stages.findIndex((s) => s.status !== 'verified');
+  if (current < 0) return undefined;
+  const later = stages.slice(current + 1).find((s) => s.status !== 'pending');
+  return later
+    ? `${later.id} is ${later.status} although ${stages[current]!.id} is not verified (${stages[current]!.status})`
+    : undefined;
+}
+
+/**
+ * The stages after moving stage `id` to `to`. Refuses (StageOrderError) any move the transition
+ * table does not allow and any move of a stage while an earlier stage is not verified.
+ */
+export function moveStage(
+  stages: readonly StageProgress[],
+  id: StageId,
+  to: StageStatus,
+  now: number,
+  detail: { failure?: string; version?: string } = {},
+): StageProgress[] {
+  const stage = stages.find((s) => s.id === id);
+  if (!stage) throw new StageOrderError(id, '?', to, 'no such stage');
+  const before = unverifiedBefore(stages, id);
+  if (before.length > 0) {
+    throw new StageOrderError(
+      id,
+      stage.status,
+      to,
+      `${before.map((s) => s.id).join(', ')} ${before.length > 1 ? 'are' : 'is'} not verified yet (order ${ORDER_TEXT})`,
+    );
+  }
+  if (!STAGE_MOVES[stage.status].includes(to)) {
+    const allowed = STAGE_MOVES[stage.status];
+    throw new StageOrderError(
+      id,
+      stage.status,
+      to,
+      allowed.length ? `from ${stage.status} only ${allowed.join(', ')}` : `${stage.status} is final`,
+    );
+  }
+  if (to === 'failed' && !detail.failure) throw new StageOrderError(id, stage.status, to, 'a failure needs a message');
+  const next: StageProgress = { ...stage, status: to, since: now };
+  if (to === 'prechecking') {
+    next.attempts = stage.attempts + 1;
+    delete next.failure;
+  }
+  if (to === 'failed') next.failure = { during: stage.status, message: detail.failure!, at: now };
+  if (detail.version !== undefined) {
+    if (to === 'prechecking' || stage.before === undefined) next.before ??= detail.version;
+    else next.after = detail.version;
+  }
+  if (to === 'verified') next.verifiedAt = now;
+  const out = stages.map((s) => (s.id === id ? next : s));
+  const violation = orderViolation(out);
+  if (violation) throw new StageOrderError(id, stage.status, to, violation);
+  return out;
+}
+
+// ---- what operators may do --------------------------------------------------------------------
+
+export type StageAction = 'confirm' | 'retry';
+
+export interface ActionContext {
+  /** The rollout's final state when it has ended. */
+  ended?: string;
+  /** Whether the current stage waits for a person's confirmation right now. */
+  confirmable: boolean;
+}
+
+/**
+ * Why an operator's `confirm` or `retry` for `stage` is refused now, or undefined when it is
+ * allowed. Only the current stage can be acted on; the reason names the order and where the
+ * rollout is, so the operator learns at once what to do instead.
+ */
+export function actionRefusal(
+  stages: readonly StageProgress[],
+  action: StageAction,
+  stage: string,
+  ctx: ActionContext,
+): string | undefined {
+  if (!isStageId(stage)) {
+    return `unknown stage "${stage}": the stages are ${UPGRADE_STAGES.map(stageLabel).join(', ')}`;
+  }
+  if (ctx.ended) return `the rollout has ended (${ctx.ended}); nothing can be ${action}ed`;
+  const current = currentStage(stages);
+  const target = stages.find((s) => s.id === stage)!;
+  if (target.status === 'verified') {
+    return `${stageLabel(stage)} is already verified${target.after ? ` at ${target.after}` : ''}; there is nothing to ${action}`;
+  }
+  if (current && current.id !== stage) {
+    const missing = unverifiedBefore(stages, stage)
+      .map((s) => s.id)
+      .join(', ');
+    return (
+      `${stageLabel(stage)} cannot be ${action === 'confirm' ? 'confirmed' : 'retried'} yet: ` +
+      `${missing} must be verified first (order ${ORDER_TEXT}); the rollout is at ${stageLabel(current.id)}, ${current.status}`
+    );
+  }
+  if (action === 'retry' && target.status !== 'failed') {
+    return `${stageLabel(stage)} has not failed (it is ${target.status}); only a failed stage can be retried`;
+  }
+  if (action === 'confirm' && !ctx.confirmable) {
+    return target.status === 'failed'
+      ? `${stageLabel(stage)} has failed: retry it or abort the rollout; there is nothing to confirm`
+      : `${stageLabel(stage)} is ${target.status} and waits for no confirmation now`;
+  }
+  return undefined;
+}
+
+/** The rollout's state for dashboards and search attributes: "u3-awaiting-upgrade", "completed". */
+export function rolloutStateOf(stages: readonly StageProgress[]): string {
+  const current = currentStage(stages);
+  return current ? `${current.id.toLowerCase()}-${current.status}` : 'completed';
+}
+
+// ---- target versions --------------------------------------------------------------------------
+
+export interface UpgradeTargets {
+  /** X-DSM-Version of both managers (U1, U3). */
+  manager: string;
+  /** agentVersion of the relays (U2, U4). */
+  relay: string;
+  /** agentVersion of the agents (U5). */
+  agent: string;
+}
+
+/** Thrown by targetsFrom when a target version is missing or not a version; names the option. */
+export class InvalidTargetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidTargetError';
+  }
+}
+
+/**
+ * The target of each component: `to` for all, each overridable (manager and agent builds are
+ * numbered differently, e.g. manager 20.0.877 and agent 20.0.0.8438).
+ */
+export function targetsFrom(input: { to?: string; manager?: string; relay?: string; agent?: string }): UpgradeTargets {
+  const pick = (option: string, value: string | undefined): string => {
+    const chosen = value?.trim() || input.to?.trim();
+    if (!chosen) throw new InvalidTargetError(`no target version for ${option}: give --to or --${option}-version`);
+    try {
+      compareVersions(chosen, '0');
+    } catch {
+      throw new InvalidTargetError(
+        `--${value?.trim() ? `${option}-version` : 'to'} "${chosen}" is not a version such as 20.0.877 or 20.0.1-3180`,
+      );
+    }
+    return chosen;
+  };
+  return {
+    manager: pick('manager', input.manager),
+    relay: pick('relay', input.relay),
+    agent: pick('agent', input.agent),
+  };
+}
+
+export function targetOf(targets: UpgradeTargets, id: StageId): string {
+  return targets[STAGE_SPECS[id].component];
+}
+
+/** One rollout per site and target versions: the business id of the workflow. */
+export function rolloutIdOf(site: string, targets: UpgradeTargets): string {
+  const same = targets.manager === targets.relay && targets.relay === targets.agent;
+  return same
+    ? `upgrade-${site}-${targets.manager}`
+    : `upgrade-${site}-m${targets.manager}-r${targets.relay}-a${targets.agent}`;
+}
+
+/** Whether a reported version is at least the target; a version that cannot be read never is. */
+export function reachedTarget(reported: string | undefined, target: string): boolean {
+  if (!reported) return false;
+  try {
+    return compareVersions(reported, target) >= 0;
+  } catch {
+    return false;
+  }
+}
+
+// ---- prechecks --------------------------------------------------------------------------------
+
+/** What a manager reported about one component: a manager, a relay or an agent. */
+export interface VersionReading {
+  name: string;
+  version: string;
+  /** False when the host cannot be reached (agent status error/inactive/offline). */
+  reachable: boolean;
+  status?: string;
+}
+
+export interface PrecheckInput {
+  stage: StageId;
+  targets: UpgradeTargets;
+  /** Fresh readings of every earlier stage: they must still be at their targets. */
+  earlier: { stage: StageId; readings: VersionReading[] }[];
+  /** Fresh readings of this stage's hosts (managers, relays); none for U5. */
+  current: VersionReading[];
+  /** For U5: the agents as the air-gapped manager lists them. */
+  agents?: { total: number; atTarget: number; unreachable: number };
+}
+
+export interface PrecheckVerdict {
+  ok: boolean;
+  /** Every host of the stage already reports the target: nothing to upgrade. */
+  atTarget: boolean;
+  problems: string[];
+  /** "20.0.877" or "a: 20.0.0.8438, b: 20.0.0.8438" or "5000 agents, 0 at target". */
+  seen: string;
+}
+
+const UNREACHABLE = new Set(['error', 'inactive', 'offline', 'not-supported']);
+
+/** Whether an agent status means the manager cannot talk to the host. */
+export function isReachableStatus(status: string | undefined): boolean {
+  return !UNREACHABLE.has((status ?? '').toLowerCase());
+}
+
+export function describeReadings(readings: readonly VersionReading[]): string {
+  if (readings.length === 1) return readings[0]!.version;
+  return readings.map((r) => `${r.name} ${r.version}`).join(', ');
+}
+
+/**
+ * The precheck of a stage: earlier stages still at their targets (someone may have rolled one
+ * back), this stage's hosts reachable. `atTarget` when nothing is left to upgrade.
+ */
+export function precheckVerdict(input: PrecheckInput): PrecheckVerdict {
+  const problems: string[] = [];
+  for (const e of input.earlier) {
+    const target = targetOf(input.targets, e.stage);
+    for (const r of e.readings) {
+      if (!reachedTarget(r.version, target)) {
+        problems.push(
+          `${stageLabel(e.stage)}: ${r.name} reports ${r.version}, below its target ${target}; the earlier stage is no longer verified`,
+        );
+      }
+    }
+  }
+  for (const r of input.current) {
+    if (!r.reachable) problems.push(`${r.name} is not reachable (agent status ${r.status ?? 'unknown'})`);
+  }
+  const target = targetOf(input.targets, input.stage);
+  if (input.agents) {
+    const a = input.agents;
+    return {
+      ok: problems.length === 0,
+      atTarget: a.atTarget >= a.total,
+      problems,
+      seen: `${a.total} agent(s), ${a.atTarget} at ${target} or newer, ${a.unreachable} unreachable`,
+    };
+  }
+  if (input.current.length === 0) problems.push(`${stageLabel(input.stage)} has no hosts to upgrade`);
+  return {
+    ok: problems.length === 0,
+    atTarget: input.current.length > 0 && input.current.every((r) => reachedTarget(r.version, target)),
+    problems,
+    seen: describeReadings(input.current),
+  };
+}
+
+// ---- polling and waves ------------------------------------------------------------------------
+
+/** The pause before poll `n` (0-based): `initial`, growing by half each time, never above `max`. */
+export function pollDelay(n: number, initial: number, max: number): number {
+  return Math.min(max, Math.round(initial * 1.5 ** Math.max(0, n)));
+}
+
+/** A wave fails when more than `thresholdPercent` % of its agents did not reach the target. */
+export function waveOverThreshold(failed: number, total: number, thresholdPercent: number): boolean {
+  return total > 0 && failed * 100 > thresholdPercent * total;
+}
+
+export function percent(part: number, total: number): number {
+  return total === 0 ? 0 : Math.round((part * 1000) / total) / 10;
+}
+
+/**
+ * Manual-step ids: one per stage, question and attempt, so a retried stage asks afresh
+ * ("U4-upgrade", then "U4-upgrade-a2"); waves are numbered for the whole rollout ("U5-wave-7").
+ */
+export function stepIdOf(stage: StageId, what: 'approval' | 'upgrade' | `wave-${number}`, attempt = 1): string {
+  return attempt > 1 ? `${stage}-${what}-a${attempt}` : `${stage}-${what}`;
+}
