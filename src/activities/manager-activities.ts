@@ -25,7 +25,7 @@ export interface ManagerDeps {
 }
 
 /** Permanent API errors fail the activity at once; everything else is left to Temporal's retry. */
-async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
+export async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {

@@ -15,6 +15,8 @@ import {
   escalationMail,
   failureMail,
   manualStepMail,
+  plainNoticeMail,
+  formatMailTime,
   reminderMail,
   resultMail,
   transferInstructionsMail,
@@ -51,7 +53,14 @@ export function createNotifyActivities(deps: NotifyDeps) {
       siteId: n.site,
       siteName: n.siteName,
       workflowId: n.workflowId,
-      kind: n.purpose === 'upgrade-stage' ? 'rollout' : 'cycle',
+      kind:
+        n.runKind === 'rules'
+          ? 'rule transfer'
+          : n.runKind === 'harden'
+            ? 'hardening'
+            : n.purpose === 'upgrade-stage'
+              ? 'rollout'
+              : 'cycle',
       runUrl: `${deps.publicUrl.replace(/\/$/, '')}/runs/${encodeURIComponent(n.workflowId)}`,
     };
     const now = deps.now();
@@ -59,6 +68,20 @@ export function createNotifyActivities(deps: NotifyDeps) {
     const relays = n.relays ?? [];
     const details = relays.filter((r) => r.problem).map((r) => ({ label: r.name, value: r.problem! }));
     const each = (make: (recipient: string) => MailMessage) => n.to.map(make);
+    if (n.notice) {
+      const purpose = n.purpose === 'transfer' ? 'transfer-instructions' : n.purpose === 'arrival-problem' ? 'reminder' : n.purpose;
+      return [
+        plainNoticeMail({
+          run,
+          to: n.to,
+          purpose,
+          discriminator: n.noticeId,
+          ask: n.ask,
+          ...n.notice,
+          facts: [...(n.notice.facts ?? []), ...(n.deadline !== undefined ? [{ label: 'Deadline', value: formatMailTime(n.deadline) }] : [])],
+        }),
+      ];
+    }
     switch (n.purpose) {
       case 'transfer':
         return each((recipient) =>

@@ -2,6 +2,7 @@
  * Inputs and results of the activities, shared by the workflows (as types only) and the
  * activity implementations. One input object, one result object each.
  */
+import type { AuditKind } from '../domain/audit';
 import type { BundleInfo, ComponentVersion } from '../domain/cycle';
 
 export type ManagerSide = 'dmz' | 'airgapped';
@@ -85,4 +86,22 @@ export interface NoticeRequest {
   step?: { id: string; title: string; instructions: string[] };
   /** For approval requests: "2 of 3 approvers". */
   policy?: string;
+  /** The kind of run the notice is about, named in the subject; a cycle when absent. */
+  runKind?: AuditKind;
+  /**
+   * A notice of a run kind without a dedicated template (rule transfer, hardening): rendered as
+   * a plain mail of lead, facts, steps, lines and commands, under the notice's purpose.
+   */
+  notice?: PlainNotice;
+}
+
+export interface PlainNotice {
+  lead: string;
+  facts?: { label: string; value: string }[];
+  /** Numbered steps for the reader. */
+  steps?: string[];
+  heading?: string;
+  lines?: string[];
+  /** Commands the reader can run to answer (the CLI), shown as code. */
+  commands?: string[];
 }

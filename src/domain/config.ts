@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from './duration';
+import { UPGRADE_STAGES, type StageId } from './upgrade-stages';
 
 /** Thrown when a configuration document is invalid; lists every problem as file → path → expectation. */
 export class ConfigError extends Error {
@@ -155,6 +156,54 @@ const hardeningSchema = z
   })
   .prefault({});
 
+/**
+ * How the stages of an upgrade rollout (U1–U5) are carried out. `manual`: instructions by mail,
+ * a person upgrades and confirms, then the versions are verified through the manager API.
+ * `external`: something outside this orchestrator upgrades the hosts (a console "Upgrade Agent
+ * Software" task, the site's software distribution) and the stage only watches the versions.
+ * There is no `automated` mode: no verified API upgrades relay or agent software
+ * (deep-security-interfaces.md), and manager and database upgrades are installers a person runs.
+ */
+const upgradeStageMode = z.enum(['manual', 'external']);
+const upgradeStage = z
+  .strictObject({
+    mode: upgradeStageMode.default('manual'),
+    /** Ask the site's approvers before the stage's upgrade begins. */
+    approval: z.boolean().default(false),
+    /** Wait this long after the stage is verified before the next one starts (default: upgrade.soak). */
+    soak: duration.optional(),
+  })
+  .prefault({});
+
+const upgradeSchema = z
+  .strictObject({
+    stages: z
+      .strictObject(
+        Object.fromEntries(UPGRADE_STAGES.map((id) => [id, upgradeStage])) as Record<StageId, typeof upgradeStage>,
+      )
+      .prefault({}),
+    /** Default soak after each verified stage. */
+    soak: duration.default(0),
+    /** How long a stage's hosts may take to report the target version once upgraded. */
+    verifyTimeout: duration.default(30 * 60_000),
+    /** First pause between version polls; it grows by half each poll up to maxPollInterval. */
+    pollInterval: duration.default(15_000),
+    maxPollInterval: duration.default(5 * 60_000),
+    /** U5: agents are upgraded in waves. */
+    waves: z
+      .strictObject({
+        size: z.number().int().min(1).max(5000).default(50),
+        /** Waves being verified at once (manual waves are still confirmed one at a time). */
+        concurrency: z.number().int().min(1).max(50).default(1),
+        /** A wave fails, and the rollout halts, when more than this % of its agents fail. */
+        failureThresholdPercent: z.number().min(0).max(100).default(5),
+        /** Waves per workflow run before it continues as new (bounds the history). */
+        perRun: z.number().int().min(1).max(500).default(20),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 const siteSchema = z.strictObject({
   id,
   name: z.string().min(1).optional(),
@@ -212,6 +261,8 @@ const siteSchema = z.strictObject({
   protectionAgeThreshold: duration.default(8 * 86_400_000),
   rules: rulesSchema,
   hardening: hardeningSchema,
+  /** The upgrade rollout (U1–U5); every field has a default. */
+  upgrade: upgradeSchema,
 });
 
 const configSchema = z.strictObject({
@@ -282,6 +333,8 @@ export type SiteConfig = AppConfig['sites'][number];
 export type ManagerConfig = SiteConfig['dmz']['manager'];
 export type RelayConfig = SiteConfig['dmz']['relay'];
 export type StepMode = z.output<typeof mode>;
+export type UpgradeSettings = z.output<typeof upgradeSchema>;
+export type UpgradeStageMode = z.output<typeof upgradeStageMode>;
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   const at = issue.path.length === 0 ? '(top level)' : issue.path.map(String).join('.');
@@ -337,6 +390,19 @@ function checkConsistency(config: AppConfig): string[] {
     if (hardening.items.H1 === 'automated' && !hardening.smartScanOffValue) {
       problems.push(
         `sites.${i}.hardening.items.H1: automated needs hardening.smartScanOffValue (the API value for Smart Scan "Off" is unverified)`,
+      );
+    }
+    for (const id of ['U1', 'U3'] as const) {
+      if (site.upgrade.stages[id].mode !== 'manual') {
+        problems.push(
+          `sites.${i}.upgrade.stages.${id}.mode: a manager and its database are upgraded by a person running the installer; only "manual" is possible`,
+        );
+      }
+    }
+    const approving = UPGRADE_STAGES.filter((id) => site.upgrade.stages[id].approval);
+    if (approving.length > 0 && site.people.approvers.length === 0) {
+      problems.push(
+        `sites.${i}.people.approvers: upgrade stage(s) ${approving.join(', ')} need approval but no approver is listed`,
       );
     }
     if (site.retention.dmzBundle === 'archive' && !site.retention.archiveDir) {

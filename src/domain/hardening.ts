@@ -9,7 +9,9 @@
  * The values for "Other update source" (S1) and Smart Scan "Off" (H1) are unverified: those items
  * are manual steps unless the operator configures the value their manager uses.
  */
-import type { StepMode } from './config';
+import { hostTaskQueue, zoneTaskQueue, type SiteConfig, type StepMode } from './config';
+import type { ApprovalRules } from './cycle';
+import type { WaitPolicy } from './human-wait';
 
 export const HARDENING_ITEM_IDS = ['S1', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'H7', 'H8'] as const;
 export type HardeningItemId = (typeof HARDENING_ITEM_IDS)[number];
@@ -362,4 +364,111 @@ export function planLines(items: readonly PlannedItem[]): string[] {
 /** What the site loses, item by item, for the approval mail. */
 export function lossLines(items: readonly PlannedItem[]): string[] {
   return items.map((i) => `${i.id} ${i.title}: ${i.loses}`);
+}
+
+/** What a hardening run needs to know about its site, frozen into its history when it starts. */
+export interface HardeningPlan {
+  site: string;
+  name: string;
+  people: { operators: string[]; escalation: string[]; approvers: string[] };
+  waits: WaitPolicy;
+  approval: ApprovalRules;
+  /** Where the air-gapped manager's API is called from. */
+  managerQueue: string;
+  /** The relay whose policy is hardened when no policy id is configured. */
+  relayComputerId: number;
+  console: string;
+  dsmCPath?: string;
+  settings: HardeningSettings;
+}
+
+export function hardeningPlanFrom(site: SiteConfig, controlQueue: string): HardeningPlan {
+  const manager = site.airgapped.manager;
+  const h = site.hardening;
+  const dsmC = manager.host && manager.dsmCPath ? { host: manager.host, taskQueue: hostTaskQueue(manager.host) } : undefined;
+  return {
+    site: site.id,
+    name: site.name ?? site.id,
+    people: { ...site.people },
+    waits: { reminderEvery: site.waits.reminderEvery, escalateAfter: site.waits.escalateAfter, deadline: site.waits.deadline },
+    approval: { ...site.approval, approvers: [...site.people.approvers] },
+    managerQueue: manager.zone ? zoneTaskQueue(manager.zone) : controlQueue,
+    relayComputerId: site.airgapped.relays[0]!.computerId,
+    console: manager.url.replace(/\/api\/?$/, '/'),
+    ...(manager.dsmCPath ? { dsmCPath: manager.dsmCPath } : {}),
+    settings: {
+      updateSourcePort: h.updateSourcePort,
+      ...(h.otherUpdateSourceMode ? { otherUpdateSourceMode: h.otherUpdateSourceMode } : {}),
+      ...(h.smartScanOffValue ? { smartScanOffValue: h.smartScanOffValue } : {}),
+      ...(h.policyId ? { policyId: h.policyId } : {}),
+      modes: { ...h.items },
+      ...(dsmC ? { dsmC } : {}),
+    },
+  };
+}
+
+/**
+ * Hardening takes protection away, so it always needs at least one approval, whatever the site's
+ * policy for imports; with no approvers listed, the operators decide.
+ */
+export function hardeningApproval(plan: Pick<HardeningPlan, 'approval' | 'people'>): ApprovalRules & { required: number } {
+  const approvers = plan.approval.approvers.length > 0 ? plan.approval.approvers : plan.people.operators;
+  const policy = plan.approval.policy === 'none' ? 'any' : plan.approval.policy;
+  return { ...plan.approval, policy, approvers, required: policy === 'n-of-m' ? plan.approval.required : 1 };
+}
+
+export const HARDEN_STATES = [
+  'reading',
+  'planned',
+  'in-desired-state',
+  'drifted',
+  'nothing-to-do',
+  'awaiting-approval',
+  'applying',
+  'verifying',
+  'completed',
+  'failed',
+  'rejected',
+  'cancelled',
+  'expired',
+] as const;
+export type HardenState = (typeof HARDEN_STATES)[number];
+
+const HARDEN_TERMINAL: ReadonlySet<HardenState> = new Set([
+  'planned',
+  'in-desired-state',
+  'drifted',
+  'nothing-to-do',
+  'completed',
+  'failed',
+  'rejected',
+  'cancelled',
+  'expired',
+]);
+
+export function isTerminalHardenState(state: HardenState): boolean {
+  return HARDEN_TERMINAL.has(state);
+}
+
+/**
+ * How an item ended in an apply. already: in place before the run. verified: the API reads the
+ * prescribed state back. confirmed: not readable through any known interface; a person confirmed
+ * it, or dsm_c reported success. not-verified: applied or confirmed, yet the API still reads the
+ * old state. failed: the change was refused. not-done: the run ended before reaching it.
+ */
+export type ItemOutcome = 'already' | 'verified' | 'confirmed' | 'not-verified' | 'failed' | 'not-done';
+
+/** The outcome of an applied item from what the manager reports after the apply. */
+export function verifyItem(after: PlannedItem): { outcome: ItemOutcome; detail: string } {
+  if (after.status === 'ok') return { outcome: 'verified', detail: `the manager reports ${after.current}` };
+  if (after.status === 'unknown') {
+    return {
+      outcome: 'confirmed',
+      detail:
+        after.how === 'dsm_c'
+          ? 'dsm_c reported success; no known interface reads the setting back'
+          : 'confirmed by a person; no known interface reads the setting back',
+    };
+  }
+  return { outcome: 'not-verified', detail: `the manager still reports ${after.current}` };
 }

@@ -16,7 +16,7 @@ export interface MailRun {
   /** The site's display name; the id is used when absent. */
   siteName?: string | undefined;
   workflowId: string;
-  kind: 'cycle' | 'rollout';
+  kind: 'cycle' | 'rollout' | 'rule transfer' | 'hardening';
   /** How people name the run ("demo-2026-11-25T06:00"); the workflow id when absent. */
   runId?: string | undefined;
   /** The run's page in the web app. */
@@ -685,5 +685,49 @@ export function upgradeStageMail(input: UpgradeStageInput): MailMessage {
         : []),
       ...(input.nextStage ? [{ kind: 'p' as const, text: `Next stage: ${input.nextStage}.` }] : []),
     ],
+  });
+}
+
+export interface PlainNoticeInput {
+  run: MailRun;
+  to: readonly string[];
+  purpose: MailPurpose;
+  /** Tells notices of one purpose in a run apart; part of the idempotency key. */
+  discriminator?: string | number | undefined;
+  ask: string;
+  lead: string;
+  facts?: ReadonlyArray<{ label: string; value: string }> | undefined;
+  steps?: readonly string[] | undefined;
+  heading?: string | undefined;
+  lines?: readonly string[] | undefined;
+  commands?: readonly string[] | undefined;
+}
+
+/**
+ * A notice of a run kind that has no template of its own (rule transfer, hardening): a lead, facts,
+ * steps, a list and the commands that answer it. It carries no personal link, so one mail may go
+ * to several people.
+ */
+export function plainNoticeMail(input: PlainNoticeInput): MailMessage {
+  const blocks: Block[] = [{ kind: 'p', text: input.lead }];
+  if (input.facts && input.facts.length > 0) blocks.push({ kind: 'facts', rows: input.facts });
+  if (input.steps && input.steps.length > 0) {
+    blocks.push({ kind: 'heading', text: 'Steps' }, { kind: 'steps', items: input.steps });
+  }
+  if (input.lines && input.lines.length > 0) {
+    if (input.heading) blocks.push({ kind: 'heading', text: input.heading });
+    blocks.push({ kind: 'list', items: input.lines });
+  }
+  if (input.commands && input.commands.length > 0) {
+    blocks.push({ kind: 'heading', text: 'To answer' }, { kind: 'code', text: input.commands.join('\n') });
+  }
+  return build({
+    run: input.run,
+    purpose: input.purpose,
+    to: input.to,
+    discriminator: input.discriminator,
+    ask: input.ask,
+    personal: false,
+    blocks,
   });
 }

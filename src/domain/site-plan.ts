@@ -4,7 +4,15 @@
  * is already waiting for a person, and the audit shows what the cycle was told.
  */
 import type { ApprovalRules } from './cycle';
-import { hostTaskQueue, installDirOf, zoneTaskQueue, type HostOs, type SiteConfig, type StepMode } from './config';
+import {
+  hostTaskQueue,
+  installDirOf,
+  zoneTaskQueue,
+  type HostOs,
+  type SiteConfig,
+  type StepMode,
+  type UpgradeSettings,
+} from './config';
 import type { WaitPolicy } from './human-wait';
 
 export interface PlannedHost {
@@ -28,6 +36,8 @@ export interface SitePlan {
   retention: { dmzBundle: 'delete' | 'archive'; archiveDir?: string };
   /** Where each manager's API activities run (control queue, or a zone's worker). */
   queues: { dmzManager: string; airgappedManager: string };
+  /** How the site's upgrade rollouts (U1–U5) run; absent in plans recorded before rollouts existed. */
+  upgrade?: UpgradeSettings;
 }
 
 function planHost(host: SiteConfig['dmz']['relay']): PlannedHost {
@@ -54,5 +64,6 @@ export function sitePlanFrom(site: SiteConfig, controlQueue: string): SitePlan {
     steps: { ...site.steps },
     retention: { dmzBundle: site.retention.dmzBundle, archiveDir: site.retention.archiveDir },
     queues: { dmzManager: queueOf(site.dmz.manager), airgappedManager: queueOf(site.airgapped.manager) },
+    upgrade: structuredClone(site.upgrade),
   };
 }

@@ -161,7 +161,7 @@ export function moveStage(
   id: StageId,
   to: StageStatus,
   now: number,
-  detail: { failure?: string; version?: string } = {},
+  detail: { failure?: string } = {},
 ): StageProgress[] {
   const stage = stages.find((s) => s.id === id);
   if (!stage) throw new StageOrderError(id, '?', to, 'no such stage');
@@ -190,15 +190,27 @@ export function moveStage(
     delete next.failure;
   }
   if (to === 'failed') next.failure = { during: stage.status, message: detail.failure!, at: now };
-  if (detail.version !== undefined) {
-    if (to === 'prechecking' || stage.before === undefined) next.before ??= detail.version;
-    else next.after = detail.version;
-  }
   if (to === 'verified') next.verifiedAt = now;
   const out = stages.map((s) => (s.id === id ? next : s));
   const violation = orderViolation(out);
   if (violation) throw new StageOrderError(id, stage.status, to, violation);
   return out;
+}
+
+/**
+ * Records what a stage's hosts reported: `before` only the first time (the version the rollout
+ * found), `after` when the stage is verified. Not a move: the status is unchanged.
+ */
+export function recordSeen(
+  stages: readonly StageProgress[],
+  id: StageId,
+  seen: { before?: string; after?: string },
+): StageProgress[] {
+  return stages.map((s) =>
+    s.id === id
+      ? { ...s, before: s.before ?? seen.before, ...(seen.after !== undefined ? { after: seen.after } : {}) }
+      : s,
+  );
 }
 
 // ---- what operators may do --------------------------------------------------------------------

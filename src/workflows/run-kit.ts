@@ -174,6 +174,7 @@ export class RunKit {
       siteName: this.audience.siteName,
       workflowId: this.info.workflowId,
       noticeId: `${this.info.runId}/${++this.noticeSeq}`,
+      runKind: this.kind,
       to: recipients,
       ask,
       links: [],

@@ -1,0 +1,567 @@
+/**
+ * One transfer of rule updates (.dsru) across the gap (R1–R3): find which updates the air-gapped
+ * manager lacks, have a person export them on the DMZ manager and report them with their SHA-256,
+ * carry them, verify name, size and SHA-256 in the import folder, wait for approval, have a person
+ * import them in the air-gapped console (no REST endpoint exists for either end), then confirm
+ * through the API that the manager reports them. An update not newer than the manager's is refused.
+ */
+import { ActivityFailure, CancellationScope, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { createManagerHostActivities } from '../activities/manager-host-activities';
+import type { createRulesActivities } from '../activities/rules-activities';
+import type { createSetupActivities } from '../activities/setup-activities';
+import type { PlainNotice } from '../activities/types';
+import { approvalRefusal, requiredApprovals, sameActor } from '../domain/cycle';
+import type { WaitProgress } from '../domain/human-wait';
+import {
+  checkExportReport,
+  copyInstructions,
+  describePending,
+  exportInstructions,
+  importInstructions,
+  isTerminalRulesState,
+  pendingRuleUpdates,
+  transferSummary,
+  type PendingRuleUpdates,
+  type RulesPlan,
+  type RulesState,
+  type VerifiedRuleFile,
+} from '../domain/rules';
+import { compareRuleUpdates, isRuleUpdate } from '../domain/versions';
+import {
+  approveUpdate,
+  cancelUpdate,
+  rejectUpdate,
+  rulesCopiedUpdate,
+  rulesExportedUpdate,
+  rulesStateQuery,
+  type RuleFileProgress,
+  type RulesExportedInput,
+  type RulesTransferInput,
+  type RulesTransferResult,
+  type RulesView,
+} from './rules-messages';
+import { iso, RunKit } from './run-kit';
+
+export * from './rules-messages';
+
+type SetupActivities = ReturnType<typeof createSetupActivities>;
+type RulesActivities = ReturnType<typeof createRulesActivities>;
+type ManagerHostActivities = ReturnType<typeof createManagerHostActivities>;
+
+// Manager API calls: transient faults retry with back-off; a permanent answer fails the step.
+const MANAGER_RETRY = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '1m',
+  maximumAttempts: 8,
+  nonRetryableErrorTypes: ['PermanentApiError', 'RuleImportTimedOut', 'UnknownSite'],
+};
+// Hashing a few .dsru files takes seconds; a dead host worker is noticed by the start-to-close timeout.
+const HOST_RETRY = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 5 };
+
+const setup = proxyActivities<SetupActivities>({
+  startToCloseTimeout: '1m',
+  retry: MANAGER_RETRY,
+});
+
+function managerProxy(taskQueue: string, startToCloseTimeout: number | string = '2m', heartbeatTimeout?: number) {
+  return proxyActivities<RulesActivities>({
+    taskQueue,
+    startToCloseTimeout,
+    ...(heartbeatTimeout ? { heartbeatTimeout } : {}),
+    retry: MANAGER_RETRY,
+  });
+}
+
+function hostProxy(taskQueue: string) {
+  return proxyActivities<ManagerHostActivities>({ taskQueue, startToCloseTimeout: '10m', retry: HOST_RETRY });
+}
+
+function describeFailure(err: unknown): string {
+  if (err instanceof ActivityFailure) {
+    const cause = err.cause as Error | undefined;
+    return `${err.activityType} failed: ${cause?.message ?? err.message}`;
+  }
+  return (err as Error)?.message ?? String(err);
+}
+
+export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<RulesTransferResult> {
+  const kit = new RunKit('rules', input.site, 'planning');
+  const trigger = input.trigger ?? { who: 'cli', channel: 'cli' as const };
+  const id = kit.info.workflowId;
+
+  let plan: RulesPlan | undefined;
+  let current: string | undefined;
+  let latest: string | undefined;
+  let pending: PendingRuleUpdates | undefined;
+  let files: RuleFileProgress[] = [];
+  const approvals: RulesView['approvals'] = [];
+  const carriers: string[] = [];
+  let rejection: { by: string; comment?: string } | undefined;
+  let cancellation: { by: string; reason: string } | undefined;
+  const state = () => kit.state as RulesState;
+  const approvalsRequired = () => (plan ? requiredApprovals(plan.approval) : 0);
+
+  const view = (): RulesView => ({
+    ...kit.runState(),
+    state: state(),
+    trigger,
+    current,
+    latest,
+    pending,
+    files,
+    importFolder: plan?.importFolder && { host: plan.importFolder.host, folder: plan.importFolder.folder },
+    approvalsRequired: approvalsRequired(),
+    approvals,
+    carriers,
+  });
+  setHandler(rulesStateQuery, view);
+
+  const addCarrier = (who: string) => {
+    if (!carriers.some((c) => sameActor(c, who))) carriers.push(who);
+  };
+
+  // ---- operator actions -------------------------------------------------------------------------
+  function exportedRefusal(i: RulesExportedInput): string | undefined {
+    if (state() !== 'awaiting-export' || !current || !latest) {
+      return `this rule transfer is not waiting for exported files (state: ${state()})`;
+    }
+    if (!i.by?.trim()) return 'say who exported the files (--by)';
+    try {
+      checkExportReport(i.files, { current, latest });
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return undefined;
+  }
+
+  setHandler(
+    rulesExportedUpdate,
+    (i) => {
+      const actor = kit.actor(i);
+      files = checkExportReport(i.files, { current: current!, latest: latest! }).map((f) => ({
+        ...f,
+        status: 'exported' as const,
+        exportedBy: i.by,
+      }));
+      addCarrier(i.by);
+      const names = files.map((f) => `${f.fileName} (${f.ruleUpdate}, sha256 ${f.sha256}…)`).join(', ');
+      kit.note('human.rules-exported', `${i.by} reports exported: ${names}`, actor);
+      void kit.audit(
+        'human.rules-exported',
+        { files: files.map(({ fileName, ruleUpdate, sha256, size }) => ({ fileName, ruleUpdate, sha256, size })) },
+        actor,
+      );
+      return kit.answer(i.by, `${files.length} exported file(s) recorded: ${files.map((f) => f.fileName).join(', ')}`);
+    },
+    {
+      validator: (i) => {
+        const refusal = exportedRefusal(i);
+        if (refusal) throw new Error(refusal);
+      },
+    },
+  );
+
+  setHandler(
+    rulesCopiedUpdate,
+    (i) => {
+      const actor = kit.actor(i);
+      const marked = files.filter((f) => f.status === 'exported' || f.status === 'mismatch');
+      for (const f of marked) {
+        f.status = 'copied';
+        delete f.problem;
+      }
+      addCarrier(i.by);
+      kit.note('human.rules-copied', `${i.by} reports ${marked.map((f) => f.fileName).join(', ')} copied`, actor);
+      void kit.audit('human.rules-copied', { files: marked.map((f) => f.fileName), comment: i.comment }, actor);
+      return kit.answer(i.by, `copy of ${marked.length} file(s) noted; verifying now`);
+    },
+    {
+      validator: (i) => {
+        if (state() !== 'awaiting-transfer') {
+          throw new Error(`this rule transfer is not waiting for a copy (state: ${state()})`);
+        }
+        if (!i.by?.trim()) throw new Error('say who copied the files (--by)');
+        if (!files.some((f) => f.status === 'exported' || f.status === 'mismatch')) {
+          throw new Error('every file is already reported copied; wait for the verification');
+        }
+      },
+    },
+  );
+
+  function decisionRefusal(by: string): string | undefined {
+    if (state() !== 'awaiting-approval' || !plan) {
+      return `this rule transfer is not waiting for approval (state: ${state()})`;
+    }
+    if (!by?.trim()) return 'say who decides (--by)';
+    return approvalRefusal(
+      plan.approval,
+      by,
+      carriers,
+      approvals.map((a) => a.by),
+    );
+  }
+
+  setHandler(
+    approveUpdate,
+    (i) => {
+      const actor = kit.actor(i);
+      approvals.push({ by: i.by, at: iso(Date.now()), comment: i.comment });
+      kit.note('human.approved', `${i.by} approved the import${i.comment ? `: ${i.comment}` : ''}`, actor);
+      void kit.audit('human.approved', { comment: i.comment, files: files.map((f) => f.fileName) }, actor);
+      return kit.answer(i.by, `approval by ${i.by} recorded (${approvals.length} of ${approvalsRequired()})`);
+    },
+    {
+      validator: (i) => {
+        const refusal = decisionRefusal(i.by);
+        if (refusal) throw new Error(refusal);
+      },
+    },
+  );
+
+  setHandler(
+    rejectUpdate,
+    (i) => {
+      const actor = kit.actor(i);
+      rejection = { by: i.by, comment: i.comment };
+      kit.note('human.rejected', `${i.by} rejected the import: ${i.comment}`, actor);
+      void kit.audit('human.rejected', { comment: i.comment, files: files.map((f) => f.fileName) }, actor);
+      return kit.answer(i.by, `rejected by ${i.by}; the transfer ends without importing`);
+    },
+    {
+      validator: (i) => {
+        if (!i.comment?.trim()) throw new Error('a rejection needs a comment saying why (--comment)');
+        const refusal = decisionRefusal(i.by);
+        if (refusal && !refusal.includes('already approved')) throw new Error(refusal);
+      },
+    },
+  );
+
+  setHandler(
+    cancelUpdate,
+    (i) => {
+      const actor = kit.actor(i);
+      cancellation = { by: i.by, reason: i.reason };
+      kit.note('human.cancelled', `${i.by} cancelled the rule transfer: ${i.reason}`, actor);
+      void kit.audit('human.cancelled', { reason: i.reason }, actor);
+      return kit.answer(i.by, `cancel requested by ${i.by}`);
+    },
+    {
+      validator: (i) => {
+        if (!i.by?.trim()) throw new Error('say who cancels (--by)');
+        if (!i.reason?.trim()) throw new Error('a cancel needs a reason (--reason)');
+        if (isTerminalRulesState(state())) throw new Error(`this rule transfer has already ended (state: ${state()})`);
+        if (state() === 'confirming') {
+          throw new Error('the import was confirmed; the run only checks that the manager reports it');
+        }
+        if (cancellation) throw new Error(`already cancelled by ${cancellation.by}`);
+      },
+    },
+  );
+
+  // ---- endings ------------------------------------------------------------------------------------
+  const fileFacts = () =>
+    files.map((f) => ({ label: `${f.ruleUpdate}`, value: `${f.fileName}: ${f.status}${f.problem ? ` — ${f.problem}` : ''}` }));
+
+  async function finish(final: RulesState, reason?: string, after?: string): Promise<RulesTransferResult> {
+    if (plan && final !== 'nothing-new') {
+      const to = final === 'completed' ? [...plan.people.operators, ...plan.people.approvers] : plan.people.operators;
+      kit.notify(final === 'failed' ? 'failure' : 'result', to, `rule transfer ${final}`, {
+        outcome: final,
+        body: reason,
+        notice: {
+          lead:
+            final === 'completed'
+              ? `The air-gapped manager now reports rule update ${after}.`
+              : `The rule transfer ended: ${final}${reason ? ` — ${reason}` : ''}.`,
+          facts: [
+            { label: 'Before', value: current ?? 'unknown' },
+            ...(after ? [{ label: 'After', value: after }] : []),
+            ...fileFacts(),
+          ],
+        },
+      });
+    }
+    await kit.close(final, reason, {
+      before: current,
+      after,
+      files: files.map(({ fileName, ruleUpdate, sha256Full, sizeArrived, status }) => ({
+        fileName,
+        ruleUpdate,
+        sha256: sha256Full,
+        size: sizeArrived,
+        status,
+      })),
+    });
+    return { state: final, reason, before: current, after, files };
+  }
+
+  const cancelled = () => finish('cancelled', `cancelled by ${cancellation!.by}: ${cancellation!.reason}`);
+  const remindTo = (people: string[], kind: 'reminder' | 'escalation') =>
+    kind === 'escalation' ? [...people, ...plan!.people.escalation] : people;
+
+  // ---- the transfer -------------------------------------------------------------------------------
+  try {
+    await kit.audit('rules.started', { trigger, only: input.only }, trigger);
+    plan = await setup.loadRulesPlan({ site: input.site });
+    kit.audience = { siteName: plan.name, escalation: plan.people.escalation, waits: plan.waits };
+    const target = plan.importFolder;
+    if (!target) {
+      return await finish(
+        'failed',
+        'the site does not say where carried .dsru files go: set sites[].rules.importFolder and rules.host (or airgapped.manager.host)',
+      );
+    }
+    const [dmz, ag] = await Promise.all([
+      managerProxy(plan.queues.dmzManager).readRuleUpdateLevel({
+        site: plan.site,
+        side: 'dmz',
+        computerIds: plan.dmzComputerIds,
+      }),
+      managerProxy(plan.queues.airgappedManager).readRuleUpdateLevel({
+        site: plan.site,
+        side: 'airgapped',
+        computerIds: plan.airgappedComputerIds,
+      }),
+    ]);
+    if (!dmz.level || !ag.level) {
+      const which = !dmz.level ? 'DMZ' : 'air-gapped';
+      return await finish('failed', `the ${which} manager's computers report no Deep Security Rule Update`);
+    }
+    latest = dmz.level;
+    current = ag.level;
+    kit.note('rules.levels', `air-gapped manager has ${current}; DMZ manager has ${latest}`);
+    await kit.audit('rules.levels', { current, latest });
+
+    pending = pendingRuleUpdates(current, latest);
+    if (input.only && input.only.length > 0) {
+      for (const wanted of input.only) {
+        if (!isRuleUpdate(wanted)) return await finish('failed', `"${wanted}" is not a rule update id such as 26-047`);
+        if (compareRuleUpdates(wanted, current) <= 0) {
+          return await finish(
+            'failed',
+            `rollback refused: rule update ${wanted} is not newer than ${current}, which the air-gapped manager already has`,
+          );
+        }
+        if (compareRuleUpdates(wanted, latest) > 0) {
+          return await finish('failed', `the DMZ manager does not have rule update ${wanted} (its newest is ${latest})`);
+        }
+      }
+      const ids = [...new Set(input.only)].sort(compareRuleUpdates);
+      pending = { current, latest, ids, incomplete: false };
+    }
+    if (pending.ids.length === 0) {
+      return await finish('nothing-new', `the air-gapped manager already has ${current}, the DMZ manager's newest`);
+    }
+
+    // R1: a person exports the updates on the DMZ manager and reports them with their digests.
+    kit.setState('awaiting-export', `to export: ${describePending(pending)}`);
+    const operators = plan.people.operators;
+    const exportSteps = exportInstructions({
+      pending,
+      dmzConsole: plan.consoles.dmz,
+      runId: id,
+      command: `airgap rules exported ${id} --by <you> --file <name>=<sha256> (one --file per file)`,
+    });
+    const exportNotice: PlainNotice = {
+      lead: `The air-gapped manager of ${plan.name} has rule update ${current}; the DMZ manager has ${latest}. Please export the missing rule updates.`,
+      steps: exportSteps,
+      commands: [`npx airgap rules exported ${id} --by <you> --file DSRU-xx-nnn.dsru=<sha256>`],
+    };
+    const exportWait: WaitProgress = { startedAt: Date.now(), remindersSent: 0, escalated: false };
+    kit.notify('manual-step', operators, 'export the rule updates on the DMZ manager', {
+      notice: exportNotice,
+      deadline: exportWait.startedAt + plan.waits.deadline,
+    });
+    const exported = await kit.waitForPeople(
+      { what: 'rule updates exported', title: 'export the rule updates on the DMZ manager', instructions: exportSteps },
+      operators,
+      () => files.length > 0,
+      () => cancellation !== undefined,
+      (kind, number) =>
+        kit.notify(kind, remindTo(operators, kind), 'export the rule updates on the DMZ manager', {
+          since: exportWait.startedAt,
+          deadline: exportWait.startedAt + plan!.waits.deadline,
+          number,
+        }),
+      exportWait,
+    );
+    if (exported === 'aborted') return await cancelled();
+    if (exported === 'deadline') return await finish('expired', 'nobody reported the exported files before the deadline');
+
+    // R2: a person carries them into the import folder; each is checked there before any import.
+    kit.setState('awaiting-transfer');
+    const copySteps = copyInstructions({ host: target.host, folder: target.folder, files });
+    const transferWait: WaitProgress = { startedAt: Date.now(), remindersSent: 0, escalated: false };
+    const copyNotice = (lead: string): PlainNotice => ({
+      lead,
+      steps: copySteps,
+      facts: files.map((f) => ({ label: f.fileName, value: `rule update ${f.ruleUpdate}, SHA-256 ${f.sha256}…` })),
+      commands: [`npx airgap rules copied ${id} --by <you>`],
+    });
+    kit.notify('transfer', operators, 'copy the rule updates to the air-gapped side', {
+      notice: copyNotice('Carry the exported rule updates across the gap.'),
+      deadline: transferWait.startedAt + plan.waits.deadline,
+    });
+    for (;;) {
+      const copied = await kit.waitForPeople(
+        { what: 'rule update files copied to the import folder', title: 'copy the .dsru files', instructions: copySteps },
+        operators,
+        () => files.some((f) => f.status === 'copied'),
+        () => cancellation !== undefined,
+        (kind, number) =>
+          kit.notify(kind, remindTo(operators, kind), 'copy the rule updates to the air-gapped side', {
+            since: transferWait.startedAt,
+            deadline: transferWait.startedAt + plan!.waits.deadline,
+            number,
+          }),
+        transferWait,
+      );
+      if (copied === 'aborted') return await cancelled();
+      if (copied === 'deadline') return await finish('expired', 'nobody reported the files copied before the deadline');
+
+      kit.setState('verifying');
+      const reports = await hostProxy(target.taskQueue).inspectRuleFiles({
+        files: files.map(({ fileName, ruleUpdate, sha256, size }) => ({ fileName, ruleUpdate, sha256, size })),
+      });
+      for (const report of reports) {
+        const f = files.find((x) => x.fileName === report.fileName)!;
+        if (report.status === 'ok') {
+          f.status = 'verified';
+          f.sha256Full = report.sha256;
+          f.sizeArrived = report.size;
+          delete f.problem;
+          kit.note('arrival.verified', `${f.fileName}: name, size and SHA-256 match`);
+          await kit.audit('arrival.verified', { file: f.fileName, ruleUpdate: f.ruleUpdate, sha256: report.sha256, size: report.size });
+        } else {
+          f.status = 'mismatch';
+          f.problem = report.message;
+          kit.note('arrival.mismatch', `${f.fileName}: ${report.status}: ${report.message}`);
+          await kit.audit('arrival.mismatch', { file: f.fileName, status: report.status, message: report.message });
+        }
+      }
+      if (files.every((f) => f.status === 'verified')) break;
+      kit.setState('awaiting-transfer', 'a file did not verify; waiting for a new copy');
+      kit.notify('arrival-problem', operators, 'a rule update file did not verify: copy it again', {
+        notice: copyNotice(
+          `Not every file arrived intact: ${files
+            .filter((f) => f.problem)
+            .map((f) => f.problem)
+            .join(' ')}`,
+        ),
+        deadline: transferWait.startedAt + plan.waits.deadline,
+      });
+    }
+
+    // The manager may have moved on meanwhile (a bundle cycle also carries rule updates).
+    const now = await managerProxy(plan.queues.airgappedManager).readRuleUpdateLevel({
+      site: plan.site,
+      side: 'airgapped',
+      computerIds: plan.airgappedComputerIds,
+    });
+    if (now.level && compareRuleUpdates(now.level, current) > 0) {
+      current = now.level;
+      for (const f of files) {
+        if (compareRuleUpdates(f.ruleUpdate, current) <= 0) f.status = 'superseded';
+      }
+      kit.note('rules.superseded', `the air-gapped manager now has ${current}; older files are not imported`);
+      await kit.audit('rules.superseded', { current, files: files.filter((f) => f.status === 'superseded').map((f) => f.fileName) });
+    }
+    const toImport = files.filter((f) => f.status === 'verified') as (RuleFileProgress & VerifiedRuleFile)[];
+    if (toImport.length === 0) {
+      return await finish('nothing-new', `the air-gapped manager already has ${current}; nothing left to import`);
+    }
+    const summary = transferSummary(toImport, current);
+    await kit.audit('rules.summary', { summary });
+
+    // Approval gate before import.
+    const needed = approvalsRequired();
+    if (needed > 0) {
+      kit.setState('awaiting-approval');
+      const approvers = plan.approval.approvers;
+      const approvalWait: WaitProgress = { startedAt: Date.now(), remindersSent: 0, escalated: false };
+      const request = (): PlainNotice => ({
+        lead: `These rule updates were exported on the DMZ manager, carried by ${carriers.join(', ')}, and verified by SHA-256 in ${target.folder} on ${target.host}. They are imported only after approval${plan!.approval.policy === 'n-of-m' ? ` (${needed} of ${approvers.length} approvers)` : ''}.`,
+        heading: 'What would be imported',
+        lines: summary,
+        commands: [
+          `npx airgap rules approve ${id} --by <you>`,
+          `npx airgap rules reject ${id} --by <you> --comment "<why>"`,
+        ],
+      });
+      kit.notify('approval-request', approvers, 'approve the import of rule updates', {
+        notice: request(),
+        deadline: approvalWait.startedAt + plan.waits.deadline,
+      });
+      const decided = await kit.waitForPeople(
+        { what: `${needed} approval(s)` },
+        approvers,
+        () => approvals.length >= needed,
+        () => rejection !== undefined || cancellation !== undefined,
+        (kind, number) =>
+          kind === 'escalation'
+            ? kit.notify('escalation', remindTo(approvers, kind), 'the rule update import is still not approved', {
+                since: approvalWait.startedAt,
+                number,
+              })
+            : kit.notify('approval-request', approvers, 'reminder: approve the import of rule updates', {
+                notice: request(),
+                number,
+              }),
+        approvalWait,
+      );
+      if (rejection) return await finish('rejected', `rejected by ${rejection.by}: ${rejection.comment}`);
+      if (decided === 'aborted') return await cancelled();
+      if (decided === 'deadline') return await finish('expired', 'the import was not approved before the deadline');
+    }
+
+    // R3: a person imports them in the air-gapped console (no REST endpoint); the API confirms.
+    kit.setState('importing');
+    const imported = await kit.manualStep(
+      {
+        step: 'import-rules',
+        title: `import ${toImport.map((f) => f.ruleUpdate).join(', ')} on the air-gapped manager`,
+        instructions: importInstructions({
+          agConsole: plan.consoles.airgapped,
+          host: target.host,
+          folder: target.folder,
+          files: toImport,
+        }),
+        to: operators,
+      },
+      () => cancellation !== undefined,
+    );
+    if (imported === 'aborted') return await cancelled();
+    if (imported === 'deadline') return await finish('expired', 'nobody confirmed the import before the deadline');
+
+    kit.setState('confirming');
+    const newest = toImport.at(-1)!.ruleUpdate;
+    const seen = await managerProxy(
+      plan.queues.airgappedManager,
+      plan.waits.importTimeout + 60_000,
+      Math.max(plan.waits.pollInterval * 4, 10_000),
+    ).awaitRuleUpdate({
+      site: plan.site,
+      computerIds: plan.airgappedComputerIds,
+      expect: newest,
+      pollInterval: plan.waits.pollInterval,
+      timeout: plan.waits.importTimeout,
+    });
+    for (const f of toImport) f.status = 'imported';
+    kit.note('import.completed', `the air-gapped manager reports rule update ${seen.level}`);
+    await kit.audit('import.completed', {
+      before: current,
+      after: seen.level,
+      files: toImport.map((f) => ({ fileName: f.fileName, ruleUpdate: f.ruleUpdate, sha256: f.sha256Full })),
+      perComputer: seen.perComputer,
+    });
+    return await finish('completed', undefined, seen.level);
+  } catch (err) {
+    if (isCancellation(err)) {
+      cancellation ??= { by: 'temporal', reason: 'the workflow was cancelled from Temporal' };
+      return CancellationScope.nonCancellable(() => cancelled());
+    }
+    const reason = describeFailure(err);
+    return CancellationScope.nonCancellable(() => finish('failed', reason));
+  }
+}

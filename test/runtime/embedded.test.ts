@@ -1,0 +1,250 @@
+/**
+ * The embedded default as an operator runs it: `airgap start` (what `npm start` runs) in its own
+ * process, on a copy of the demo configuration with free ports and a temporary data folder.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { stringify } from 'yaml';
+import { freePort } from '../../src/runtime/dev-server';
+
+jest.setTimeout(180_000);
+
+const BIN = path.resolve(__dirname, '..', '..', 'bin', 'airgap.js');
+
+interface Ports {
+  temporal: number;
+  ui: number;
+  web: number;
+  dmz: number;
+  airgap: number;
+}
+
+function demoConfig(dir: string, ports: Ports) {
+  const host = (name: string) => path.join(dir, 'sim', 'hosts', name, 'opt', 'ds_agent');
+  return {
+    dataDir: dir,
+    temporal: { namespace: 'airgap', retention: '30d', embedded: { port: ports.temporal, uiPort: ports.ui } },
+    web: { host: '127.0.0.1', port: ports.web },
+    simulator: { enabled: true },
+    sites: [
+      {
+        id: 'demo',
+        dmz: {
+          manager: {
+            url: `https://127.0.0.1:${ports.dmz}/api`,
+            apiKeyEnv: 'E2E_DMZ_KEY',
+            caFile: path.join(dir, 'sim/tls/ca.pem'),
+          },
+          relay: { name: 'e2e-dmz-relay', computerId: 11, installDir: host('e2e-dmz-relay') },
+        },
+        airgapped: {
+          manager: {
+            url: `https://127.0.0.1:${ports.airgap}/api`,
+            apiKeyEnv: 'E2E_AG_KEY',
+            caFile: path.join(dir, 'sim/tls/ca.pem'),
+          },
+          relays: [{ name: 'e2e-ag-relay', computerId: 21, installDir: host('e2e-ag-relay') }],
+        },
+        people: { operators: ['operator@demo.example'], approvers: ['approver@demo.example'] },
+        waits: { pollInterval: '300ms', importTimeout: '1m' },
+        approval: { policy: 'any' },
+        steps: { import: 'automated' },
+      },
+    ],
+  };
+}
+
+const cleanEnv = () => {
+  const env = { ...process.env };
+  delete env.TEMPORAL_ADDRESS;
+  delete env.AIRGAP_CONFIG;
+  delete env.E2E_DMZ_KEY;
+  delete env.E2E_AG_KEY;
+  return env;
+};
+
+function airgap(configFile: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, '--config', configFile, ...args], { encoding: 'utf8', env: cleanEnv() });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function start(configFile: string): {
+  child: ChildProcess;
+  output: () => string;
+  ready: Promise<void>;
+  exited: Promise<number | null>;
+} {
+  let output = '';
+  const child = spawn(process.execPath, [BIN, '--config', configFile, 'start'], {
+    env: cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (output.includes('Press Ctrl-C to stop.')) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 100);
+    void exited.then((code) => {
+      clearInterval(timer);
+      reject(new Error(`airgap start exited (${code}) before it was ready:\n${output}`));
+    });
+  });
+  return { child, output: () => output, ready, exited };
+}
+
+const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+
+async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('the embedded default (npm start)', () => {
+  let dir: string;
+  let configFile: string;
+  let ports: Ports;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'airgap-e2e-'));
+    ports = {
+      temporal: await freePort(),
+      ui: await freePort(),
+      web: await freePort(),
+      dmz: await freePort(),
+      airgap: await freePort(),
+    };
+    configFile = path.join(dir, 'airgap.yaml');
+    fs.writeFileSync(configFile, stringify(demoConfig(dir, ports)));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('brings the stack up, keeps a waiting cycle waiting across Ctrl-C and a restart, then completes it', async () => {
+    let stack = start(configFile);
+    await stack.ready;
+    const banner = stack.output();
+    for (const part of ['Temporal UI', 'web app', 'data folder', 'config', configFile, dir])
+      expect(banner).toContain(part);
+    expect(await fetch(`http://127.0.0.1:${ports.ui}/`).then((r) => r.status)).toBe(200);
+    expect(await fetch(`http://127.0.0.1:${ports.web}/`).then((r) => r.status)).toBe(200);
+
+    const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
+    const ns = await connection.workflowService.describeNamespace({ namespace: 'airgap' });
+    expect(Number(ns.config!.workflowExecutionRetentionTtl!.seconds)).toBeGreaterThanOrEqual(30 * 86_400);
+    const attrs = await connection.operatorService.listSearchAttributes({ namespace: 'airgap' });
+    expect(Object.keys(attrs.customAttributes)).toEqual(
+      expect.arrayContaining(['AirgapSite', 'AirgapKind', 'AirgapState', 'AirgapBundleSha256']),
+    );
+    await connection.close();
+    expect(airgap(configFile, 'schedule', 'list').stdout).toMatch(/demo: active "0 6 \* \* 2"/);
+
+    expect(airgap(configFile, 'sim', 'publish').code).toBe(0);
+    const started = airgap(configFile, '--json', 'cycle', 'start', 'demo', '--by', 'e2e@demo.example');
+    expect(started.stderr).toBe('');
+    const id = (JSON.parse(started.stdout) as { id: string }).id;
+    const waiting = await until('awaiting-transfer', () => {
+      const s = airgap(configFile, '--json', 'cycle', 'status', id);
+      const v = s.code === 0 ? (JSON.parse(s.stdout) as { state: string; bundle?: { sha256: string } }) : undefined;
+      return v?.state === 'awaiting-transfer' ? v : undefined;
+    });
+    expect(airgap(configFile, 'cycle', 'start', 'demo').stderr).toMatch(/already has an open cycle/);
+
+    stack.child.kill('SIGINT');
+    expect(await stack.exited).toBe(0);
+    expect(stack.output()).toContain('stopped.');
+    expect(await listening(ports.temporal)).toBe(false);
+
+    stack = start(configFile);
+    await stack.ready;
+    const after = JSON.parse(airgap(configFile, '--json', 'cycle', 'status', id).stdout) as {
+      state: string;
+      bundle: { sha256: string };
+    };
+    expect(after.state).toBe('awaiting-transfer');
+    expect(after.bundle.sha256).toBe(waiting.bundle!.sha256);
+
+    expect(airgap(configFile, 'sim', 'carry', id).code).toBe(0);
+    expect(
+      airgap(
+        configFile,
+        'cycle',
+        'copied',
+        id,
+        '--by',
+        'operator@demo.example',
+        '--sha256',
+        after.bundle.sha256.slice(0, 12),
+      ).stdout,
+    ).toMatch(/^accepted/);
+    await until('awaiting-approval', () =>
+      JSON.parse(airgap(configFile, '--json', 'cycle', 'status', id).stdout).state === 'awaiting-approval'
+        ? true
+        : undefined,
+    );
+    const refused = airgap(configFile, 'cycle', 'approve', id, '--by', 'operator@demo.example');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/refused: .*not an approver/);
+    expect(airgap(configFile, 'cycle', 'approve', id, '--by', 'approver@demo.example').code).toBe(0);
+    await until('completed', () =>
+      JSON.parse(airgap(configFile, '--json', 'cycle', 'status', id).stdout).state === 'completed' ? true : undefined,
+    );
+    expect(airgap(configFile, 'audit', 'list', '--format', 'json').stdout).toContain(id);
+
+    stack.child.kill('SIGTERM');
+    expect(await stack.exited).toBe(0);
+  });
+
+  it('refuses to start when a port is taken, naming the port and the setting, and starts nothing', async () => {
+    const blocker = net.createServer().listen(ports.web, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    try {
+      const r = airgap(configFile, 'start');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`port ${ports.web} is already in use; free it or change web.port`);
+      expect(await listening(ports.temporal)).toBe(false);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('refuses a corrupt Temporal database with a clear message and deletes nothing', () => {
+    const db = path.join(dir, 'temporal', 'temporal.db');
+    const copy = fs.readFileSync(db);
+    fs.writeFileSync(db, Buffer.from('this is not a database at all, just some bytes'));
+    try {
+      const r = airgap(configFile, 'start');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/temporal\.db is not a readable SQLite database.*Nothing was deleted/);
+      expect(fs.readFileSync(db, 'utf8')).toBe('this is not a database at all, just some bytes');
+    } finally {
+      fs.writeFileSync(db, copy);
+    }
+  });
+
+  it('refuses an invalid configuration, naming the file and the field, and starts nothing', () => {
+    const bad = path.join(dir, 'bad.yaml');
+    fs.writeFileSync(bad, stringify({ ...demoConfig(dir, ports), web: { port: 'eighty' } }));
+    const r = airgap(bad, 'start');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(bad);
+    expect(r.stderr).toMatch(/web\.port: expected number/);
+  });
+});
