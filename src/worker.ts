@@ -1,7 +1,8 @@
 /**
  * Composition root of the workers. One process can play any set of roles:
  *  - control: the workflows, the site plan, mail and audit, and the API of managers without a zone;
- *  - host <name>: the commands and files of one relay host (its own task queue);
+ *  - host <name>: the commands and files of one relay host (its own task queue), or of the
+ *    air-gapped manager's host (dsm_c, the .dsru import folder);
  *  - zone <zone>: the API of the managers configured in that zone, from inside it.
  * The embedded default plays every role in one process; a real deployment runs a host worker on
  * each relay and zone workers where only they can reach a manager.
@@ -14,9 +15,21 @@ import { createHostOps } from './adapters/host-ops';
 import { createMailer, type Mailer } from './adapters/mailer';
 import { createControlActivities } from './activities/control-activities';
 import { createHostActivities } from './activities/host-activities';
+import { createHardeningActivities } from './activities/hardening-activities';
 import { createManagerActivities } from './activities/manager-activities';
+import { createManagerHostActivities } from './activities/manager-host-activities';
+import { createRulesActivities } from './activities/rules-activities';
+import { createSetupActivities } from './activities/setup-activities';
+import { createUpgradeActivities } from './activities/upgrade-activities';
 import type { ManagerSide } from './activities/types';
-import { hostTaskQueue, installDirOf, zoneTaskQueue, type AppConfig } from './domain/config';
+import {
+  hostTaskQueue,
+  installDirOf,
+  managerHostNames,
+  rulesHostOf,
+  zoneTaskQueue,
+  type AppConfig,
+} from './domain/config';
 import { linkKeysFromEnv } from './domain/link-token';
 
 export interface WorkerRoles {
@@ -27,7 +40,10 @@ export interface WorkerRoles {
 
 /** Every role the configuration describes: what the embedded default runs. */
 export function allRoles(config: AppConfig): WorkerRoles {
-  const hosts = config.sites.flatMap((s) => [s.dmz.relay.name, ...s.airgapped.relays.map((r) => r.name)]);
+  const hosts = [
+    ...config.sites.flatMap((s) => [s.dmz.relay.name, ...s.airgapped.relays.map((r) => r.name)]),
+    ...managerHostNames(config),
+  ];
   const zones = config.sites
     .flatMap((s) => [s.dmz.manager.zone, s.airgapped.manager.zone])
     .filter((z): z is string => !!z);
@@ -102,7 +118,8 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
       linkTtl: config.links.ttl,
       now: () => Date.now(),
     });
-    const managers = createManagerActivities({ api: managerApis(config, env, undefined) });
+    const apis = managerApis(config, env, undefined);
+    const managers = { ...createManagerActivities({ api: apis }), ...createUpgradeActivities({ api: apis }) };
     workers.push(
       await Worker.create({
         connection,
@@ -111,24 +128,40 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
         ...(options.workflowBundle
           ? { workflowBundle: options.workflowBundle }
           : { workflowsPath: require.resolve('./workflows') }),
-        activities: { ...controlActivities, ...managers },
+        activities: {
+          ...controlActivities,
+          ...createSetupActivities({ config }),
+          ...managers,
+          ...createRulesActivities({ api: apis }),
+          ...createHardeningActivities({ api: apis }),
+        },
       }),
     );
   }
 
   for (const zone of roles.zones) {
+    const api = managerApis(config, env, zone);
     workers.push(
       await Worker.create({
         connection,
         namespace,
         taskQueue: zoneTaskQueue(zone),
-        activities: createManagerActivities({ api: managerApis(config, env, zone) }),
+        activities: {
+          ...createManagerActivities({ api }),
+          ...createUpgradeActivities({ api }),
+          ...createRulesActivities({ api }),
+          ...createHardeningActivities({ api }),
+        },
       }),
     );
   }
 
   for (const name of roles.hosts) {
     const host = config.sites.flatMap((s) => [s.dmz.relay, ...s.airgapped.relays]).find((h) => h.name === name);
+    if (!host && managerHostNames(config).includes(name)) {
+      workers.push(await managerHostWorker(config, connection, namespace, name));
+      continue;
+    }
     if (!host) throw new Error(`no host named "${name}" in the configuration`);
     const site = config.sites.find(
       (s) => s.dmz.relay.name === name || s.airgapped.relays.some((r) => r.name === name),
@@ -163,4 +196,29 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     },
   };
+}
+
+/** The worker on an air-gapped manager-side host: dsm_c (H7/H8) and the .dsru import folder (R2). */
+async function managerHostWorker(
+  config: AppConfig,
+  connection: NativeConnection,
+  namespace: string,
+  name: string,
+): Promise<Worker> {
+  const managed = config.sites.find((s) => s.airgapped.manager.host === name);
+  const rules = config.sites.find((s) => rulesHostOf(s) === name && s.rules.importFolder);
+  const dsmCPath = managed?.airgapped.manager.dsmCPath;
+  const importFolder = rules?.rules.importFolder;
+  const os = rules?.rules.os ?? 'linux';
+  // HostOps resolves relative paths against its folder: the import folder, else dsm_c's folder.
+  const folder = importFolder ?? (dsmCPath ? dsmCPath.replace(/[\\/][^\\/]*$/, '') : '/');
+  return Worker.create({
+    connection,
+    namespace,
+    taskQueue: hostTaskQueue(name),
+    activities: createManagerHostActivities(createHostOps({ name, os, installDir: folder }), {
+      ...(importFolder ? { importFolder } : {}),
+      ...(dsmCPath ? { dsmCPath } : {}),
+    }),
+  });
 }

@@ -90,7 +90,8 @@ export function register(program: Command, ctx: CliContext): void {
     .description('run the schedule now (skipped while a cycle of the site is open)')
     .action(async (site: string) => {
       const h = await handleFor(site);
-      await guard(site, () => h.trigger());
+      // Overlap SKIP here too: the SDK's default for a manual trigger is ALLOW_ALL.
+      await guard(site, () => h.trigger('SKIP'));
       ctx.result(`schedule of ${site} triggered`, { site, triggered: true });
     });
 

@@ -82,6 +82,41 @@ export function register(program: Command, ctx: CliContext): void {
     });
 
   sim
+    .command('export-rules <site> <versions...>')
+    .description('R1 by hand: the DMZ console exports rule updates (.dsru) into a folder (your "downloads")')
+    .requiredOption('--to <folder>', 'where the files are written (absolute, or relative to the current folder)')
+    .action(async (site: string, versions: string[], opts: { to: string }) => {
+      const folder = path.resolve(opts.to);
+      const files: { fileName: string; path: string; sha256: string; size: number }[] = [];
+      for (const version of versions) {
+        files.push(
+          (await control(ctx, 'POST', '/rules/export', { siteId: site, version, folder })) as (typeof files)[number],
+        );
+      }
+      const report = files.map((f) => `--file ${f.fileName}=${f.sha256.slice(0, 16)}:${f.size}`).join(' ');
+      ctx.result(
+        `${files.map((f) => `exported ${f.path} (${f.size} bytes, sha256 ${f.sha256})`).join('\n')}\n` +
+          `now report them: airgap rules exported <id> --by <you> ${report}`,
+        files,
+      );
+    });
+
+  sim
+    .command('import-rules <site> <files...>')
+    .description('R3 by hand: import .dsru files in the air-gapped console (the manager validates each)')
+    .action(async (site: string, files: string[]) => {
+      const results = [];
+      for (const file of files) {
+        results.push(await control(ctx, 'POST', '/rules/import', { siteId: site, path: path.resolve(file) }));
+      }
+      ctx.result(
+        results.map((r) => `imported ${JSON.stringify(r)}`).join('\n') +
+          '\nnow confirm it: airgap rules done <id> --step import-rules --by <you>',
+        results,
+      );
+    });
+
+  sim
     .command('fault <json>')
     .description(
       'inject a fault, e.g. \'{"kind":"failed-import"}\' or \'{"kind":"server-error","count":3}\'; "clear" removes all',

@@ -445,8 +445,8 @@ export function rulesHostOf(site: SiteConfig): string | undefined {
   return site.rules.host ?? site.airgapped.manager.host;
 }
 
-/** Manager-side hosts (not relays) that need a worker: manager hosts and rule import hosts. */
+/** Air-gapped manager-side hosts that need a worker (dsm_c, rule import folder); relays excluded. */
 export function managerHostNames(config: AppConfig): string[] {
-  const names = config.sites.flatMap((s) => [s.dmz.manager.host, s.airgapped.manager.host, s.rules.host]);
+  const names = config.sites.flatMap((s) => [s.airgapped.manager.host, s.rules.host]);
   return [...new Set(names.filter((n): n is string => !!n))];
 }

@@ -36,6 +36,8 @@ export interface SitePlan {
   retention: { dmzBundle: 'delete' | 'archive'; archiveDir?: string };
   /** Where each manager's API activities run (control queue, or a zone's worker). */
   queues: { dmzManager: string; airgappedManager: string };
+  /** The deployment's control queue: scopes the per-site lock (see workflows/site-lock.ts). */
+  controlQueue: string;
   /** How the site's upgrade rollouts (U1–U5) run; absent in plans recorded before rollouts existed. */
   upgrade?: UpgradeSettings;
 }
@@ -65,5 +67,6 @@ export function sitePlanFrom(site: SiteConfig, controlQueue: string): SitePlan {
     retention: { dmzBundle: site.retention.dmzBundle, archiveDir: site.retention.archiveDir },
     queues: { dmzManager: queueOf(site.dmz.manager), airgappedManager: queueOf(site.airgapped.manager) },
     upgrade: structuredClone(site.upgrade),
+    controlQueue,
   };
 }

@@ -238,7 +238,8 @@ export function actionRefusal(
   if (!isStageId(stage)) {
     return `unknown stage "${stage}": the stages are ${UPGRADE_STAGES.map(stageLabel).join(', ')}`;
   }
-  if (ctx.ended) return `the rollout has ended (${ctx.ended}); nothing can be ${action}ed`;
+  const done = action === 'confirm' ? 'confirmed' : 'retried';
+  if (ctx.ended) return `the rollout has ended (${ctx.ended}); nothing can be ${done}`;
   const current = currentStage(stages);
   const target = stages.find((s) => s.id === stage)!;
   if (target.status === 'verified') {
@@ -249,7 +250,7 @@ export function actionRefusal(
       .map((s) => s.id)
       .join(', ');
     return (
-      `${stageLabel(stage)} cannot be ${action === 'confirm' ? 'confirmed' : 'retried'} yet: ` +
+      `${stageLabel(stage)} cannot be ${done} yet: ` +
       `${missing} must be verified first (order ${ORDER_TEXT}); the rollout is at ${stageLabel(current.id)}, ${current.status}`
     );
   }

@@ -14,7 +14,7 @@ import { ensureSimulatorKeys, startSimulator } from '../sim';
 import type { LoadedConfig } from './load-config';
 import { assertPortFree, startDevServer, type DevServer } from './dev-server';
 import { ensureLocalSecret } from './local-secrets';
-import { ensureSchedules } from './schedules';
+import { ensureDriftCheckSchedules, ensureSchedules } from './schedules';
 import { ensureNamespace } from './temporal-setup';
 import { allRoles, createWorkerSet, type WorkerSet } from '../worker';
 import { startWebServer, type RunningWeb } from './web-server';
@@ -97,6 +97,7 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
     await ensureNamespace(connection, config.temporal.namespace, config.temporal.retention);
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const schedules = await ensureSchedules(client, config);
+    const driftChecks = await ensureDriftCheckSchedules(client, config);
 
     const workerConnection = await NativeConnection.connect({ address: server.address });
     started.push({ name: 'worker connection', stop: () => workerConnection.close() });
@@ -125,7 +126,9 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
     log(`  Temporal         ${server.address}  namespace ${config.temporal.namespace}`);
     log(`  Temporal UI      ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
     log(`  web app          ${web.url}  (outbox: ${web.url}/outbox)`);
-    log(`  schedules        ${[...schedules.created.map((s) => `${s} (created)`), ...schedules.updated].join(', ')}`);
+    log(
+      `  schedules        ${[...schedules.created, ...driftChecks.created].map((s) => `${s} (created)`).concat(schedules.updated, driftChecks.updated).join(', ')}`,
+    );
     log(`  workers          control + ${allRoles(config).hosts.length} host queue(s)`);
     log('Press Ctrl-C to stop.');
     return { stop: stopAll, failed };

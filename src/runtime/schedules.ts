@@ -57,3 +57,66 @@ export async function ensureSchedules(client: Client, config: AppConfig): Promis
   }
   return sync;
 }
+
+export const driftCheckScheduleIdFor = (site: string) => `airgap-harden-check-${site}`;
+
+function driftCheckAction(config: AppConfig, site: SiteConfig): ScheduleOptionsAction {
+  return {
+    type: 'startWorkflow',
+    workflowType: 'hardenWorkflow',
+    workflowId: `harden-check-${site.id}`,
+    taskQueue: config.temporal.taskQueue,
+    args: [{ site: site.id, mode: 'check' }],
+    typedSearchAttributes: [
+      { key: SITE, value: site.id },
+      { key: KIND, value: 'harden' },
+    ],
+  };
+}
+
+/**
+ * One drift-check Schedule per site (`hardening.driftCheck`), beside its cycle schedule: it runs
+ * the hardening workflow in check mode, which changes nothing and mails the operators when a
+ * setting has drifted back. Same rules as the cycle's (overlap SKIP, an operator's pause survives
+ * a restart); a check the configuration disables is removed.
+ */
+export async function ensureDriftCheckSchedules(
+  client: Client,
+  config: AppConfig,
+): Promise<ScheduleSync & { removed: string[] }> {
+  const sync = { created: [] as string[], updated: [] as string[], removed: [] as string[] };
+  for (const site of config.sites) {
+    const scheduleId = driftCheckScheduleIdFor(site.id);
+    const check = site.hardening.driftCheck;
+    const handle = client.schedule.getHandle(scheduleId);
+    const spec = { cronExpressions: [check.cron], timezone: check.timezone ?? site.schedule.timezone };
+    const policies = { overlap: 'SKIP' as const, catchupWindow: site.schedule.catchupWindow };
+    let exists = true;
+    try {
+      await handle.describe();
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+      exists = false;
+    }
+    if (!check.enabled) {
+      if (exists) {
+        await handle.delete();
+        sync.removed.push(scheduleId);
+      }
+    } else if (exists) {
+      await handle.update((previous) => ({ ...previous, spec, action: driftCheckAction(config, site), policies }));
+      sync.updated.push(scheduleId);
+    } else {
+      await client.schedule.create({
+        scheduleId,
+        spec,
+        action: driftCheckAction(config, site),
+        policies,
+        state: { paused: check.paused, note: check.paused ? 'paused by configuration' : undefined },
+        memo: { site: site.id },
+      });
+      sync.created.push(scheduleId);
+    }
+  }
+  return sync;
+}

@@ -36,6 +36,8 @@ export interface SimControl {
   setManagerVersion(input: { siteId: string; side: Side; version: string }): void;
   /** A relay's or agent's agentVersion (after a simulated upgrade). */
   setAgentVersion(input: { siteId: string; side: Side; computerId: number; version: string }): void;
+  /** The same for many computers, saved once (large simulated fleets). */
+  setAgentVersions(input: { siteId: string; side: Side; computerIds: number[]; version: string }): void;
   /** R1 by hand: the DMZ manager's console exports one rule update (.dsru) into `folder`. */
   exportRuleUpdate(input: { siteId: string; version: string; folder: string }): RuleFileRecord;
   /**
@@ -60,6 +62,7 @@ export function createSimControl(engine: SimEngine): SimControl {
     clearFaults: () => engine.clearFaults(),
     setManagerVersion: (input) => engine.setManagerVersion(input),
     setAgentVersion: (input) => engine.setAgentVersion(input),
+    setAgentVersions: (input) => engine.setAgentVersions(input),
     exportRuleUpdate: (input) => engine.exportRuleUpdate(input),
     importRuleUpdate: (input) => engine.importRuleUpdate(input),
     snapshot: () => structuredClone(engine.state),

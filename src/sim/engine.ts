@@ -459,6 +459,15 @@ export class SimEngine {
     this.computer(this.manager(input.siteId, input.side), input.computerId).agentVersion = input.version;
     this.save();
   }
+
+  /** Many computers at once, saved once: a fleet of thousands is upgraded in one step. */
+  setAgentVersions(input: { siteId: string; side: Side; computerIds: number[]; version: string }): void {
+    assertVersion(input.version);
+    const manager = this.manager(input.siteId, input.side);
+    const computers = input.computerIds.map((id) => this.computer(manager, id));
+    for (const c of computers) c.agentVersion = input.version;
+    this.save();
+  }
 }
 
 function assertVersion(version: string): void {

@@ -67,7 +67,8 @@ function normalise(opts: SimulatorOptions): Defaulted {
   };
   const ranges: [keyof Defaulted, number, number][] = [
     ['importDelayMs', 0, 86_400_000],
-    ['agentsPerRelay', 0, 50],
+    // Thousands per relay let benchmarks simulate a large fleet (bench/upgrade-bench.ts).
+    ['agentsPerRelay', 0, 10_000],
     ['bundleSizeBytes', 4096, 1024 ** 3],
     ['controlPort', 0, 65535],
     ['rateLimitPerMinute', 1, 1_000_000],

@@ -8,6 +8,7 @@ import type { AuditStore } from '../adapters/audit-store';
 import type { AppConfig } from '../domain/config';
 import { formatDuration } from '../domain/duration';
 import { cycleStateQuery, runStateQuery, type CycleView, type RunState } from '../workflows/cycle-messages';
+import { upgradeStateQuery, type UpgradeView } from '../workflows/upgrade-messages';
 import type { HistoryProvider, Notice, OpenRun, OverviewProvider, RunDetail, RunProvider, Waiting } from './deps';
 
 const ms = (iso: string | undefined) => (iso ? Date.parse(iso) : undefined);
@@ -71,6 +72,43 @@ function detailFromRunState(state: RunState): RunDetail {
     waiting: waitingOf(state),
     events: state.timeline.map((e) => ({ at: Date.parse(e.at), kind: e.type, text: e.summary, actor: e.actor?.who })),
   };
+}
+
+/** A rollout's page: one fact per stage (status, versions, attempts), the agents' waves, a halt. */
+function detailFromRollout(view: UpgradeView): RunDetail {
+  const a = view.agents;
+  const facts = [
+    {
+      label: 'Targets',
+      value: `manager ${view.targets.manager}, relays ${view.targets.relay}, agents ${view.targets.agent}`,
+    },
+    ...view.stages.map((s) => ({
+      label: `${s.id} ${s.title}`,
+      value: [
+        s.status,
+        `target ${s.target}`,
+        s.before && `was ${s.before}`,
+        s.after && `now ${s.after}`,
+        s.attempts > 1 && `attempt ${s.attempts}`,
+        s.mode,
+        s.failure && `— ${s.failure.message}`,
+      ]
+        .filter(Boolean)
+        .join(', '),
+    })),
+    ...(a.total !== undefined || a.wavesStarted > 0
+      ? [
+          {
+            label: 'Agents',
+            value:
+              `${a.verified} verified, ${a.failed} below target${a.total !== undefined ? ` of ${a.total}` : ''}; ` +
+              `${a.wavesDone} wave(s) done, ${a.inFlight.length} verifying`,
+          },
+        ]
+      : []),
+    ...(view.halted ? [{ label: 'Halted', value: `${view.halted.stage}: ${view.halted.options.join('; ')}` }] : []),
+  ];
+  return { ...detailFromRunState(view), title: `rollout ${view.id}`, facts };
 }
 
 export function createOverviewProvider(client: Client, audit: AuditStore, config: AppConfig): OverviewProvider {
@@ -165,7 +203,9 @@ export function createRunProvider(client: Client, audit: AuditStore): RunProvide
       try {
         const handle = client.workflow.getHandle(workflowId);
         const state = await handle.query(runStateQuery);
-        return state.kind === 'cycle' ? detailFromView(await handle.query(cycleStateQuery)) : detailFromRunState(state);
+        if (state.kind === 'cycle') return detailFromView(await handle.query(cycleStateQuery));
+        if (state.kind === 'upgrade') return detailFromRollout(await handle.query(upgradeStateQuery));
+        return detailFromRunState(state);
       } catch {
         const summary = await audit.run(workflowId);
         if (!summary) return undefined;

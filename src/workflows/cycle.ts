@@ -8,10 +8,14 @@ import {
   ActivityFailure,
   CancellationScope,
   isCancellation,
+  ParentClosePolicy,
   proxyActivities,
   setHandler,
+  startChild,
   upsertSearchAttributes,
+  type ChildWorkflowHandle,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createControlActivities } from '../activities/control-activities';
 import type { createHostActivities } from '../activities/host-activities';
 import type { createManagerActivities } from '../activities/manager-activities';
@@ -43,6 +47,7 @@ import {
   type RelayProgress,
 } from './cycle-messages';
 import { iso, RunKit } from './run-kit';
+import { releaseSiteLockSignal, siteLockId, siteLockWorkflow } from './site-lock';
 import { BUNDLE_SHA256 } from './search-attributes';
 
 export * from './cycle-messages';
@@ -249,7 +254,10 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
   );
 
   // ---- endings ------------------------------------------------------------------------------------
+  let lock: ChildWorkflowHandle<typeof siteLockWorkflow> | undefined;
+
   async function finish(final: CycleState, reason?: string, mailOutcome = true): Promise<CycleResult> {
+    if (lock) await lock.signal(releaseSiteLockSignal);
     if (mailOutcome && plan) {
       const to = final === 'completed' ? [...plan.people.operators, ...plan.people.approvers] : plan.people.operators;
       kit.notify(final === 'failed' ? 'failure' : 'result', to, `cycle ${final}`, {
@@ -302,6 +310,18 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
   try {
     await kit.audit('cycle.started', { trigger, allowRollback: input.allowRollback }, trigger);
     plan = await control.loadSitePlan({ site: input.site });
+    try {
+      lock = await startChild(siteLockWorkflow, {
+        workflowId: siteLockId(input.site, plan.controlQueue),
+        args: [{ site: input.site, holder: kit.info.workflowId }],
+        parentClosePolicy: ParentClosePolicy.TERMINATE,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      // Another cycle of this site is open (a schedule run, a trigger, a manual start): this one
+      // steps aside quietly; the open one carries on.
+      return await finish('cancelled', `another cycle of site ${input.site} is still open`, false);
+    }
     kit.audience = { siteName: plan.name, escalation: plan.people.escalation, waits: plan.waits };
     relays = plan.relays.map((r) => ({ name: r.name, os: r.os, targetFolder: r.installDir, status: 'waiting' }));
     const relayTargets = () =>

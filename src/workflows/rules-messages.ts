@@ -9,13 +9,7 @@ import type { ExportedRuleFile, PendingRuleUpdates, ReportedRuleFile, RulesState
 import type { ActionAnswer, ActionBase, RunState } from './run-messages';
 
 export * from './run-messages';
-export {
-  approveUpdate,
-  cancelUpdate,
-  rejectUpdate,
-  type CancelInput,
-  type DecisionInput,
-} from './cycle-messages';
+export { approveUpdate, cancelUpdate, rejectUpdate, type CancelInput, type DecisionInput } from './cycle-messages';
 
 export interface RulesTransferInput {
   site: string;

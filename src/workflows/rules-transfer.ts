@@ -261,7 +261,10 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
 
   // ---- endings ------------------------------------------------------------------------------------
   const fileFacts = () =>
-    files.map((f) => ({ label: `${f.ruleUpdate}`, value: `${f.fileName}: ${f.status}${f.problem ? ` — ${f.problem}` : ''}` }));
+    files.map((f) => ({
+      label: `${f.ruleUpdate}`,
+      value: `${f.fileName}: ${f.status}${f.problem ? ` — ${f.problem}` : ''}`,
+    }));
 
   async function finish(final: RulesState, reason?: string, after?: string): Promise<RulesTransferResult> {
     if (plan && final !== 'nothing-new') {
@@ -344,7 +347,10 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
           );
         }
         if (compareRuleUpdates(wanted, latest) > 0) {
-          return await finish('failed', `the DMZ manager does not have rule update ${wanted} (its newest is ${latest})`);
+          return await finish(
+            'failed',
+            `the DMZ manager does not have rule update ${wanted} (its newest is ${latest})`,
+          );
         }
       }
       const ids = [...new Set(input.only)].sort(compareRuleUpdates);
@@ -387,7 +393,8 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
       exportWait,
     );
     if (exported === 'aborted') return await cancelled();
-    if (exported === 'deadline') return await finish('expired', 'nobody reported the exported files before the deadline');
+    if (exported === 'deadline')
+      return await finish('expired', 'nobody reported the exported files before the deadline');
 
     // R2: a person carries them into the import folder; each is checked there before any import.
     kit.setState('awaiting-transfer');
@@ -405,7 +412,11 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
     });
     for (;;) {
       const copied = await kit.waitForPeople(
-        { what: 'rule update files copied to the import folder', title: 'copy the .dsru files', instructions: copySteps },
+        {
+          what: 'rule update files copied to the import folder',
+          title: 'copy the .dsru files',
+          instructions: copySteps,
+        },
         operators,
         () => files.some((f) => f.status === 'copied'),
         () => cancellation !== undefined,
@@ -432,7 +443,12 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
           f.sizeArrived = report.size;
           delete f.problem;
           kit.note('arrival.verified', `${f.fileName}: name, size and SHA-256 match`);
-          await kit.audit('arrival.verified', { file: f.fileName, ruleUpdate: f.ruleUpdate, sha256: report.sha256, size: report.size });
+          await kit.audit('arrival.verified', {
+            file: f.fileName,
+            ruleUpdate: f.ruleUpdate,
+            sha256: report.sha256,
+            size: report.size,
+          });
         } else {
           f.status = 'mismatch';
           f.problem = report.message;
@@ -465,7 +481,10 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
         if (compareRuleUpdates(f.ruleUpdate, current) <= 0) f.status = 'superseded';
       }
       kit.note('rules.superseded', `the air-gapped manager now has ${current}; older files are not imported`);
-      await kit.audit('rules.superseded', { current, files: files.filter((f) => f.status === 'superseded').map((f) => f.fileName) });
+      await kit.audit('rules.superseded', {
+        current,
+        files: files.filter((f) => f.status === 'superseded').map((f) => f.fileName),
+      });
     }
     const toImport = files.filter((f) => f.status === 'verified') as (RuleFileProgress & VerifiedRuleFile)[];
     if (toImport.length === 0) {

@@ -34,6 +34,8 @@ export interface StackOptions {
    * describes (createWorkerSet builds it) instead of the stack's outbox.
    */
   mail?: Record<string, unknown>;
+  /** Adds to or changes the site's raw document (e.g. rules, hardening, the manager host) before validation. */
+  editSite?: (site: Record<string, unknown>, stack: { tag: string; dir: string }) => void;
 }
 
 export interface CycleStack {
@@ -76,7 +78,7 @@ export async function testConfigDocument(
     computerId: 21 + i,
     installDir: host(`${tag}-ag-relay-${i + 1}`),
   }));
-  return {
+  const document = {
     dataDir: dir,
     temporal: { namespace: TEST_NAMESPACE, taskQueue: `${tag}-control` },
     web: { port: webPort, publicUrl: `http://127.0.0.1:${webPort}` },
@@ -118,9 +120,11 @@ export async function testConfigDocument(
         },
         approval: { policy: 'none', ...options.approval },
         steps: { import: 'automated', ...options.steps },
-      },
+      } as Record<string, unknown>,
     ],
   };
+  options.editSite?.(document.sites[0]!, { tag, dir });
+  return document;
 }
 
 export async function startCycleStack(options: StackOptions = {}): Promise<CycleStack> {

@@ -2,7 +2,7 @@ import { digestPrefix, firstCycleMail } from '../helpers/cycle-assert';
 import { recordHistory } from '../helpers/record-history';
 import { startCycleStack, type CycleStack } from '../helpers/cycle-stack';
 import { carryBundle } from '../../src/sim';
-import { fileCopiedUpdate, approveUpdate } from '../../src/workflows/cycle-messages';
+import { approveUpdate, cancelUpdate, fileCopiedUpdate } from '../../src/workflows/cycle-messages';
 
 describe('an update cycle on a simulated site', () => {
   let stack: CycleStack;
@@ -55,5 +55,21 @@ describe('an update cycle on a simulated site', () => {
     );
     expect(timeline.at(-1)!.outcome).toBe('completed');
     await recordHistory(handle, 'cycle-completed');
+  });
+
+  it('never runs two cycles of one site at once: a second start steps aside without mail', async () => {
+    stack.sim.control.publishUpdate();
+    const [a, b] = await Promise.all([stack.startCycle(), stack.startCycle()]);
+    const first = await Promise.race([
+      stack.waitFor(a, (v) => v.state === 'awaiting-transfer').then(() => a),
+      stack.waitFor(b, (v) => v.state === 'awaiting-transfer').then(() => b),
+    ]);
+    const second = first === a ? b : a;
+    const result = await second.result();
+    expect(result).toMatchObject({ state: 'cancelled', reason: 'another cycle of site plant is still open' });
+    expect((await stack.outbox.list()).filter((m) => m.workflowId === second.workflowId)).toEqual([]);
+    expect((await stack.view(first)).state).toBe('awaiting-transfer');
+    await first.executeUpdate(cancelUpdate, { args: [{ by: 'test@plant.example', reason: 'lock test over' }] });
+    expect((await first.result()).state).toBe('cancelled');
   });
 });

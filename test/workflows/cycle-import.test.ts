@@ -5,7 +5,10 @@ import { mailsOf, relayImports } from '../helpers/cycle-assert';
 import { recordHistory } from '../helpers/record-history';
 import { startCycleStack, type CycleStack } from '../helpers/cycle-stack';
 
-async function carriedAndCopied(stack: CycleStack, by = 'carrier@plant.example'): Promise<{ handle: WorkflowHandle; view: CycleView }> {
+async function carriedAndCopied(
+  stack: CycleStack,
+  by = 'carrier@plant.example',
+): Promise<{ handle: WorkflowHandle; view: CycleView }> {
   stack.sim.control.publishUpdate();
   const handle = await stack.startCycle();
   const view = await stack.waitFor(handle, (v) => v.state === 'awaiting-transfer');
@@ -23,7 +26,12 @@ describe('the import step of a cycle', () => {
 
   it('retries transient manager errors and imports exactly once on every relay, without a failure mail', async () => {
     const before = relayImports(stack);
-    stack.sim.control.injectFault({ kind: 'server-error', count: 3, status: 503, manager: { siteId: 'plant', side: 'airgapped' } });
+    stack.sim.control.injectFault({
+      kind: 'server-error',
+      count: 3,
+      status: 503,
+      manager: { siteId: 'plant', side: 'airgapped' },
+    });
     const { handle } = await carriedAndCopied(stack);
     const result = await handle.result();
     expect(result.state).toBe('completed');
@@ -65,17 +73,26 @@ describe('the approval gate', () => {
   });
   afterAll(() => stack.close());
 
-  const refusal = (p: Promise<unknown>) => p.then(() => 'accepted').catch((err: Error) => String((err.cause as Error)?.message ?? err.message));
+  const refusal = (p: Promise<unknown>) =>
+    p.then(() => 'accepted').catch((err: Error) => String((err.cause as Error)?.message ?? err.message));
 
   it('needs two distinct approvers, refuses the carrier and outsiders, then imports', async () => {
     const { handle } = await carriedAndCopied(stack, 'a1@plant.example');
     await stack.waitFor(handle, (v) => v.state === 'awaiting-approval');
-    expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'a1@plant.example' }] }))).toMatch(/carried the file/);
-    expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'boss@plant.example' }] }))).toMatch(/not an approver/);
+    expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'a1@plant.example' }] }))).toMatch(
+      /carried the file/,
+    );
+    expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'boss@plant.example' }] }))).toMatch(
+      /not an approver/,
+    );
     expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'a2@plant.example' }] }))).toBe('accepted');
-    expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'A2@plant.example' }] }))).toMatch(/already approved/);
+    expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'A2@plant.example' }] }))).toMatch(
+      /already approved/,
+    );
     expect((await stack.view(handle)).state).toBe('awaiting-approval');
-    expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'a3@plant.example', comment: 'ok' }] }))).toBe('accepted');
+    expect(
+      await refusal(handle.executeUpdate(approveUpdate, { args: [{ by: 'a3@plant.example', comment: 'ok' }] })),
+    ).toBe('accepted');
     expect((await handle.result()).state).toBe('completed');
     await recordHistory(handle, 'cycle-n-of-m-approved');
     const requests = (await mailsOf(stack, handle.workflowId)).filter((m) => m.purpose === 'approval-request');
@@ -86,8 +103,12 @@ describe('the approval gate', () => {
     const before = relayImports(stack);
     const { handle, view } = await carriedAndCopied(stack);
     await stack.waitFor(handle, (v) => v.state === 'awaiting-approval');
-    expect(await refusal(handle.executeUpdate(rejectUpdate, { args: [{ by: 'a3@plant.example' }] }))).toMatch(/needs a comment/);
-    await handle.executeUpdate(rejectUpdate, { args: [{ by: 'a3@plant.example', comment: 'not during the audit week' }] });
+    expect(await refusal(handle.executeUpdate(rejectUpdate, { args: [{ by: 'a3@plant.example' }] }))).toMatch(
+      /needs a comment/,
+    );
+    await handle.executeUpdate(rejectUpdate, {
+      args: [{ by: 'a3@plant.example', comment: 'not during the audit week' }],
+    });
     const result = await handle.result();
     expect(result).toMatchObject({ state: 'rejected', reason: expect.stringContaining('not during the audit week') });
     expect(relayImports(stack)).toEqual(before);

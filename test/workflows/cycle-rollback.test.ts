@@ -26,7 +26,9 @@ describe('rollback protection', () => {
   });
 
   it('imports an older bundle only with an explicit, recorded override and an approval', async () => {
-    const handle = await stack.startCycle({ allowRollback: { by: 'lead@plant.example', reason: 'rule 99-001 breaks the PLC' } });
+    const handle = await stack.startCycle({
+      allowRollback: { by: 'lead@plant.example', reason: 'rule 99-001 breaks the PLC' },
+    });
     const view = await stack.waitFor(handle, (v) => v.state === 'awaiting-transfer');
     expect(view.approvalsRequired).toBe(1);
     await carryBundle({ bundlePath: view.bundle!.path, relays: stack.site.airgapped.relays });

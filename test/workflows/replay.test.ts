@@ -12,7 +12,10 @@ const dir = path.join(__dirname, '..', 'histories');
 const histories = fs
   .readdirSync(dir)
   .filter((f) => f.endsWith('.json'))
-  .map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: historyFromJSON(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))) }));
+  .map((f) => ({
+    workflowId: f.replace(/\.json$/, ''),
+    history: historyFromJSON(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))),
+  }));
 
 async function replayAll(workflowBundle: { code: string } | { codePath: string }) {
   const results = [];
@@ -27,7 +30,9 @@ describe('replaying recorded workflow histories', () => {
 
   it('replays every recorded history against the current workflow code without a determinism error', async () => {
     const results = await replayAll({ codePath: testWorkflowBundlePath() });
-    expect(results.map((r) => [r.workflowId, r.error?.message])).toEqual(histories.map((h) => [h.workflowId, undefined]));
+    expect(results.map((r) => [r.workflowId, r.error?.message])).toEqual(
+      histories.map((h) => [h.workflowId, undefined]),
+    );
   });
 
   it('catches a non-deterministic change to the cycle workflow', async () => {

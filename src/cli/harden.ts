@@ -1,0 +1,192 @@
+/**
+ * `airgap harden <site> --plan | --check | --apply`: the air-gapped set-up and hardening (S1,
+ * H1–H8). `--plan` prints item by item current → desired and how it would be applied, and changes
+ * nothing. It runs as a short workflow rather than an activity called from here: the manager may be
+ * reachable only from a zone worker, the API keys stay with the workers, and the read is audited.
+ * `--apply` starts the workflow that asks for approval, applies, verifies and reports.
+ */
+import type { Client } from '@temporalio/client';
+import type { Command } from 'commander';
+import { findSite } from '../domain/config';
+import {
+  approveUpdate,
+  cancelUpdate,
+  hardenStateQuery,
+  manualStepDoneUpdate,
+  rejectUpdate,
+  type ActionAnswer,
+  type HardenItemView,
+  type HardenMode,
+  type HardenResult,
+  type HardenView,
+} from '../workflows/harden-messages';
+import { CliError, type CliContext } from './context';
+import { act } from './cycle';
+
+const WORKFLOW_ID_PREFIX: Record<HardenMode, string> = {
+  plan: 'harden-plan',
+  check: 'harden-check',
+  apply: 'harden-apply',
+};
+
+export async function openHardeningOf(client: Client, site: string): Promise<string | undefined> {
+  const query = `AirgapSite = '${site}' AND AirgapKind = 'harden' AND ExecutionStatus = 'Running'`;
+  for await (const execution of client.workflow.list({ query })) {
+    if (execution.workflowId.startsWith(`${WORKFLOW_ID_PREFIX.apply}-`)) return execution.workflowId;
+  }
+  return undefined;
+}
+
+export function renderItems(items: readonly HardenItemView[]): string {
+  return items
+    .map((i) => {
+      const verdict =
+        i.outcome ?? (i.status === 'ok' ? 'in place' : i.status === 'unknown' ? 'cannot be read' : 'to change');
+      const lines = [
+        `${i.id}  ${i.title}  [${verdict}]`,
+        `    current  ${i.current}`,
+        `    desired  ${i.desired}`,
+        `    how      ${i.how}: ${i.why}`,
+        `    loses    ${i.loses}`,
+      ];
+      if (i.note) lines.push(`    note     ${i.note}`);
+      if (i.detail) lines.push(`    result   ${i.detail}`);
+      return lines.join('\n');
+    })
+    .join('\n');
+}
+
+export function renderHardening(v: HardenView): string {
+  const lines = [`hardening ${v.id}  site ${v.site}  mode ${v.mode}  state ${v.state} since ${v.stateSince}`];
+  if (v.waitingFor) {
+    lines.push(`waits for ${v.waitingFor.what} from ${v.waitingFor.from.join(', ')} until ${v.waitingFor.until}`);
+    for (const step of v.waitingFor.instructions ?? []) lines.push(`  - ${step}`);
+  }
+  if (v.approvalsRequired > 0) {
+    lines.push(
+      `approvals ${v.approvals.length}/${v.approvalsRequired}: ${v.approvals.map((a) => a.by).join(', ') || '-'}`,
+    );
+  }
+  lines.push(renderItems(v.items));
+  if (v.outcome) lines.push(`outcome ${v.outcome.state}${v.outcome.reason ? `: ${v.outcome.reason}` : ''}`);
+  lines.push('history:');
+  for (const e of v.timeline)
+    lines.push(`  ${e.at}  ${e.summary}${e.actor ? ` [${e.actor.who} via ${e.actor.channel}]` : ''}`);
+  return lines.join('\n');
+}
+
+const answerLine = (a: ActionAnswer) => `accepted: ${a.message} (state: ${a.state})`;
+
+export function register(program: Command, ctx: CliContext): void {
+  const harden = program
+    .command('harden')
+    .description('air-gapped set-up and hardening (S1, H1–H8): harden <site> --plan | --check | --apply')
+    .argument('[site]', 'the site')
+    .option('--plan', 'read the site and print item by item what would change (changes nothing)')
+    .option('--check', 'the drift check: like --plan, and mails the operators when something drifted back')
+    .option('--apply', 'start the hardening: approval, apply, verify, report')
+    .option('--by <who>', 'who asks (recorded; with --apply they may not approve their own request)')
+    .action(
+      async (site: string | undefined, opts: { plan?: boolean; check?: boolean; apply?: boolean; by?: string }) => {
+        const modes = (['plan', 'check', 'apply'] as const).filter((m) => opts[m]);
+        if (!site || modes.length !== 1) {
+          throw new CliError('say the site and one of --plan, --check or --apply (e.g. airgap harden demo --plan)');
+        }
+        const mode = modes[0]!;
+        const { config } = ctx.config();
+        if (!findSite(config, site)) {
+          throw new CliError(`unknown site "${site}" (sites: ${config.sites.map((s) => s.id).join(', ')})`);
+        }
+        const client = await ctx.client();
+        if (mode === 'apply') {
+          const open = await openHardeningOf(client, site);
+          if (open) throw new CliError(`site ${site} already has an open hardening run: ${open}`, { open });
+        }
+        const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+        const options = {
+          taskQueue: config.temporal.taskQueue,
+          workflowId: `${WORKFLOW_ID_PREFIX[mode]}-${site}-${stamp}`,
+          args: [{ site, mode, trigger: { who: opts.by ?? 'cli', channel: 'cli' as const } }],
+        };
+        if (mode === 'apply') {
+          const handle = await client.workflow.start('hardenWorkflow', options);
+          ctx.result(
+            `started hardening ${handle.workflowId}; it waits for approval: airgap harden status ${handle.workflowId}`,
+            { id: handle.workflowId },
+          );
+          return;
+        }
+        const result = (await client.workflow.execute('hardenWorkflow', {
+          ...options,
+          workflowExecutionTimeout: '5m',
+        })) as HardenResult;
+        if (result.state === 'failed') throw new CliError(`the ${mode} failed: ${result.reason}`, result);
+        const head =
+          mode === 'plan'
+            ? `plan for site ${site} (nothing was changed):`
+            : `drift check of site ${site}: ${result.state}${result.reason ? ` — ${result.reason}` : ''}`;
+        ctx.result(`${head}\n${renderItems(result.items)}`, { id: options.workflowId, ...result });
+      },
+    );
+
+  harden
+    .command('status <id>')
+    .description('state, items, waits and history of a hardening run')
+    .action(async (id: string) => {
+      let v: HardenView;
+      try {
+        v = await (await ctx.client()).workflow.getHandle(id).query(hardenStateQuery);
+      } catch (err) {
+        throw new CliError(`cannot read hardening run ${id}: ${(err as Error).message}`);
+      }
+      ctx.result(renderHardening(v), v);
+    });
+
+  for (const [verb, update, needsComment] of [
+    ['approve', approveUpdate, false],
+    ['reject', rejectUpdate, true],
+  ] as const) {
+    const cmd = harden
+      .command(`${verb} <id>`)
+      .description(`${verb} a hardening (approving accepts the loss of detection it states)`)
+      .requiredOption('--by <who>', `who ${verb}s`);
+    if (needsComment) cmd.requiredOption('--comment <text>', 'why');
+    else cmd.option('--comment <text>', 'optional comment');
+    cmd.action(async (id: string, opts: { by: string; comment?: string }) => {
+      const handle = (await ctx.client()).workflow.getHandle(id);
+      const a = await act(handle, (h) =>
+        h.executeUpdate(update, { args: [{ by: opts.by, comment: opts.comment, channel: 'cli' }] }),
+      );
+      ctx.result(answerLine(a), a);
+    });
+  }
+
+  harden
+    .command('done <id>')
+    .description('confirm a manual item the run waits for (--step S1, H1, …)')
+    .requiredOption('--step <step>', 'the item (as shown by status)')
+    .requiredOption('--by <who>', 'who did it')
+    .option('--comment <text>', 'optional comment')
+    .action(async (id: string, opts: { step: string; by: string; comment?: string }) => {
+      const handle = (await ctx.client()).workflow.getHandle(id);
+      const a = await act(handle, (h) =>
+        h.executeUpdate(manualStepDoneUpdate, {
+          args: [{ step: opts.step, by: opts.by, comment: opts.comment, channel: 'cli' }],
+        }),
+      );
+      ctx.result(answerLine(a), a);
+    });
+
+  harden
+    .command('cancel <id>')
+    .description('cancel a hardening run; items already applied stay applied')
+    .requiredOption('--by <who>', 'who cancels')
+    .requiredOption('--reason <why>', 'why')
+    .action(async (id: string, opts: { by: string; reason: string }) => {
+      const handle = (await ctx.client()).workflow.getHandle(id);
+      const a = await act(handle, (h) =>
+        h.executeUpdate(cancelUpdate, { args: [{ by: opts.by, reason: opts.reason, channel: 'cli' }] }),
+      );
+      ctx.result(answerLine(a), a);
+    });
+}

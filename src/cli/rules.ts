@@ -1,0 +1,223 @@
+/**
+ * `airgap rules …`: transfer rule updates (.dsru) across the gap (R1–R3) and act on a transfer.
+ * The verbs mirror `airgap cycle`; every action is a workflow Update, so the operator learns at once
+ * whether it was accepted, or why not (exit 1 with the reason).
+ */
+import type { Client } from '@temporalio/client';
+import type { Command } from 'commander';
+import { findSite } from '../domain/config';
+import type { ReportedRuleFile } from '../domain/rules';
+import {
+  approveUpdate,
+  cancelUpdate,
+  manualStepDoneUpdate,
+  rejectUpdate,
+  rulesCopiedUpdate,
+  rulesExportedUpdate,
+  rulesStateQuery,
+  type ActionAnswer,
+  type RulesView,
+} from '../workflows/rules-messages';
+import { CliError, type CliContext } from './context';
+import { act } from './cycle';
+
+export async function openRulesTransferOf(client: Client, site: string): Promise<string | undefined> {
+  const query = `AirgapSite = '${site}' AND AirgapKind = 'rules' AND ExecutionStatus = 'Running'`;
+  for await (const execution of client.workflow.list({ query })) return execution.workflowId;
+  return undefined;
+}
+
+export async function rulesView(client: Client, id: string): Promise<RulesView> {
+  try {
+    return await client.workflow.getHandle(id).query(rulesStateQuery);
+  } catch (err) {
+    throw new CliError(`cannot read rule transfer ${id}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * `--file NAME=SHA256[:SIZE][@YY-NNN]`: a file as the person reports it. The size and the rule
+ * update id are optional (the id is read from the name when it shows one).
+ */
+export function parseFileOption(text: string): ReportedRuleFile {
+  const m = /^([^=]+)=([0-9a-fA-F]+)(?::(\d+))?(?:@(\d{2}-\d{3}))?$/.exec(text.trim());
+  if (!m) throw new CliError(`--file "${text}": expected NAME=SHA256, NAME=SHA256:SIZE or NAME=SHA256@YY-NNN`);
+  return {
+    fileName: m[1]!.trim(),
+    sha256: m[2]!,
+    ...(m[3] ? { size: Number(m[3]) } : {}),
+    ...(m[4] ? { ruleUpdate: m[4] } : {}),
+  };
+}
+
+export function renderRules(v: RulesView): string {
+  const lines = [`rule transfer ${v.id}  site ${v.site}  state ${v.state} since ${v.stateSince}`];
+  if (v.current || v.latest) lines.push(`air-gapped manager ${v.current ?? '?'}  DMZ manager ${v.latest ?? '?'}`);
+  if (v.pending?.ids.length)
+    lines.push(
+      `to transfer ${v.pending.ids.join(', ')}${v.pending.incomplete ? ' (and any later ones of the older year)' : ''}`,
+    );
+  if (v.importFolder) lines.push(`import folder ${v.importFolder.folder} on ${v.importFolder.host}`);
+  for (const f of v.files) {
+    lines.push(
+      `file    ${f.fileName} (${f.ruleUpdate}) ${f.status}  sha256 ${f.sha256Full ?? `${f.sha256}…`}${f.problem ? ` — ${f.problem}` : ''}`,
+    );
+  }
+  if (v.waitingFor) {
+    lines.push(
+      `waits for ${v.waitingFor.what} from ${v.waitingFor.from.join(', ')} since ${v.waitingFor.since}, until ${v.waitingFor.until}`,
+    );
+    for (const step of v.waitingFor.instructions ?? []) lines.push(`  - ${step}`);
+  }
+  if (v.approvalsRequired > 0) {
+    lines.push(
+      `approvals ${v.approvals.length}/${v.approvalsRequired}: ${v.approvals.map((a) => a.by).join(', ') || '-'}`,
+    );
+  }
+  if (v.outcome) lines.push(`outcome ${v.outcome.state}${v.outcome.reason ? `: ${v.outcome.reason}` : ''}`);
+  lines.push('history:');
+  for (const e of v.timeline)
+    lines.push(`  ${e.at}  ${e.summary}${e.actor ? ` [${e.actor.who} via ${e.actor.channel}]` : ''}`);
+  return lines.join('\n');
+}
+
+const answerLine = (a: ActionAnswer) => `accepted: ${a.message} (state: ${a.state})`;
+
+export function register(program: Command, ctx: CliContext): void {
+  const rules = program
+    .command('rules')
+    .description('rule updates (.dsru) across the gap: export → carry → verify → import');
+
+  rules
+    .command('transfer <site>')
+    .description('start a rule transfer (refused while the site has an open one)')
+    .option('--by <who>', 'who starts it (recorded)')
+    .option('--only <ids>', 'only these rule updates, comma-separated (e.g. 26-046,26-047)')
+    .action(async (site: string, opts: { by?: string; only?: string }) => {
+      const { config } = ctx.config();
+      if (!findSite(config, site)) {
+        throw new CliError(`unknown site "${site}" (sites: ${config.sites.map((s) => s.id).join(', ')})`);
+      }
+      const client = await ctx.client();
+      const open = await openRulesTransferOf(client, site);
+      if (open) throw new CliError(`site ${site} already has an open rule transfer: ${open}`, { open });
+      const only = opts.only
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      const handle = await client.workflow.start('rulesTransferWorkflow', {
+        taskQueue: config.temporal.taskQueue,
+        workflowId: `rules-${site}-${stamp}`,
+        args: [{ site, trigger: { who: opts.by ?? 'cli', channel: 'cli' }, ...(only?.length ? { only } : {}) }],
+      });
+      ctx.result(`started rule transfer ${handle.workflowId}`, { id: handle.workflowId });
+    });
+
+  rules
+    .command('status <id>')
+    .description('state, files, waits and history of a rule transfer')
+    .action(async (id: string) => {
+      const v = await rulesView(await ctx.client(), id);
+      ctx.result(renderRules(v), v);
+    });
+
+  rules
+    .command('list')
+    .description('rule transfers known to Temporal (newest first)')
+    .option('--site <site>', 'only this site')
+    .option('--open', 'only transfers still running')
+    .action(async (opts: { site?: string; open?: boolean }) => {
+      const client = await ctx.client();
+      const clauses = [`AirgapKind = 'rules'`];
+      if (opts.site) clauses.push(`AirgapSite = '${opts.site.replace(/'/g, '')}'`);
+      if (opts.open) clauses.push(`ExecutionStatus = 'Running'`);
+      const rows: { id: string; status: string; started: string }[] = [];
+      for await (const w of client.workflow.list({ query: clauses.join(' AND ') })) {
+        rows.push({ id: w.workflowId, status: w.status.name, started: w.startTime.toISOString() });
+      }
+      ctx.result(
+        rows.length ? rows.map((r) => `${r.started}  ${r.status.padEnd(10)} ${r.id}`).join('\n') : 'no rule transfers',
+        rows,
+      );
+    });
+
+  rules
+    .command('exported <id>')
+    .description('report the exported .dsru files with their SHA-256 (≥ 12 hex digits each)')
+    .requiredOption('--by <who>', 'who exported them')
+    .requiredOption(
+      '--file <name=sha256>',
+      'an exported file: NAME=SHA256, optionally :SIZE and @YY-NNN (repeat for each file)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .action(async (id: string, opts: { by: string; file: string[] }) => {
+      const files = opts.file.map(parseFileOption);
+      const handle = (await ctx.client()).workflow.getHandle(id);
+      const a = await act(handle, (h) =>
+        h.executeUpdate(rulesExportedUpdate, { args: [{ by: opts.by, files, channel: 'cli' }] }),
+      );
+      ctx.result(answerLine(a), a);
+    });
+
+  rules
+    .command('copied <id>')
+    .description('report the .dsru files copied into the import folder; they are verified at once')
+    .requiredOption('--by <who>', 'who copied them')
+    .option('--comment <text>', 'optional comment')
+    .action(async (id: string, opts: { by: string; comment?: string }) => {
+      const handle = (await ctx.client()).workflow.getHandle(id);
+      const a = await act(handle, (h) =>
+        h.executeUpdate(rulesCopiedUpdate, { args: [{ by: opts.by, comment: opts.comment, channel: 'cli' }] }),
+      );
+      ctx.result(answerLine(a), a);
+    });
+
+  for (const [verb, update, needsComment] of [
+    ['approve', approveUpdate, false],
+    ['reject', rejectUpdate, true],
+  ] as const) {
+    const cmd = rules
+      .command(`${verb} <id>`)
+      .description(`${verb} the import of verified rule updates`)
+      .requiredOption('--by <who>', `who ${verb}s`);
+    if (needsComment) cmd.requiredOption('--comment <text>', 'why');
+    else cmd.option('--comment <text>', 'optional comment');
+    cmd.action(async (id: string, opts: { by: string; comment?: string }) => {
+      const handle = (await ctx.client()).workflow.getHandle(id);
+      const a = await act(handle, (h) =>
+        h.executeUpdate(update, { args: [{ by: opts.by, comment: opts.comment, channel: 'cli' }] }),
+      );
+      ctx.result(answerLine(a), a);
+    });
+  }
+
+  rules
+    .command('done <id>')
+    .description('confirm a manual step the transfer waits for (the import: --step import-rules)')
+    .requiredOption('--step <step>', 'the step (as shown by status)')
+    .requiredOption('--by <who>', 'who did it')
+    .option('--comment <text>', 'optional comment')
+    .action(async (id: string, opts: { step: string; by: string; comment?: string }) => {
+      const handle = (await ctx.client()).workflow.getHandle(id);
+      const a = await act(handle, (h) =>
+        h.executeUpdate(manualStepDoneUpdate, {
+          args: [{ step: opts.step, by: opts.by, comment: opts.comment, channel: 'cli' }],
+        }),
+      );
+      ctx.result(answerLine(a), a);
+    });
+
+  rules
+    .command('cancel <id>')
+    .description('cancel a rule transfer before its import is confirmed')
+    .requiredOption('--by <who>', 'who cancels')
+    .requiredOption('--reason <why>', 'why')
+    .action(async (id: string, opts: { by: string; reason: string }) => {
+      const handle = (await ctx.client()).workflow.getHandle(id);
+      const a = await act(handle, (h) =>
+        h.executeUpdate(cancelUpdate, { args: [{ by: opts.by, reason: opts.reason, channel: 'cli' }] }),
+      );
+      ctx.result(answerLine(a), a);
+    });
+}

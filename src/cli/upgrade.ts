@@ -1,0 +1,204 @@
+/**
+ * `airgap upgrade …`: start, watch and act on upgrade rollouts (U1 → U5, DMZ first). Every action
+ * is a workflow Update, so the operator learns at once whether it was accepted, or why not (exit 1
+ * with the reason): a confirmation for another stage than the current one is refused, naming the
+ * order and where the rollout is.
+ */
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import type { Command } from 'commander';
+import { findSite } from '../domain/config';
+import { formatDuration } from '../domain/duration';
+import { InvalidTargetError, rolloutIdOf, stageLabel, targetsFrom } from '../domain/upgrade-stages';
+import {
+  abortRolloutUpdate,
+  confirmStageUpdate,
+  retryStageUpdate,
+  upgradeStateQuery,
+  type ActionAnswer,
+  type UpgradeView,
+} from '../workflows/upgrade-messages';
+import { CliError, type CliContext } from './context';
+
+/** The open rollout of a site, if any (visibility, so a moment behind the truth). */
+export async function openRolloutOf(client: Client, site: string): Promise<string | undefined> {
+  const query = `AirgapSite = '${site}' AND AirgapKind = 'upgrade' AND ExecutionStatus = 'Running'`;
+  for await (const execution of client.workflow.list({ query })) return execution.workflowId;
+  return undefined;
+}
+
+interface StartOptions {
+  to?: string;
+  managerVersion?: string;
+  relayVersion?: string;
+  agentVersion?: string;
+  by?: string;
+}
+
+export async function startRollout(ctx: CliContext, site: string, opts: StartOptions): Promise<string> {
+  const { config } = ctx.config();
+  if (!findSite(config, site)) {
+    throw new CliError(`unknown site "${site}" (sites: ${config.sites.map((s) => s.id).join(', ')})`);
+  }
+  let targets;
+  try {
+    targets = targetsFrom({
+      to: opts.to,
+      manager: opts.managerVersion,
+      relay: opts.relayVersion,
+      agent: opts.agentVersion,
+    });
+  } catch (err) {
+    if (err instanceof InvalidTargetError) throw new CliError(err.message);
+    throw err;
+  }
+  const client = await ctx.client();
+  const open = await openRolloutOf(client, site);
+  if (open) throw new CliError(`site ${site} already has an open rollout: ${open}`, { open });
+  const workflowId = rolloutIdOf(site, targets);
+  try {
+    await client.workflow.start('upgradeRolloutWorkflow', {
+      taskQueue: config.temporal.taskQueue,
+      workflowId,
+      args: [{ site, targets, trigger: { who: opts.by ?? 'cli', channel: 'cli' } }],
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new CliError(`site ${site} already has an open rollout: ${workflowId}`, { open: workflowId });
+    }
+    throw err;
+  }
+  return workflowId;
+}
+
+export async function rolloutView(client: Client, id: string): Promise<UpgradeView> {
+  try {
+    return await client.workflow.getHandle(id).query(upgradeStateQuery);
+  } catch (err) {
+    throw new CliError(`cannot read rollout ${id}: ${(err as Error).message}`);
+  }
+}
+
+async function act<A>(handle: WorkflowHandle, run: (h: WorkflowHandle) => Promise<A>): Promise<A> {
+  try {
+    return await run(handle);
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      throw new CliError(`refused: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+    }
+    const message = (err as Error).message ?? String(err);
+    if (/not found/i.test(message)) throw new CliError(`no such rollout: ${handle.workflowId}`);
+    throw err;
+  }
+}
+
+function ago(isoTime: string): string {
+  return `${isoTime} (${formatDuration(Math.max(0, Date.now() - Date.parse(isoTime)))} ago)`;
+}
+
+export function renderRollout(v: UpgradeView): string {
+  const t = v.targets;
+  const lines = [
+    `rollout ${v.id}  site ${v.site}  state ${v.state} since ${ago(v.stateSince)}`,
+    `targets manager ${t.manager}, relays ${t.relay}, agents ${t.agent}`,
+  ];
+  for (const s of v.stages) {
+    const seen = [s.before && `was ${s.before}`, s.after && `now ${s.after}`].filter(Boolean).join(', ');
+    const flags = [s.mode, s.approval ? 'approval' : '', s.attempts > 1 ? `attempt ${s.attempts}` : '']
+      .filter(Boolean)
+      .join(', ');
+    lines.push(
+      `${s.id}  ${s.status.padEnd(17)} target ${s.target.padEnd(12)} ${s.title} [${flags}]${seen ? `  ${seen}` : ''}`,
+    );
+  }
+  const a = v.agents;
+  if (a.total !== undefined || a.wavesStarted > 0) {
+    lines.push(
+      `agents  ${a.verified} verified, ${a.failed} below target${a.total !== undefined ? ` of ${a.total}` : ''}; ` +
+        `waves ${a.wavesDone} done, ${a.inFlight.length} verifying${a.runs > 1 ? `; run ${a.runs}` : ''}`,
+    );
+  }
+  if (v.halted) {
+    lines.push(`HALTED at ${stageLabel(v.halted.stage)} (while ${v.halted.during}): ${v.halted.message}`);
+    for (const o of v.halted.options) lines.push(`  ${o}`);
+  }
+  if (v.waitingFor) {
+    lines.push(
+      `waits for ${v.waitingFor.what} from ${v.waitingFor.from.join(', ')} since ${v.waitingFor.since}, until ${v.waitingFor.until}`,
+    );
+  }
+  if (v.outcome) lines.push(`outcome ${v.outcome.state}${v.outcome.reason ? `: ${v.outcome.reason}` : ''}`);
+  lines.push('history:');
+  for (const e of v.timeline)
+    lines.push(`  ${e.at}  ${e.summary}${e.actor ? ` [${e.actor.who} via ${e.actor.channel}]` : ''}`);
+  return lines.join('\n');
+}
+
+function answerLine(a: ActionAnswer): string {
+  return `accepted: ${a.message} (state: ${a.state})`;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const upgrade = program
+    .command('upgrade')
+    .description('upgrade rollouts in the strict DMZ-first order: U1 DMZ manager → … → U5 air-gapped agents');
+
+  upgrade
+    .command('start <site>')
+    .description('start a rollout (refused while the site has an open rollout)')
+    .option('--to <version>', 'target version of every component')
+    .option('--manager-version <version>', 'target of both managers (X-DSM-Version), default --to')
+    .option('--relay-version <version>', 'target agent version of the relays, default --to')
+    .option('--agent-version <version>', 'target version of the agents, default --to')
+    .option('--by <who>', 'who starts it (recorded)')
+    .action(async (site: string, opts: StartOptions) => {
+      const id = await startRollout(ctx, site, opts);
+      ctx.result(`started rollout ${id}`, { id });
+    });
+
+  upgrade
+    .command('status <id>')
+    .description('stages, versions, waves, what the rollout waits for, and its history')
+    .action(async (id: string) => {
+      const v = await rolloutView(await ctx.client(), id);
+      ctx.result(renderRollout(v), v);
+    });
+
+  for (const [verb, update, text] of [
+    ['confirm', confirmStageUpdate, 'confirm what the current stage waits for (an approval, an upgrade done by hand)'],
+    ['retry', retryStageUpdate, 'retry the failed stage from its precheck'],
+  ] as const) {
+    upgrade
+      .command(`${verb} <id>`)
+      .description(text)
+      .requiredOption('--stage <stage>', 'the stage, U1 … U5 (only the current stage is accepted)')
+      .requiredOption('--by <who>', `who ${verb}s`)
+      .option('--comment <text>', 'optional comment')
+      .action(async (id: string, opts: { stage: string; by: string; comment?: string }) => {
+        const handle = (await ctx.client()).workflow.getHandle(id);
+        const a = await act(handle, (h) =>
+          h.executeUpdate(update, {
+            args: [{ stage: opts.stage.toUpperCase(), by: opts.by, comment: opts.comment, channel: 'cli' }],
+          }),
+        );
+        ctx.result(answerLine(a), a);
+      });
+  }
+
+  upgrade
+    .command('abort <id>')
+    .description('abort the rollout; nothing new starts, what was upgraded stays upgraded')
+    .requiredOption('--by <who>', 'who aborts')
+    .requiredOption('--reason <why>', 'why')
+    .action(async (id: string, opts: { by: string; reason: string }) => {
+      const handle = (await ctx.client()).workflow.getHandle(id);
+      const a = await act(handle, (h) =>
+        h.executeUpdate(abortRolloutUpdate, { args: [{ by: opts.by, reason: opts.reason, channel: 'cli' }] }),
+      );
+      ctx.result(answerLine(a), a);
+    });
+}

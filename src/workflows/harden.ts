@@ -1,0 +1,415 @@
+/**
+ * Set-up and hardening of an air-gapped site (S1, S2 → H1–H8), and keeping it so. `plan` reads
+ * the air-gapped manager and says item by item what would change (it changes nothing); `check`
+ * does the same on a Schedule and tells the operators what drifted back; `apply` asks for approval
+ * (stating what the site loses), applies each item through the API, dsm_c on the manager host, or
+ * a guided manual step, then reads everything back and reports item by item.
+ *
+ * Nothing is undone when an apply fails halfway: each applied item takes a cloud feature away,
+ * and switching it back on in an air-gapped site would only bring back the connection errors.
+ */
+import { ActivityFailure, CancellationScope, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { createHardeningActivities } from '../activities/hardening-activities';
+import type { createManagerHostActivities } from '../activities/manager-host-activities';
+import type { createSetupActivities } from '../activities/setup-activities';
+import type { PlainNotice } from '../activities/types';
+import { approvalRefusal } from '../domain/cycle';
+import {
+  driftedItems,
+  hardeningApproval,
+  isTerminalHardenState,
+  itemsToApply,
+  lossLines,
+  planHardening,
+  planLines,
+  VENDOR_WARNING,
+  verifyItem,
+  type HardenState,
+  type HardeningPlan,
+  type PlannedItem,
+} from '../domain/hardening';
+import type { WaitProgress } from '../domain/human-wait';
+import {
+  approveUpdate,
+  cancelUpdate,
+  hardenStateQuery,
+  rejectUpdate,
+  type HardenInput,
+  type HardenItemView,
+  type HardenResult,
+  type HardenView,
+} from './harden-messages';
+import { iso, RunKit } from './run-kit';
+
+export * from './harden-messages';
+
+type SetupActivities = ReturnType<typeof createSetupActivities>;
+type HardeningActivities = ReturnType<typeof createHardeningActivities>;
+type ManagerHostActivities = ReturnType<typeof createManagerHostActivities>;
+
+// Manager API calls: transient faults retry with back-off; a refused change fails its item at once.
+const MANAGER_RETRY = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '1m',
+  maximumAttempts: 8,
+  nonRetryableErrorTypes: ['PermanentApiError', 'UnknownSite'],
+};
+// dsm_c talks to the manager's database: a few retries for a busy host, none for a refusal.
+const DSM_C_RETRY = {
+  initialInterval: '5s',
+  backoffCoefficient: 2,
+  maximumInterval: '2m',
+  maximumAttempts: 4,
+  nonRetryableErrorTypes: ['HostCommandError', 'InvalidCommandArgumentError', 'DsmCNotConfigured'],
+};
+
+const setup = proxyActivities<SetupActivities>({ startToCloseTimeout: '1m', retry: MANAGER_RETRY });
+
+function managerProxy(taskQueue: string): HardeningActivities {
+  return proxyActivities<HardeningActivities>({ taskQueue, startToCloseTimeout: '2m', retry: MANAGER_RETRY });
+}
+
+function dsmCProxy(taskQueue: string): ManagerHostActivities {
+  return proxyActivities<ManagerHostActivities>({ taskQueue, startToCloseTimeout: '11m', retry: DSM_C_RETRY });
+}
+
+function describeFailure(err: unknown): string {
+  if (err instanceof ActivityFailure) {
+    const cause = err.cause as Error | undefined;
+    return `${err.activityType} failed: ${cause?.message ?? err.message}`;
+  }
+  return (err as Error)?.message ?? String(err);
+}
+
+function toView(item: PlannedItem): HardenItemView {
+  return {
+    id: item.id,
+    title: item.title,
+    how: item.how,
+    why: item.why,
+    current: item.current,
+    desired: item.desired,
+    status: item.status,
+    loses: item.loses,
+    ...(item.note ? { note: item.note } : {}),
+    ...(item.how === 'manual' ? { instructions: item.instructions } : {}),
+  };
+}
+
+export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> {
+  const mode = input.mode ?? 'check';
+  const kit = new RunKit('harden', input.site, 'reading');
+  const trigger = input.trigger ?? { who: 'schedule', channel: 'schedule' as const };
+  const id = kit.info.workflowId;
+
+  let plan: HardeningPlan | undefined;
+  let items: HardenItemView[] = [];
+  const approvals: HardenView['approvals'] = [];
+  let rejection: { by: string; comment?: string } | undefined;
+  let cancellation: { by: string; reason: string } | undefined;
+  const state = () => kit.state as HardenState;
+  const approvalRules = () => (plan ? hardeningApproval(plan) : undefined);
+
+  setHandler(hardenStateQuery, (): HardenView => ({
+    ...kit.runState(),
+    state: state(),
+    mode,
+    trigger,
+    items,
+    warning: VENDOR_WARNING,
+    approvalsRequired: mode === 'apply' ? (approvalRules()?.required ?? 1) : 0,
+    approvals,
+  }));
+
+  // ---- operator actions -------------------------------------------------------------------------
+  // Four eyes: whoever asked for the hardening may not approve it unless the site allows a carrier to.
+  const requester = () => (trigger.channel === 'schedule' ? [] : [trigger.who]);
+  function decisionRefusal(by: string): string | undefined {
+    const rules = approvalRules();
+    if (state() !== 'awaiting-approval' || !rules)
+      return `this hardening run is not waiting for approval (state: ${state()})`;
+    if (!by?.trim()) return 'say who decides (--by)';
+    const refusal = approvalRefusal(
+      rules,
+      by,
+      requester(),
+      approvals.map((a) => a.by),
+    );
+    return refusal?.replace(
+      "carried the file and the site's policy forbids the carrier from approving its import",
+      "asked for this hardening and the site's policy forbids approving one's own request",
+    );
+  }
+
+  setHandler(
+    approveUpdate,
+    (i) => {
+      const actor = kit.actor(i);
+      approvals.push({ by: i.by, at: iso(Date.now()), comment: i.comment });
+      kit.note('human.approved', `${i.by} approved the hardening${i.comment ? `: ${i.comment}` : ''}`, actor);
+      void kit.audit('human.approved', { comment: i.comment, items: items.map((x) => x.id) }, actor);
+      return kit.answer(i.by, `approval by ${i.by} recorded (${approvals.length} of ${approvalRules()!.required})`);
+    },
+    {
+      validator: (i) => {
+        const refusal = decisionRefusal(i.by);
+        if (refusal) throw new Error(refusal);
+      },
+    },
+  );
+
+  setHandler(
+    rejectUpdate,
+    (i) => {
+      const actor = kit.actor(i);
+      rejection = { by: i.by, comment: i.comment };
+      kit.note('human.rejected', `${i.by} rejected the hardening: ${i.comment}`, actor);
+      void kit.audit('human.rejected', { comment: i.comment }, actor);
+      return kit.answer(i.by, `rejected by ${i.by}; nothing is changed`);
+    },
+    {
+      validator: (i) => {
+        if (!i.comment?.trim()) throw new Error('a rejection needs a comment saying why (--comment)');
+        const refusal = decisionRefusal(i.by);
+        if (refusal && !refusal.includes('already approved')) throw new Error(refusal);
+      },
+    },
+  );
+
+  setHandler(
+    cancelUpdate,
+    (i) => {
+      const actor = kit.actor(i);
+      cancellation = { by: i.by, reason: i.reason };
+      kit.note('human.cancelled', `${i.by} cancelled the hardening: ${i.reason}`, actor);
+      void kit.audit('human.cancelled', { reason: i.reason }, actor);
+      return kit.answer(i.by, `cancel requested by ${i.by}; items already applied stay applied`);
+    },
+    {
+      validator: (i) => {
+        if (!i.by?.trim()) throw new Error('say who cancels (--by)');
+        if (!i.reason?.trim()) throw new Error('a cancel needs a reason (--reason)');
+        if (isTerminalHardenState(state())) throw new Error(`this hardening run has already ended (state: ${state()})`);
+        if (cancellation) throw new Error(`already cancelled by ${cancellation.by}`);
+      },
+    },
+  );
+
+  // ---- endings ------------------------------------------------------------------------------------
+  const outcomeLines = () =>
+    items.map((x) => `${x.id} ${x.title}: ${x.outcome ?? x.status}${x.detail ? ` — ${x.detail}` : ''}`);
+
+  async function finish(final: HardenState, reason?: string): Promise<HardenResult> {
+    if (plan && mode === 'apply' && final !== 'nothing-to-do') {
+      const to = final === 'completed' ? [...plan.people.operators, ...plan.approval.approvers] : plan.people.operators;
+      kit.notify(final === 'failed' ? 'failure' : 'result', to, `hardening ${final}`, {
+        outcome: final,
+        body: reason,
+        notice: {
+          lead:
+            final === 'completed'
+              ? `Site ${plan.name} is in the air-gapped set-up the vendor prescribes; every item was verified or confirmed.`
+              : `The hardening of ${plan.name} ended: ${final}${reason ? ` — ${reason}` : ''}. Items applied before stay applied.`,
+          heading: 'Item by item',
+          lines: outcomeLines(),
+        },
+      });
+    }
+    await kit.close(final, reason, {
+      mode,
+      items: items.map(({ id: item, status, outcome, current, how }) => ({ item, status, outcome, current, how })),
+    });
+    return { state: final, mode, reason, items };
+  }
+
+  const markNotDone = () => {
+    for (const x of items) if (x.outcome === undefined) x.outcome = 'not-done';
+  };
+
+  // ---- the run ------------------------------------------------------------------------------------
+  try {
+    await kit.audit('harden.started', { mode, trigger }, trigger);
+    plan = await setup.loadHardeningPlan({ site: input.site });
+    const p = plan;
+    kit.audience = { siteName: p.name, escalation: p.people.escalation, waits: p.waits };
+    const manager = managerProxy(p.managerQueue);
+    const read = async (): Promise<PlannedItem[]> => {
+      const obs = await manager.readHardeningState({
+        site: p.site,
+        relayComputerId: p.relayComputerId,
+        ...(p.settings.policyId ? { policyId: p.settings.policyId } : {}),
+      });
+      return planHardening(p.settings, obs, { console: p.console, ...(p.dsmCPath ? { dsmCPath: p.dsmCPath } : {}) });
+    };
+
+    const planned = await read();
+    items = planned.map(toView);
+    kit.note(
+      'harden.assessed',
+      `${itemsToApply(planned).length} of ${planned.length} item(s) not in the prescribed state`,
+    );
+    await kit.audit('harden.assessed', {
+      items: planned.map(({ id: item, current, desired, status, how }) => ({ item, current, desired, status, how })),
+    });
+
+    if (mode === 'plan') return await finish('planned');
+
+    if (mode === 'check') {
+      const drifted = driftedItems(planned);
+      if (drifted.length === 0) return await finish('in-desired-state');
+      const ids = drifted.map((d) => d.id).join(', ');
+      kit.note('harden.drift', `not in the prescribed state: ${ids}`);
+      await kit.audit('harden.drift', {
+        items: drifted.map((d) => ({ item: d.id, current: d.current, desired: d.desired })),
+      });
+      kit.notify('failure', p.people.operators, `settings have drifted: ${ids}`, {
+        notice: {
+          lead: `The drift check found settings of ${p.name} that are not (or no longer) in the air-gapped set-up the vendor prescribes.`,
+          heading: 'Not in the prescribed state',
+          lines: planLines(drifted),
+          commands: [`npx airgap harden ${p.site} --plan`, `npx airgap harden ${p.site} --apply --by <you>`],
+        },
+      });
+      return await finish('drifted', `not in the prescribed state: ${ids}`);
+    }
+
+    // ---- apply: approval first, stating plainly what the site loses -------------------------------
+    const work = itemsToApply(planned);
+    if (work.length === 0) {
+      for (const x of items) x.outcome = 'already';
+      return await finish('nothing-to-do', 'every item is already in the prescribed state');
+    }
+    for (const x of items) if (x.status === 'ok') x.outcome = 'already';
+
+    const rules = approvalRules()!;
+    kit.setState('awaiting-approval');
+    const approvalWait: WaitProgress = { startedAt: Date.now(), remindersSent: 0, escalated: false };
+    const request = (): PlainNotice => ({
+      lead:
+        `Hardening ${p.name} switches off the features below on its air-gapped manager, as the vendor prescribes for sites ` +
+        `whose agents cannot reach the vendor's cloud. WHAT THE SITE LOSES: ${VENDOR_WARNING.join(' ')}`,
+      facts: [{ label: 'Asked by', value: trigger.who }],
+      heading: 'Item by item: what changes, how, and what is lost',
+      lines: [...planLines(work), ...lossLines(work)],
+      commands: [
+        `npx airgap harden approve ${id} --by <you>`,
+        `npx airgap harden reject ${id} --by <you> --comment "<why>"`,
+      ],
+    });
+    kit.notify('approval-request', rules.approvers, 'approve the hardening (detection drops)', {
+      notice: request(),
+      deadline: approvalWait.startedAt + p.waits.deadline,
+    });
+    const decided = await kit.waitForPeople(
+      { what: `${rules.required} approval(s)` },
+      rules.approvers,
+      () => approvals.length >= rules.required,
+      () => rejection !== undefined || cancellation !== undefined,
+      (kind, number) =>
+        kind === 'escalation'
+          ? kit.notify(
+              'escalation',
+              [...rules.approvers, ...p.people.escalation],
+              'the hardening is still not approved',
+              {
+                since: approvalWait.startedAt,
+                number,
+              },
+            )
+          : kit.notify('approval-request', rules.approvers, 'reminder: approve the hardening', {
+              notice: request(),
+              number,
+            }),
+      approvalWait,
+    );
+    if (rejection) return await finish('rejected', `rejected by ${rejection.by}: ${rejection.comment}`);
+    if (decided === 'aborted')
+      return await finish('cancelled', `cancelled by ${cancellation!.by}: ${cancellation!.reason}`);
+    if (decided === 'deadline') return await finish('expired', 'the hardening was not approved before the deadline');
+
+    // ---- apply each item ----------------------------------------------------------------------------
+    kit.setState('applying');
+    const applied: PlannedItem[] = [];
+    // Automated items first: a person's manual step, which may take days, holds nothing else back.
+    const ordered = [...work.filter((i) => i.how !== 'manual'), ...work.filter((i) => i.how === 'manual')];
+    for (const item of ordered) {
+      const view = items.find((x) => x.id === item.id)!;
+      if (cancellation) break;
+      if (item.how === 'manual') {
+        const done = await kit.manualStep(
+          {
+            step: item.id,
+            title: `${item.id}: ${item.title}`,
+            instructions: item.instructions,
+            to: p.people.operators,
+          },
+          () => cancellation !== undefined,
+        );
+        if (done === 'aborted') break;
+        if (done === 'deadline') {
+          markNotDone();
+          return await finish('expired', `nobody confirmed ${item.id} (${item.title}) before the deadline`);
+        }
+        applied.push(item);
+        await kit.audit('harden.item-confirmed', { item: item.id, by: kit.manualStepDoneBy(item.id) });
+        continue;
+      }
+      try {
+        const change = item.change!;
+        const result =
+          change.kind === 'dsm_c'
+            ? await dsmCProxy(p.settings.dsmC!.taskQueue).changeManagerSetting({
+                name: change.name,
+                value: change.value,
+              })
+            : await manager.applyHardeningChange({ site: p.site, change });
+        const said = 'applied' in result ? result.applied : `${result.command}: ${result.stdout.trim()}`;
+        kit.note('harden.item-applied', `${item.id} ${item.title}: ${said}`);
+        await kit.audit('harden.item-applied', { item: item.id, how: item.how, change, result });
+        applied.push(item);
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        view.outcome = 'failed';
+        view.detail = describeFailure(err);
+        kit.note('harden.item-failed', `${item.id} ${item.title}: ${view.detail}`);
+        await kit.audit('harden.item-failed', { item: item.id, how: item.how, error: view.detail });
+      }
+    }
+
+    // ---- verify: read everything back --------------------------------------------------------------
+    kit.setState('verifying');
+    const after = await read();
+    for (const item of applied) {
+      const view = items.find((x) => x.id === item.id)!;
+      const now = after.find((a) => a.id === item.id)!;
+      const verdict = verifyItem(now);
+      view.current = now.current;
+      view.status = now.status;
+      view.outcome = verdict.outcome;
+      view.detail = verdict.detail;
+      kit.note(`harden.item-${verdict.outcome}`, `${item.id} ${item.title}: ${verdict.detail}`);
+      await kit.audit('harden.item-verified', { item: item.id, outcome: verdict.outcome, detail: verdict.detail });
+    }
+    if (cancellation) {
+      markNotDone();
+      return await finish('cancelled', `cancelled by ${cancellation.by}: ${cancellation.reason}`);
+    }
+    const problems = items.filter((x) => x.outcome === 'failed' || x.outcome === 'not-verified');
+    if (problems.length > 0) {
+      return await finish(
+        'failed',
+        `not in the prescribed state after the apply: ${problems.map((x) => `${x.id} (${x.detail})`).join('; ')}`,
+      );
+    }
+    return await finish('completed');
+  } catch (err) {
+    markNotDone();
+    if (isCancellation(err)) {
+      cancellation ??= { by: 'temporal', reason: 'the workflow was cancelled from Temporal' };
+      return CancellationScope.nonCancellable(() => finish('cancelled', cancellation!.reason));
+    }
+    const reason = describeFailure(err);
+    return CancellationScope.nonCancellable(() => finish('failed', reason));
+  }
+}

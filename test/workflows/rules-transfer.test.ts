@@ -1,0 +1,166 @@
+/**
+ * Rule updates (.dsru) across the gap on a simulated site: a person exports them on the DMZ
+ * manager (simulator control), carries them into the import folder, and imports them in the
+ * air-gapped console (simulator control); the workflow checks and records everything else.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { RULE_UPDATE_COMPONENT } from '../../src/domain/rules';
+import { formatRuleUpdate, parseRuleUpdate } from '../../src/domain/versions';
+import type { RuleFileRecord } from '../../src/sim';
+import {
+  approveUpdate,
+  cancelUpdate,
+  manualStepDoneUpdate,
+  rulesCopiedUpdate,
+  rulesExportedUpdate,
+  rulesStateQuery,
+  type RulesTransferResult,
+  type RulesView,
+} from '../../src/workflows/rules-messages';
+import { firstCycleMail } from '../helpers/cycle-assert';
+import { startSetupStack, type SetupStack } from '../helpers/setup-stack';
+
+const previous = (id: string) => {
+  const r = parseRuleUpdate(id);
+  return formatRuleUpdate({ year: r.year, sequence: r.sequence - 1 });
+};
+
+describe('a rule update transfer', () => {
+  let stack: SetupStack;
+  let downloads: string;
+  beforeAll(async () => {
+    stack = await startSetupStack({ approval: { policy: 'any' } });
+    downloads = path.join(stack.dir, 'downloads');
+  });
+  afterAll(() => stack.close());
+
+  const waitFor = (handle: WorkflowHandle, test: (v: RulesView) => boolean) =>
+    stack.waitForView(handle, rulesStateQuery, test);
+  const exportAll = (ids: string[]) =>
+    ids.map((version) => stack.sim.control.exportRuleUpdate({ siteId: 'plant', version, folder: downloads }));
+  const report = (files: RuleFileRecord[]) =>
+    files.map((f) => ({ fileName: f.fileName, sha256: f.sha256.slice(0, 16), size: f.size }));
+  const carry = (files: RuleFileRecord[]) => {
+    fs.mkdirSync(stack.importFolder, { recursive: true });
+    for (const f of files) fs.copyFileSync(f.path, path.join(stack.importFolder, f.fileName));
+  };
+  const relayRuleUpdate = async () =>
+    (await stack.agApi.getComputer({ computerId: 21 })).securityUpdates!.components.find(
+      (c) => c.name === RULE_UPDATE_COMPONENT,
+    )!.version;
+
+  it('exports, carries, verifies, waits for approval and the manual import, and confirms the manager reports the newest', async () => {
+    const handle = await stack.start('rulesTransferWorkflow', 'rules', {});
+    const waiting = await waitFor(handle, (v) => v.state === 'awaiting-export');
+    const { current, latest } = waiting;
+    expect(waiting.pending!.ids.length).toBeGreaterThan(0);
+    expect(waiting.pending!.ids.at(-1)).toBe(latest);
+    expect(waiting.pending!.ids[0]).not.toBe(current);
+    const exportMail = await firstCycleMail(stack, handle.workflowId, 'manual-step');
+    expect(exportMail.text).toContain('Administration → Updates → Security → Rules');
+    expect(exportMail.text).toContain(latest!);
+
+    const files = exportAll(waiting.pending!.ids);
+    await handle.executeUpdate(rulesExportedUpdate, { args: [{ by: 'carrier@plant.example', files: report(files) }] });
+    await waitFor(handle, (v) => v.state === 'awaiting-transfer');
+    carry(files);
+    await handle.executeUpdate(rulesCopiedUpdate, { args: [{ by: 'carrier@plant.example' }] });
+
+    const verified = await waitFor(handle, (v) => v.state === 'awaiting-approval');
+    expect(verified.files.map((f) => [f.status, f.sha256Full, f.sizeArrived])).toEqual(
+      files.map((f) => ['verified', f.sha256, f.size]),
+    );
+    const approvalMail = await firstCycleMail(stack, handle.workflowId, 'approval-request');
+    expect(approvalMail.subject).toContain('rule transfer');
+    expect(approvalMail.text).toContain(`from rule update ${current} to ${latest}`);
+    for (const f of files) expect(approvalMail.text).toContain(f.sha256);
+    // The person who exported and carried the files may not approve their import (site policy).
+    await expect(handle.executeUpdate(approveUpdate, { args: [{ by: 'carrier@plant.example' }] })).rejects.toThrow();
+    await handle.executeUpdate(approveUpdate, { args: [{ by: 'approver@plant.example' }] });
+
+    const importing = await waitFor(handle, (v) => v.waitingFor?.what === 'manual:import-rules');
+    expect(importing.waitingFor!.instructions!.join('\n')).toContain(path.join(stack.importFolder, files[0]!.fileName));
+    expect(await relayRuleUpdate()).toBe(current);
+    for (const f of files) {
+      await stack.sim.control.importRuleUpdate({ siteId: 'plant', path: path.join(stack.importFolder, f.fileName) });
+    }
+    await handle.executeUpdate(manualStepDoneUpdate, {
+      args: [{ step: 'import-rules', by: 'operator@plant.example' }],
+    });
+
+    const result = (await handle.result()) as RulesTransferResult;
+    expect(result).toMatchObject({ state: 'completed', before: current, after: latest });
+    expect(result.files.map((f) => f.status)).toEqual(files.map(() => 'imported'));
+    expect(await relayRuleUpdate()).toBe(latest);
+    const audit = await stack.audit.timeline(handle.workflowId);
+    expect(audit.map((r) => r.type)).toEqual(
+      expect.arrayContaining([
+        'rules.started',
+        'rules.levels',
+        'human.rules-exported',
+        'human.rules-copied',
+        'arrival.verified',
+        'human.approved',
+        'manual-step.requested',
+        'human.manual-step-done',
+        'import.completed',
+        'rules.ended',
+      ]),
+    );
+    expect(audit.at(-1)!.outcome).toBe('completed');
+  });
+
+  it('refuses a rule update older than the one the air-gapped manager has, as a bundle rollback is refused', async () => {
+    stack.sim.control.publishUpdate();
+    const current = await relayRuleUpdate();
+    const older = previous(current);
+
+    const asked = await stack.start('rulesTransferWorkflow', 'rules', { only: [older] });
+    const refused = (await asked.result()) as RulesTransferResult;
+    expect(refused.state).toBe('failed');
+    expect(refused.reason).toContain(`rollback refused: rule update ${older}`);
+
+    const handle = await stack.start('rulesTransferWorkflow', 'rules', {});
+    await waitFor(handle, (v) => v.state === 'awaiting-export');
+    const [stale] = exportAll([older]);
+    await expect(
+      handle.executeUpdate(rulesExportedUpdate, { args: [{ by: 'carrier@plant.example', files: report([stale!]) }] }),
+    ).rejects.toThrow(/rollback refused/);
+    expect((await handle.query(rulesStateQuery)).files).toEqual([]);
+    await handle.executeUpdate(cancelUpdate, { args: [{ by: 'operator@plant.example', reason: 'test over' }] });
+    expect(((await handle.result()) as RulesTransferResult).state).toBe('cancelled');
+  });
+
+  it('reports a copy whose digest is not the exported one, and waits for a good copy before asking for approval', async () => {
+    const handle = await stack.start('rulesTransferWorkflow', 'rules', {});
+    const waiting = await waitFor(handle, (v) => v.state === 'awaiting-export');
+    const files = exportAll(waiting.pending!.ids);
+    await handle.executeUpdate(rulesExportedUpdate, { args: [{ by: 'carrier@plant.example', files: report(files) }] });
+    await waitFor(handle, (v) => v.state === 'awaiting-transfer');
+
+    carry(files);
+    const damaged = path.join(stack.importFolder, files[0]!.fileName);
+    const bytes = fs.readFileSync(damaged);
+    bytes[100] = bytes[100]! ^ 0xff;
+    fs.writeFileSync(damaged, bytes);
+    await handle.executeUpdate(rulesCopiedUpdate, { args: [{ by: 'carrier@plant.example' }] });
+    const mismatch = await waitFor(
+      handle,
+      (v) => v.state === 'awaiting-transfer' && v.files.some((f) => f.status === 'mismatch'),
+    );
+    const bad = mismatch.files.find((f) => f.status === 'mismatch')!;
+    expect(bad.problem).toContain(crypto.createHash('sha256').update(bytes).digest('hex'));
+    expect(bad.problem).toContain('is not the exported file');
+
+    carry(files);
+    await handle.executeUpdate(rulesCopiedUpdate, { args: [{ by: 'carrier@plant.example' }] });
+    const verified = await waitFor(handle, (v) => v.state === 'awaiting-approval');
+    expect(verified.files.every((f) => f.status === 'verified')).toBe(true);
+    const types = (await stack.audit.timeline(handle.workflowId)).map((r) => r.type);
+    expect(types).toEqual(expect.arrayContaining(['arrival.mismatch', 'arrival.verified']));
+    await handle.executeUpdate(cancelUpdate, { args: [{ by: 'operator@plant.example', reason: 'test over' }] });
+  });
+});

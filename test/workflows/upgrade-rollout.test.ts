@@ -1,0 +1,248 @@
+import { main } from '../../src/cli/main';
+import { UPGRADE_STAGES, type StageId } from '../../src/domain/upgrade-stages';
+import {
+  abortRolloutUpdate,
+  confirmStageUpdate,
+  retryStageUpdate,
+  type UpgradeView,
+} from '../../src/workflows/upgrade-messages';
+import { TEST_NAMESPACE, testTemporalAddress } from '../helpers/env';
+import { startUpgradeStack, type UpgradeStack } from '../helpers/upgrade-stack';
+import type { WorkflowHandle } from '@temporalio/client';
+
+const MANAGER = '20.0.1000';
+const AGENT = '20.0.1.200';
+
+describe('an upgrade rollout on a simulated site', () => {
+  let stack: UpgradeStack;
+  beforeAll(async () => {
+    stack = await startUpgradeStack({
+      relays: 2,
+      agentsPerRelay: 3,
+      upgrade: {
+        verifyTimeout: '3s',
+        pollInterval: '100ms',
+        maxPollInterval: '300ms',
+        stages: { U1: { soak: '1s' }, U2: { approval: true } },
+        // Six agents in waves of two, two verified at once, two waves per run: U5 continues as new.
+        waves: { size: 2, concurrency: 2, failureThresholdPercent: 20, perRun: 2 },
+      },
+    });
+  });
+  afterAll(() => stack.close());
+
+  /** Tries to confirm every stage but `current`; returns the refusals by stage. */
+  async function refusalsOutside(handle: WorkflowHandle, current: StageId): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const s of UPGRADE_STAGES.filter((x) => x !== current)) {
+      out[s] = await stack.attempt(handle, (h) =>
+        h.executeUpdate(confirmStageUpdate, { args: [{ stage: s, by: 'operator@plant.example' }] }),
+      );
+    }
+    return out;
+  }
+
+  function expectOnlyCurrentConfirmable(refusals: Record<string, string>, current: StageId) {
+    const index = UPGRADE_STAGES.indexOf(current);
+    for (const [s, reason] of Object.entries(refusals)) {
+      if (UPGRADE_STAGES.indexOf(s as StageId) < index)
+        expect(reason).toMatch(new RegExp(`^${s} .* is already verified at `));
+      else {
+        expect(reason).toMatch(new RegExp(`^${s} .* cannot be confirmed yet: .* must be verified first`));
+        expect(reason).toContain(`the rollout is at ${current} `);
+      }
+    }
+    expect(Object.keys(refusals)).toHaveLength(4);
+  }
+
+  it('upgrades U1 → U5 strictly in order, waiting for each confirmation, and refuses every other stage meanwhile', async () => {
+    const handle = await stack.start({ manager: MANAGER, relay: AGENT, agent: AGENT });
+    const site = stack.site;
+
+    // U1: the DMZ manager. A person runs the installer, then confirms.
+    await stack.waitForStep(handle, 'U1-upgrade');
+    expectOnlyCurrentConfirmable(await refusalsOutside(handle, 'U1'), 'U1');
+    stack.person.upgradeManager('dmz', MANAGER);
+    expect(await stack.confirm(handle, 'U1')).toMatch(/U1-upgrade confirmed/);
+    const soaking = await stack.waitFor(handle, (v) => v.state === 'u1-soaking');
+    expect(soaking.stages[0]!.after).toBe(MANAGER);
+
+    // U2: the DMZ relay, after an approval that only an approver can give.
+    await stack.waitForStep(handle, 'U2-approval');
+    expectOnlyCurrentConfirmable(await refusalsOutside(handle, 'U2'), 'U2');
+    expect(await stack.attempt(handle, (h) => stack.confirm(h, 'U2', 'operator@plant.example'))).toMatch(
+      /operator@plant.example is not an approver/,
+    );
+    await stack.confirm(handle, 'U2', 'approver@plant.example');
+    await stack.waitForStep(handle, 'U2-upgrade');
+    stack.person.upgradeComputers('dmz', [site.dmz.relay.computerId], AGENT);
+    await stack.confirm(handle, 'U2');
+
+    // U3 and U4: the air-gapped manager, then both air-gapped relays.
+    await stack.waitForStep(handle, 'U3-upgrade');
+    expectOnlyCurrentConfirmable(await refusalsOutside(handle, 'U3'), 'U3');
+    stack.person.upgradeManager('airgapped', MANAGER);
+    await stack.confirm(handle, 'U3');
+    await stack.waitForStep(handle, 'U4-upgrade');
+    expectOnlyCurrentConfirmable(await refusalsOutside(handle, 'U4'), 'U4');
+    stack.person.upgradeComputers(
+      'airgapped',
+      site.airgapped.relays.map((r) => r.computerId),
+      AGENT,
+    );
+    await stack.confirm(handle, 'U4');
+
+    // U5: a person upgrades each wave the rollout names, then confirms it.
+    const waves: number[][] = [];
+    for (;;) {
+      const v = await stack.waitFor(handle, (x) => x.agents.waveWaiting !== undefined || x.outcome !== undefined);
+      if (!v.agents.waveWaiting) break;
+      if (waves.length === 0) expectOnlyCurrentConfirmable(await refusalsOutside(handle, 'U5'), 'U5');
+      const ids = v.agents.waveWaiting.agents.map((a) => a.id);
+      waves.push(ids);
+      stack.person.upgradeComputers('airgapped', ids, AGENT);
+      await stack.confirm(handle, 'U5');
+      await stack.waitFor(handle, (x) => x.agents.waveWaiting?.wave !== v.agents.waveWaiting!.wave);
+    }
+    const result = await handle.result();
+    expect(result.state).toBe('completed');
+    expect(waves).toEqual([stack.agentIds().slice(0, 2), stack.agentIds().slice(2, 4), stack.agentIds().slice(4, 6)]);
+    expect(result.agents).toMatchObject({ verified: 6, failed: 0, wavesDone: 3, runs: 2 });
+    expect(result.stages.map((s) => [s.id, s.status, s.after])).toEqual([
+      ['U1', 'verified', MANAGER],
+      ['U2', 'verified', AGENT],
+      ['U3', 'verified', MANAGER],
+      ['U4', 'verified', `${site.airgapped.relays[0]!.name} ${AGENT}, ${site.airgapped.relays[1]!.name} ${AGENT}`],
+      ['U5', 'verified', `6 agent(s) at ${AGENT}`],
+    ]);
+
+    // The audit has every stage, confirmation and wave, in the stage order, closed as completed.
+    const records = await stack.audit.timeline(handle.workflowId);
+    const verified = records.filter((r) => r.type === 'stage.verified').map((r) => r.data!.stage);
+    expect(verified).toEqual(['U1', 'U2', 'U3', 'U4', 'U5']);
+    const started = records.filter((r) => r.type === 'stage.started').map((r) => r.data!.stage);
+    expect(started).toEqual(['U1', 'U2', 'U3', 'U4', 'U5']);
+    expect(records.filter((r) => r.type === 'human.stage-confirmed')).toHaveLength(1 + 2 + 1 + 1 + 3);
+    expect(records.filter((r) => r.type === 'wave.completed')).toHaveLength(3);
+    expect(records.filter((r) => r.type === 'upgrade.continued')).toHaveLength(1);
+    expect(records.at(-1)).toMatchObject({ type: 'upgrade.ended', outcome: 'completed' });
+    const approval = records.find((r) => r.type === 'human.stage-confirmed' && r.data!.kind === 'approval');
+    expect(approval?.actor?.who).toBe('approver@plant.example');
+
+    // Each guided step reached its people by mail.
+    const mails = await stack.outbox.list({ workflowId: handle.workflowId, purpose: 'manual-step', limit: 100 });
+    const recipients = mails.map((m) => m.to.join(','));
+    expect(recipients).toContain('approver@plant.example');
+    expect(recipients.filter((r) => r === 'operator@plant.example').length).toBeGreaterThanOrEqual(4 + 3);
+  });
+
+  it('refuses at once, with the reason, a retry of a stage that has not failed, an unknown stage and an abort without reason', async () => {
+    const handle = await stack.start({ to: '20.0.2000' });
+    await stack.waitForStep(handle, 'U1-upgrade');
+    const retry = await stack.attempt(handle, (h) =>
+      h.executeUpdate(retryStageUpdate, { args: [{ stage: 'U1', by: 'operator@plant.example' }] }),
+    );
+    expect(retry).toMatch(/U1 .* has not failed \(it is awaiting-upgrade\); only a failed stage can be retried/);
+    const unknown = await stack.attempt(handle, (h) =>
+      h.executeUpdate(confirmStageUpdate, { args: [{ stage: 'U6', by: 'operator@plant.example' }] }),
+    );
+    expect(unknown).toMatch(/unknown stage "U6": the stages are U1 .*U5/);
+    const noReason = await stack.attempt(handle, (h) =>
+      h.executeUpdate(abortRolloutUpdate, { args: [{ by: 'operator@plant.example', reason: ' ' }] }),
+    );
+    expect(noReason).toBe('an abort needs a reason (--reason)');
+    const view: UpgradeView = await stack.view(handle);
+    expect(view.state).toBe('u1-awaiting-upgrade');
+
+    await handle.executeUpdate(abortRolloutUpdate, {
+      args: [{ by: 'lead@plant.example', reason: 'maintenance window cancelled' }],
+    });
+    const result = await handle.result();
+    expect(result).toMatchObject({ state: 'aborted', reason: expect.stringContaining('maintenance window cancelled') });
+    expect(result.stages.map((s) => s.status)).toEqual([
+      'awaiting-upgrade',
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+    ]);
+    const records = await stack.audit.timeline(handle.workflowId);
+    expect(records.at(-1)).toMatchObject({ type: 'upgrade.ended', outcome: 'aborted' });
+    expect(records.find((r) => r.type === 'human.abort')?.actor?.who).toBe('lead@plant.example');
+  });
+
+  it('is driven from the CLI, which exits 1 with the reason when an action is refused', async () => {
+    const saved = { address: process.env.TEMPORAL_ADDRESS, namespace: process.env.TEMPORAL_NAMESPACE };
+    process.env.TEMPORAL_ADDRESS = testTemporalAddress();
+    process.env.TEMPORAL_NAMESPACE = TEST_NAMESPACE;
+    const airgap = async (...args: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const out = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
+        stdout += c.toString();
+        return true;
+      });
+      const err = jest.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => {
+        stderr += c.toString();
+        return true;
+      });
+      try {
+        const code = await main(['node', 'airgap', '--config', stack.configFile, ...args]);
+        return { code, stdout, stderr };
+      } finally {
+        out.mockRestore();
+        err.mockRestore();
+      }
+    };
+    try {
+      const started = await airgap(
+        '--json',
+        'upgrade',
+        'start',
+        'plant',
+        '--to',
+        '20.0.3000',
+        '--by',
+        'lead@plant.example',
+      );
+      expect(started.code).toBe(0);
+      const { id } = JSON.parse(started.stdout) as { id: string };
+      expect(id).toBe('upgrade-plant-20.0.3000');
+      const again = await airgap('upgrade', 'start', 'plant', '--to', '20.0.3000');
+      expect(again.code).toBe(1);
+      expect(again.stderr).toMatch(/already has an open rollout: upgrade-plant-20\.0\.3000/);
+
+      const handle = stack.client.workflow.getHandle(id);
+      await stack.waitForStep(handle, 'U1-upgrade');
+      const status = await airgap('--json', 'upgrade', 'status', id);
+      expect(status.code).toBe(0);
+      const view = JSON.parse(status.stdout) as UpgradeView;
+      expect(view.stages.map((s) => s.status)).toEqual([
+        'awaiting-upgrade',
+        'pending',
+        'pending',
+        'pending',
+        'pending',
+      ]);
+      const human = await airgap('upgrade', 'status', id);
+      expect(human.stdout).toMatch(/U1 +awaiting-upgrade +target 20\.0\.3000/);
+
+      const refused = await airgap('upgrade', 'confirm', id, '--stage', 'U3', '--by', 'operator@plant.example');
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/refused: U3 .* cannot be confirmed yet: U1, U2 must be verified first/);
+
+      const aborted = await airgap('upgrade', 'abort', id, '--by', 'lead@plant.example', '--reason', 'test over');
+      expect(aborted.code).toBe(0);
+      expect(aborted.stdout).toMatch(/accepted: abort requested by lead@plant.example/);
+      expect((await handle.result()).state).toBe('aborted');
+    } finally {
+      for (const [k, v] of [
+        ['TEMPORAL_ADDRESS', saved.address],
+        ['TEMPORAL_NAMESPACE', saved.namespace],
+      ] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+});
