@@ -7,12 +7,14 @@
  * The embedded default plays every role in one process; a real deployment runs a host worker on
  * each relay and zone workers where only they can reach a manager.
  */
+import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { auditStoreFile, SqliteAuditStore, type AuditStore } from './adapters/audit-store';
 import { createDeepSecurityApi, type DeepSecurityApi } from './adapters/deep-security-api';
 import { createHostOps } from './adapters/host-ops';
 import { createMailer, type Mailer } from './adapters/mailer';
+import { createAuditMaintenanceActivities } from './activities/audit-activities';
 import { createControlActivities } from './activities/control-activities';
 import { createHostActivities } from './activities/host-activities';
 import { createHardeningActivities } from './activities/hardening-activities';
@@ -89,6 +91,8 @@ export interface WorkerSetOptions {
   /** Replaces the configured mailer (tests). */
   mailer?: Mailer;
   audit?: AuditStore;
+  /** The control role's client for audit reconciliation (Temporal's visibility). */
+  client?: Client;
 }
 
 export interface WorkerSet {
@@ -134,6 +138,14 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
           ...managers,
           ...createRulesActivities({ api: apis }),
           ...createHardeningActivities({ api: apis }),
+          ...(options.client
+            ? createAuditMaintenanceActivities({
+                config,
+                audit,
+                client: options.client,
+                notify: (n) => controlActivities.notify(n),
+              })
+            : {}),
         },
       }),
     );

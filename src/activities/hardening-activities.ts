@@ -76,7 +76,11 @@ export function createHardeningActivities(deps: ManagerDeps) {
       switch (c.kind) {
         case 'system-settings': {
           const held = await call('changing system settings', () => api.setSystemSettings({ settings: c.settings }));
-          return { applied: Object.entries(held).map(([k, v]) => `${k} = ${v}`).join(', ') };
+          return {
+            applied: Object.entries(held)
+              .map(([k, v]) => `${k} = ${v}`)
+              .join(', '),
+          };
         }
         case 'policy-setting': {
           const held = await call(`changing ${c.name} of policy ${c.policyId}`, () =>

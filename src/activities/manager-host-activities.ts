@@ -39,7 +39,10 @@ export function createManagerHostActivities(ops: HostOps, options: ManagerHostOp
       const reports: RuleFileReport[] = [];
       for (const f of input.files) {
         if (/[\\/]/.test(f.fileName) || f.fileName === '..' || f.fileName === '.') {
-          throw ApplicationFailure.nonRetryable(`"${f.fileName}" is not a plain file name`, 'InvalidCommandArgumentError');
+          throw ApplicationFailure.nonRetryable(
+            `"${f.fileName}" is not a plain file name`,
+            'InvalidCommandArgumentError',
+          );
         }
         const file = p.join(folder, f.fileName);
         const stat = await ops.stat({ path: file });

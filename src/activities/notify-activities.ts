@@ -69,7 +69,8 @@ export function createNotifyActivities(deps: NotifyDeps) {
     const details = relays.filter((r) => r.problem).map((r) => ({ label: r.name, value: r.problem! }));
     const each = (make: (recipient: string) => MailMessage) => n.to.map(make);
     if (n.notice) {
-      const purpose = n.purpose === 'transfer' ? 'transfer-instructions' : n.purpose === 'arrival-problem' ? 'reminder' : n.purpose;
+      const purpose =
+        n.purpose === 'transfer' ? 'transfer-instructions' : n.purpose === 'arrival-problem' ? 'reminder' : n.purpose;
       return [
         plainNoticeMail({
           run,
@@ -78,7 +79,10 @@ export function createNotifyActivities(deps: NotifyDeps) {
           discriminator: n.noticeId,
           ask: n.ask,
           ...n.notice,
-          facts: [...(n.notice.facts ?? []), ...(n.deadline !== undefined ? [{ label: 'Deadline', value: formatMailTime(n.deadline) }] : [])],
+          facts: [
+            ...(n.notice.facts ?? []),
+            ...(n.deadline !== undefined ? [{ label: 'Deadline', value: formatMailTime(n.deadline) }] : []),
+          ],
         }),
       ];
     }

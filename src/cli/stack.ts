@@ -85,13 +85,12 @@ export function register(program: Command, ctx: CliContext): void {
           : allRoles(config);
       installWorkerLogging();
       const connection = await connectWorker(target);
+      const client = await connectClient(target);
       if (target.external) {
-        const client = await connectClient(target);
         const problems = await checkNamespace(client.connection as Connection, target.namespace);
-        await client.connection.close();
         if (problems.length) throw new CliError(`the cluster is not set up: ${problems.join('; ')}`);
       }
-      const set = await createWorkerSet({ config, connection, namespace: target.namespace, roles });
+      const set = await createWorkerSet({ config, connection, namespace: target.namespace, roles, client });
       ctx.info(
         `worker running on ${target.connectionOptions.address} (${target.namespace}): ` +
           `${roles.control ? 'control' : ''} ${roles.hosts.map((h) => `host ${h}`).join(' ')} ${roles.zones.map((z) => `zone ${z}`).join(' ')}`,
@@ -102,6 +101,7 @@ export function register(program: Command, ctx: CliContext): void {
       set.shutdown();
       await running;
       await connection.close();
+      await client.connection.close();
     });
 
   program

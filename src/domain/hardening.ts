@@ -162,7 +162,8 @@ export function planHardening(
     const url = desiredUpdateSourceUrl(settings.updateSourcePort);
     const modeKnown = settings.otherUpdateSourceMode;
     const auto = settings.modes.S1 === 'automated' && modeKnown !== undefined;
-    const modeOk = modeKnown !== undefined ? obs.updateSourceMode === modeKnown : obs.updateSourceMode !== ACTIVE_UPDATE_SOURCE;
+    const modeOk =
+      modeKnown !== undefined ? obs.updateSourceMode === modeKnown : obs.updateSourceMode !== ACTIVE_UPDATE_SOURCE;
     const ok = modeOk && obs.updateSourceUrl === url;
     items.push({
       id: 'S1',
@@ -226,7 +227,14 @@ export function planHardening(
         'Check that Smart Scan now shows Off, then confirm here.',
       ],
       ...(auto && !ok
-        ? { change: { kind: 'policy-setting' as const, policyId: policy.id, name: 'antiMalwareSettingSmartScanState', value: off } }
+        ? {
+            change: {
+              kind: 'policy-setting' as const,
+              policyId: policy.id,
+              name: 'antiMalwareSettingSmartScanState',
+              value: off,
+            },
+          }
         : {}),
       ...(!off && ok ? { note: `value "${value}" is not "Automatic"; its meaning is unverified` } : {}),
     });
@@ -251,7 +259,16 @@ export function planHardening(
         `Go to Policies, open ${policyLabel}, then Web Reputation → General → Configuration: Off. Save.`,
         'Check that Web Reputation shows Off, then confirm here.',
       ],
-      ...(auto && !ok ? { change: { kind: 'policy-module' as const, policyId: policy.id, module: 'webReputation' as const, state: 'off' as const } } : {}),
+      ...(auto && !ok
+        ? {
+            change: {
+              kind: 'policy-module' as const,
+              policyId: policy.id,
+              module: 'webReputation' as const,
+              state: 'off' as const,
+            },
+          }
+        : {}),
     });
   }
   {
@@ -265,7 +282,9 @@ export function planHardening(
       desired: 'false',
       status: ok ? 'ok' : 'change',
       how: auto ? 'api' : 'manual',
-      why: auto ? 'known: system setting platformSettingSmartProtectionFeedbackEnabled' : 'configured as manual (hardening.items.H3)',
+      why: auto
+        ? 'known: system setting platformSettingSmartProtectionFeedbackEnabled'
+        : 'configured as manual (hardening.items.H3)',
       loses: LOSES.H3,
       instructions: [
         signIn,
@@ -273,13 +292,22 @@ export function planHardening(
         'Untick "Enable Trend Micro Smart Feedback". Save, then confirm here.',
       ],
       ...(auto && !ok
-        ? { change: { kind: 'system-settings' as const, settings: { platformSettingSmartProtectionFeedbackEnabled: 'false' } } }
+        ? {
+            change: {
+              kind: 'system-settings' as const,
+              settings: { platformSettingSmartProtectionFeedbackEnabled: 'false' },
+            },
+          }
         : {}),
     });
   }
 
   // H4–H6 — known fields of the policy's real-time scan configuration.
-  const amItems: [HardeningItemId, 'memoryScanEnabled' | 'machineLearningEnabled' | 'behaviorMonitoringEnabled', string][] = [
+  const amItems: [
+    HardeningItemId,
+    'memoryScanEnabled' | 'machineLearningEnabled' | 'behaviorMonitoringEnabled',
+    string,
+  ][] = [
     ['H4', 'memoryScanEnabled', 'Scan process memory for malware'],
     ['H5', 'machineLearningEnabled', 'Enable predictive machine learning'],
     ['H6', 'behaviorMonitoringEnabled', 'Enable behavior monitoring'],
@@ -385,12 +413,17 @@ export interface HardeningPlan {
 export function hardeningPlanFrom(site: SiteConfig, controlQueue: string): HardeningPlan {
   const manager = site.airgapped.manager;
   const h = site.hardening;
-  const dsmC = manager.host && manager.dsmCPath ? { host: manager.host, taskQueue: hostTaskQueue(manager.host) } : undefined;
+  const dsmC =
+    manager.host && manager.dsmCPath ? { host: manager.host, taskQueue: hostTaskQueue(manager.host) } : undefined;
   return {
     site: site.id,
     name: site.name ?? site.id,
     people: { ...site.people },
-    waits: { reminderEvery: site.waits.reminderEvery, escalateAfter: site.waits.escalateAfter, deadline: site.waits.deadline },
+    waits: {
+      reminderEvery: site.waits.reminderEvery,
+      escalateAfter: site.waits.escalateAfter,
+      deadline: site.waits.deadline,
+    },
     approval: { ...site.approval, approvers: [...site.people.approvers] },
     managerQueue: manager.zone ? zoneTaskQueue(manager.zone) : controlQueue,
     relayComputerId: site.airgapped.relays[0]!.computerId,
@@ -411,7 +444,9 @@ export function hardeningPlanFrom(site: SiteConfig, controlQueue: string): Harde
  * Hardening takes protection away, so it always needs at least one approval, whatever the site's
  * policy for imports; with no approvers listed, the operators decide.
  */
-export function hardeningApproval(plan: Pick<HardeningPlan, 'approval' | 'people'>): ApprovalRules & { required: number } {
+export function hardeningApproval(
+  plan: Pick<HardeningPlan, 'approval' | 'people'>,
+): ApprovalRules & { required: number } {
   const approvers = plan.approval.approvers.length > 0 ? plan.approval.approvers : plan.people.operators;
   const policy = plan.approval.policy === 'none' ? 'any' : plan.approval.policy;
   return { ...plan.approval, policy, approvers, required: policy === 'n-of-m' ? plan.approval.required : 1 };

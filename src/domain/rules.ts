@@ -33,7 +33,14 @@ export const RULES_STATES = [
 ] as const;
 export type RulesState = (typeof RULES_STATES)[number];
 
-const TERMINAL: ReadonlySet<RulesState> = new Set(['nothing-new', 'completed', 'failed', 'expired', 'rejected', 'cancelled']);
+const TERMINAL: ReadonlySet<RulesState> = new Set([
+  'nothing-new',
+  'completed',
+  'failed',
+  'expired',
+  'rejected',
+  'cancelled',
+]);
 
 export function isTerminalRulesState(state: RulesState): boolean {
   return TERMINAL.has(state);
@@ -128,7 +135,8 @@ export function checkExportReport(
   files: readonly ReportedRuleFile[],
   levels: { current: string; latest: string },
 ): ExportedRuleFile[] {
-  if (!Array.isArray(files) || files.length === 0) throw new RuleFileReportError('name at least one exported .dsru file');
+  if (!Array.isArray(files) || files.length === 0)
+    throw new RuleFileReportError('name at least one exported .dsru file');
   if (files.length > MAX_RULE_FILES) throw new RuleFileReportError(`at most ${MAX_RULE_FILES} files per transfer`);
   const out: ExportedRuleFile[] = [];
   for (const f of files) {
@@ -217,7 +225,11 @@ export function classifyRuleFile(
     };
   }
   if (!obs.isFile || obs.size === undefined || obs.sha256 === undefined) {
-    return { ...base, status: 'not-a-file', message: `${obs.path} ${on} is not a regular file. Replace it with the exported file.` };
+    return {
+      ...base,
+      status: 'not-a-file',
+      message: `${obs.path} ${on} is not a regular file. Replace it with the exported file.`,
+    };
   }
   const seen = { size: obs.size, sha256: obs.sha256 };
   if (expected.size !== undefined && obs.size < expected.size) {

@@ -133,7 +133,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const log = fs.openSync(options.logFile, 'a');
   // Through a supervisor that ends the server when this process dies, even by SIGKILL.
   const supervisor = path.resolve(__dirname, '..', '..', 'scripts', 'supervise.js');
-  const child = spawn(process.execPath, [supervisor, String(process.pid), cli, ...args], { stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, [supervisor, String(process.pid), cli, ...args], {
+    stdio: ['ignore', log, log],
+  });
   fs.closeSync(log);
   await waitForPort(options.port, ip, child, options.logFile, 60_000);
 

@@ -106,6 +106,7 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
       connection: workerConnection,
       namespace: config.temporal.namespace,
       roles: allRoles(config),
+      client,
     });
     const running = workers.run();
     running.catch((err: Error) => failWith(err));
@@ -127,7 +128,10 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
     log(`  Temporal UI      ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
     log(`  web app          ${web.url}  (outbox: ${web.url}/outbox)`);
     log(
-      `  schedules        ${[...schedules.created, ...driftChecks.created].map((s) => `${s} (created)`).concat(schedules.updated, driftChecks.updated).join(', ')}`,
+      `  schedules        ${[...schedules.created, ...driftChecks.created]
+        .map((s) => `${s} (created)`)
+        .concat(schedules.updated, driftChecks.updated)
+        .join(', ')}`,
     );
     log(`  workers          control + ${allRoles(config).hosts.length} host queue(s)`);
     log('Press Ctrl-C to stop.');

@@ -31,8 +31,36 @@ export interface ScheduleSync {
   updated: string[];
 }
 
+export const AUDIT_MAINTENANCE_SCHEDULE = 'airgap-audit-maintenance';
+
+/** Every 15 minutes: reconcile runs ended from outside, raise protection-age notices. */
+async function ensureAuditMaintenance(client: Client, config: AppConfig, sync: ScheduleSync): Promise<void> {
+  const handle = client.schedule.getHandle(AUDIT_MAINTENANCE_SCHEDULE);
+  const options = {
+    spec: { intervals: [{ every: '15m' }] },
+    action: {
+      type: 'startWorkflow' as const,
+      workflowType: 'auditMaintenanceWorkflow',
+      workflowId: 'audit-maintenance',
+      taskQueue: config.temporal.taskQueue,
+      args: [],
+    },
+    policies: { overlap: 'SKIP' as const, catchupWindow: 3_600_000 },
+  };
+  try {
+    await handle.describe();
+    await handle.update((previous) => ({ ...previous, ...options }));
+    sync.updated.push(AUDIT_MAINTENANCE_SCHEDULE);
+  } catch (err) {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+    await client.schedule.create({ scheduleId: AUDIT_MAINTENANCE_SCHEDULE, ...options });
+    sync.created.push(AUDIT_MAINTENANCE_SCHEDULE);
+  }
+}
+
 export async function ensureSchedules(client: Client, config: AppConfig): Promise<ScheduleSync> {
   const sync: ScheduleSync = { created: [], updated: [] };
+  await ensureAuditMaintenance(client, config, sync);
   for (const site of config.sites) {
     const scheduleId = scheduleIdFor(site.id);
     const spec = { cronExpressions: [site.schedule.cron], timezone: site.schedule.timezone };

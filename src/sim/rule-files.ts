@@ -24,7 +24,7 @@ export function buildRuleFile(version: string, sizeBytes = 48 * 1024): { data: B
   const summary: RuleFileSummary = {
     version,
     rules: {
-      intrusionPrevention: 8000 + seed.readUInt16BE(0) % 900,
+      intrusionPrevention: 8000 + (seed.readUInt16BE(0) % 900),
       integrityMonitoring: 300 + (seed[2]! % 90),
       logInspection: 1200 + (seed[3]! % 200),
     },

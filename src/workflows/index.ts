@@ -1,4 +1,5 @@
 // Every workflow type the workers register, re-exported by name.
+export { auditMaintenanceWorkflow } from './audit-maintenance';
 export { cycleWorkflow } from './cycle';
 export { siteLockWorkflow } from './site-lock';
 export { upgradeRolloutWorkflow } from './upgrade-rollout';

@@ -180,6 +180,7 @@ export async function startCycleStack(options: StackOptions = {}): Promise<Cycle
         workflowBundle: { codePath: testWorkflowBundlePath() },
         mailer: options.mail?.smtp ? undefined : outbox,
         audit,
+        client,
       });
       running = stack.workers.run();
     },

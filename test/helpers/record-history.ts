@@ -15,7 +15,18 @@ export async function recordHistory(handle: WorkflowHandle, name: string): Promi
   if (!process.env.AIRGAP_RECORD_HISTORIES) return;
   const json = execFileSync(
     process.env.AIRGAP_TEMPORAL_CLI ?? cli,
-    ['workflow', 'show', '--workflow-id', handle.workflowId, '--namespace', TEST_NAMESPACE, '--address', testTemporalAddress(), '--output', 'json'],
+    [
+      'workflow',
+      'show',
+      '--workflow-id',
+      handle.workflowId,
+      '--namespace',
+      TEST_NAMESPACE,
+      '--address',
+      testTemporalAddress(),
+      '--output',
+      'json',
+    ],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   fs.writeFileSync(path.join(__dirname, '..', 'histories', `${name}.json`), json);

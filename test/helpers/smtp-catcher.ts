@@ -98,7 +98,9 @@ export async function startSmtpCatcher(): Promise<SmtpCatcher> {
         if (found.length >= count) return found;
         if (Date.now() > until) {
           const seen = received.map((m) => `${m.purpose} → ${m.envelopeTo.join(',')}`).join('; ') || 'none';
-          throw new Error(`expected ${count} ${what} mail(s) within ${timeoutMs} ms, got ${found.length} (seen: ${seen})`);
+          throw new Error(
+            `expected ${count} ${what} mail(s) within ${timeoutMs} ms, got ${found.length} (seen: ${seen})`,
+          );
         }
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -42,7 +42,10 @@ describe('a cycle driven from its mails through real SMTP and the real web app',
     expect((await site.stack.view(handle)).state).toBe('awaiting-transfer');
 
     // Typed the way people copy a digest from a tool: upper case, in groups.
-    const typed = sha256.toUpperCase().match(/.{1,8}/g)!.join(' ');
+    const typed = sha256
+      .toUpperCase()
+      .match(/.{1,8}/g)!
+      .join(' ');
     const copied = await operator.post(copiedUrl, { csrf, sha256: typed });
     expect([copied.status, copied.heading]).toEqual([200, 'Done']);
     const verified = await site.stack.waitFor(handle, (v) => v.state === 'awaiting-approval');
@@ -110,7 +113,13 @@ describe('a cycle driven from its mails through real SMTP and the real web app',
 
     // Forged: the right fields, signed with a key that is not the site's.
     const forged = sign(
-      { workflowId: handle.workflowId, action: 'approve', subject: sha256, recipient: APPROVER, expiresAt: Date.now() + 86_400_000 },
+      {
+        workflowId: handle.workflowId,
+        action: 'approve',
+        subject: sha256,
+        recipient: APPROVER,
+        expiresAt: Date.now() + 86_400_000,
+      },
       { current: randomBytes(32) },
     );
     expectPages(await both(forged), 400, 'This link is not valid');

@@ -65,9 +65,7 @@ export async function startMailSite(options: StackOptions = {}): Promise<MailSit
         const [mail] = await smtp.waitFor(
           `approval request to ${recipient}`,
           (m) =>
-            m.workflowId === handle.workflowId &&
-            m.purpose === 'approval-request' &&
-            m.envelopeTo.includes(recipient),
+            m.workflowId === handle.workflowId && m.purpose === 'approval-request' && m.envelopeTo.includes(recipient),
         );
         return mail!;
       },

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { ensureSchedules, scheduleIdFor } from '../../src/runtime/schedules';
+import { AUDIT_MAINTENANCE_SCHEDULE, ensureSchedules, scheduleIdFor } from '../../src/runtime/schedules';
 import { cancelUpdate } from '../../src/workflows/cycle-messages';
 import { startCycleStack, type CycleStack } from '../helpers/cycle-stack';
 import { TEST_NAMESPACE, testTemporalAddress } from '../helpers/env';
@@ -55,10 +55,7 @@ describe('the per-site cycle schedule', () => {
   });
 
   it('is created from the configuration with overlap SKIP and the configured catch-up window', async () => {
-    expect(await ensureSchedules(stack.client, stack.config)).toEqual({
-      created: [scheduleIdFor('plant')],
-      updated: [],
-    });
+    expect((await ensureSchedules(stack.client, stack.config)).created).toContain(scheduleIdFor('plant'));
     const d = await stack.client.schedule.getHandle(scheduleIdFor('plant')).describe();
     expect(d.policies.overlap).toBe('SKIP');
     expect(d.policies.catchupWindow).toBe(stack.site.schedule.catchupWindow);
@@ -68,10 +65,7 @@ describe('the per-site cycle schedule', () => {
 
   it('stays paused across a restart once an operator paused it, and resumes on request', async () => {
     expect(airgap(stack, 'schedule', 'pause', 'plant', '--note', 'plant shutdown').code).toBe(0);
-    expect(await ensureSchedules(stack.client, stack.config)).toEqual({
-      created: [],
-      updated: [scheduleIdFor('plant')],
-    });
+    expect((await ensureSchedules(stack.client, stack.config)).updated).toContain(scheduleIdFor('plant'));
     let d = await stack.client.schedule.getHandle(scheduleIdFor('plant')).describe();
     expect(d.state.paused).toBe(true);
     expect(airgap(stack, '--json', 'schedule', 'list').stdout).toContain('plant shutdown');

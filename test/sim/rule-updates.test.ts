@@ -36,9 +36,9 @@ test('the DMZ manager exports a rule update it has as a .dsru file whose digest 
 
 test('the DMZ manager cannot export a rule update newer than it has', () => {
   const newest = f.sim.control.snapshot().internet.components.ruleUpdate;
-  expect(() => f.sim.control.exportRuleUpdate({ siteId: 'plant', version: step(newest, 1), folder: downloads })).toThrow(
-    /no rule update/,
-  );
+  expect(() =>
+    f.sim.control.exportRuleUpdate({ siteId: 'plant', version: step(newest, 1), folder: downloads }),
+  ).toThrow(/no rule update/);
 });
 
 test('importing a valid newer .dsru makes the air-gapped computers report it after the import delay', async () => {

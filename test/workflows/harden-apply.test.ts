@@ -93,9 +93,13 @@ describe('hardening an air-gapped site', () => {
     expect(stack.agManager().systemSettings.platformSettingUpdateSecurityPrimarySourceMode).toBe(
       'Trend Micro ActiveUpdate Server',
     );
-    await expect(
-      handle.executeUpdate(manualStepDoneUpdate, { args: [{ step: 'H1', by: 'operator@plant.example' }] }),
-    ).rejects.toThrow();
+    const refused = await handle
+      .executeUpdate(manualStepDoneUpdate, { args: [{ step: 'H1', by: 'operator@plant.example' }] })
+      .then(
+        () => 'accepted',
+        (err: Error) => (err.cause as Error | undefined)?.message ?? err.message,
+      );
+    expect(refused).toContain('not waiting for the manual step "H1"');
 
     // The person does S1 in the console (here: through the simulated manager), then confirms.
     await stack.agApi.setSystemSettings({

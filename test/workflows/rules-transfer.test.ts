@@ -23,6 +23,16 @@ import {
 import { firstCycleMail } from '../helpers/cycle-assert';
 import { startSetupStack, type SetupStack } from '../helpers/setup-stack';
 
+/** The validator's reason for refusing an Update (the client wraps it in WorkflowUpdateFailedError). */
+async function refusalOf(update: Promise<unknown>): Promise<string> {
+  try {
+    await update;
+  } catch (err) {
+    return ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message;
+  }
+  throw new Error('expected the update to be refused');
+}
+
 const previous = (id: string) => {
   const r = parseRuleUpdate(id);
   return formatRuleUpdate({ year: r.year, sequence: r.sequence - 1 });
@@ -64,7 +74,7 @@ describe('a rule update transfer', () => {
     expect(exportMail.text).toContain(latest!);
 
     const files = exportAll(waiting.pending!.ids);
-    await handle.executeUpdate(rulesExportedUpdate, { args: [{ by: 'carrier@plant.example', files: report(files) }] });
+    await handle.executeUpdate(rulesExportedUpdate, { args: [{ by: 'second@plant.example', files: report(files) }] });
     await waitFor(handle, (v) => v.state === 'awaiting-transfer');
     carry(files);
     await handle.executeUpdate(rulesCopiedUpdate, { args: [{ by: 'carrier@plant.example' }] });
@@ -77,8 +87,10 @@ describe('a rule update transfer', () => {
     expect(approvalMail.subject).toContain('rule transfer');
     expect(approvalMail.text).toContain(`from rule update ${current} to ${latest}`);
     for (const f of files) expect(approvalMail.text).toContain(f.sha256);
-    // The person who exported and carried the files may not approve their import (site policy).
-    await expect(handle.executeUpdate(approveUpdate, { args: [{ by: 'carrier@plant.example' }] })).rejects.toThrow();
+    // An approver exported the files: the site's policy bars them from approving their import.
+    expect(await refusalOf(handle.executeUpdate(approveUpdate, { args: [{ by: 'second@plant.example' }] }))).toContain(
+      'forbids the carrier',
+    );
     await handle.executeUpdate(approveUpdate, { args: [{ by: 'approver@plant.example' }] });
 
     const importing = await waitFor(handle, (v) => v.waitingFor?.what === 'manual:import-rules');
@@ -126,9 +138,10 @@ describe('a rule update transfer', () => {
     const handle = await stack.start('rulesTransferWorkflow', 'rules', {});
     await waitFor(handle, (v) => v.state === 'awaiting-export');
     const [stale] = exportAll([older]);
-    await expect(
+    const refusal = await refusalOf(
       handle.executeUpdate(rulesExportedUpdate, { args: [{ by: 'carrier@plant.example', files: report([stale!]) }] }),
-    ).rejects.toThrow(/rollback refused/);
+    );
+    expect(refusal).toContain(`rollback refused: ${stale!.fileName} is rule update ${older}`);
     expect((await handle.query(rulesStateQuery)).files).toEqual([]);
     await handle.executeUpdate(cancelUpdate, { args: [{ by: 'operator@plant.example', reason: 'test over' }] });
     expect(((await handle.result()) as RulesTransferResult).state).toBe('cancelled');

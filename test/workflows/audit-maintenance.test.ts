@@ -1,0 +1,41 @@
+import { startCycleStack, type CycleStack } from '../helpers/cycle-stack';
+
+describe('audit maintenance (scheduled every 15 minutes)', () => {
+  let stack: CycleStack;
+  beforeAll(async () => {
+    stack = await startCycleStack();
+  });
+  afterAll(() => stack.close());
+
+  const runMaintenance = () =>
+    stack.client.workflow.execute('auditMaintenanceWorkflow', {
+      taskQueue: stack.config.temporal.taskQueue,
+      workflowId: `audit-maintenance-test-${Date.now()}`,
+      args: [],
+    }) as Promise<{ reconciled: number; overdue: string[] }>;
+
+  it('closes in the audit a cycle that was terminated from outside, with who ended it unknown but the outcome recorded', async () => {
+    stack.sim.control.publishUpdate();
+    const handle = await stack.startCycle();
+    await stack.waitFor(handle, (v) => v.state === 'awaiting-transfer');
+    await handle.terminate('terminated by an operator in the Temporal UI');
+    expect((await stack.audit.run(handle.workflowId))?.outcome).toBeUndefined();
+
+    const result = await runMaintenance();
+    expect(result.reconciled).toBeGreaterThanOrEqual(1);
+    const records = await stack.audit.timeline(handle.workflowId);
+    expect(records.at(-1)).toMatchObject({ type: 'cycle.ended', outcome: 'terminated', actor: { channel: 'system' } });
+    expect((await runMaintenance()).reconciled).toBe(0);
+  });
+
+  it('raises one protection-age notice a day to the operators of a site that never imported', async () => {
+    const first = await runMaintenance();
+    expect(first.overdue).toEqual(['plant']);
+    await runMaintenance();
+    const notices = (await stack.outbox.list()).filter(
+      (m) => m.workflowId === 'audit-maintenance' && m.site === 'plant',
+    );
+    expect(notices).toHaveLength(1);
+    expect(notices[0]!.to).toEqual(['operator@plant.example']);
+  });
+});
