@@ -58,7 +58,7 @@ export function createNotifyActivities(deps: NotifyDeps) {
           ? 'rule transfer'
           : n.runKind === 'harden'
             ? 'hardening'
-            : n.purpose === 'upgrade-stage'
+            : n.runKind === 'upgrade' || n.purpose === 'upgrade-stage'
               ? 'rollout'
               : 'cycle',
       runUrl: `${deps.publicUrl.replace(/\/$/, '')}/runs/${encodeURIComponent(n.workflowId)}`,

@@ -4,8 +4,9 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { findSite, type AppConfig, type SiteConfig } from '../domain/config';
-import { hardeningPlanFrom, type HardeningPlan } from '../domain/hardening';
-import { rulesPlanFrom, type RulesPlan } from '../domain/rules';
+import type { HardeningPlan } from '../domain/hardening';
+import type { RulesPlan } from '../domain/rules';
+import { hardeningPlanFrom, rulesPlanFrom } from '../domain/setup-plans';
 
 export function createSetupActivities(deps: { config: AppConfig }) {
   const site = (id: string): SiteConfig => {

@@ -77,6 +77,16 @@ export function renderHardening(v: HardenView): string {
 
 const answerLine = (a: ActionAnswer) => `accepted: ${a.message} (state: ${a.state})`;
 
+/**
+ * `--by` belongs to `harden` itself (who asks for a plan or an apply), and commander gives an
+ * option of a parent command to the parent wherever it appears; the verbs read it from there.
+ */
+function byOf(cmd: Command): string {
+  const by = cmd.optsWithGlobals<{ by?: string }>().by;
+  if (!by?.trim()) throw new CliError(`${cmd.name()} needs --by <who>: it is recorded`);
+  return by;
+}
+
 export function register(program: Command, ctx: CliContext): void {
   const harden = program
     .command('harden')
@@ -85,7 +95,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--plan', 'read the site and print item by item what would change (changes nothing)')
     .option('--check', 'the drift check: like --plan, and mails the operators when something drifted back')
     .option('--apply', 'start the hardening: approval, apply, verify, report')
-    .option('--by <who>', 'who asks (recorded; with --apply they may not approve their own request)')
+    .option('--by <who>', 'who asks or acts (recorded); required by approve, reject, done and cancel')
     .action(
       async (site: string | undefined, opts: { plan?: boolean; check?: boolean; apply?: boolean; by?: string }) => {
         const modes = (['plan', 'check', 'apply'] as const).filter((m) => opts[m]);
@@ -148,14 +158,14 @@ export function register(program: Command, ctx: CliContext): void {
   ] as const) {
     const cmd = harden
       .command(`${verb} <id>`)
-      .description(`${verb} a hardening (approving accepts the loss of detection it states)`)
-      .requiredOption('--by <who>', `who ${verb}s`);
+      .description(`${verb} a hardening, --by <who> (approving accepts the loss of detection it states)`);
     if (needsComment) cmd.requiredOption('--comment <text>', 'why');
     else cmd.option('--comment <text>', 'optional comment');
-    cmd.action(async (id: string, opts: { by: string; comment?: string }) => {
+    cmd.action(async (id: string, opts: { comment?: string }, command: Command) => {
+      const by = byOf(command);
       const handle = (await ctx.client()).workflow.getHandle(id);
       const a = await act(handle, (h) =>
-        h.executeUpdate(update, { args: [{ by: opts.by, comment: opts.comment, channel: 'cli' }] }),
+        h.executeUpdate(update, { args: [{ by, comment: opts.comment, channel: 'cli' }] }),
       );
       ctx.result(answerLine(a), a);
     });
@@ -163,15 +173,15 @@ export function register(program: Command, ctx: CliContext): void {
 
   harden
     .command('done <id>')
-    .description('confirm a manual item the run waits for (--step S1, H1, …)')
+    .description('confirm a manual item the run waits for: --step S1 (H1, …) --by <who>')
     .requiredOption('--step <step>', 'the item (as shown by status)')
-    .requiredOption('--by <who>', 'who did it')
     .option('--comment <text>', 'optional comment')
-    .action(async (id: string, opts: { step: string; by: string; comment?: string }) => {
+    .action(async (id: string, opts: { step: string; comment?: string }, command: Command) => {
+      const by = byOf(command);
       const handle = (await ctx.client()).workflow.getHandle(id);
       const a = await act(handle, (h) =>
         h.executeUpdate(manualStepDoneUpdate, {
-          args: [{ step: opts.step, by: opts.by, comment: opts.comment, channel: 'cli' }],
+          args: [{ step: opts.step, by, comment: opts.comment, channel: 'cli' }],
         }),
       );
       ctx.result(answerLine(a), a);
@@ -179,13 +189,13 @@ export function register(program: Command, ctx: CliContext): void {
 
   harden
     .command('cancel <id>')
-    .description('cancel a hardening run; items already applied stay applied')
-    .requiredOption('--by <who>', 'who cancels')
+    .description('cancel a hardening run, --by <who>; items already applied stay applied')
     .requiredOption('--reason <why>', 'why')
-    .action(async (id: string, opts: { by: string; reason: string }) => {
+    .action(async (id: string, opts: { reason: string }, command: Command) => {
+      const by = byOf(command);
       const handle = (await ctx.client()).workflow.getHandle(id);
       const a = await act(handle, (h) =>
-        h.executeUpdate(cancelUpdate, { args: [{ by: opts.by, reason: opts.reason, channel: 'cli' }] }),
+        h.executeUpdate(cancelUpdate, { args: [{ by, reason: opts.reason, channel: 'cli' }] }),
       );
       ctx.result(answerLine(a), a);
     });

@@ -9,7 +9,7 @@
  * The values for "Other update source" (S1) and Smart Scan "Off" (H1) are unverified: those items
  * are manual steps unless the operator configures the value their manager uses.
  */
-import { hostTaskQueue, zoneTaskQueue, type SiteConfig, type StepMode } from './config';
+import type { StepMode } from './config';
 import type { ApprovalRules } from './cycle';
 import type { WaitPolicy } from './human-wait';
 
@@ -210,7 +210,7 @@ export function planHardening(
     items.push({
       id: 'H1',
       title: TITLES.H1,
-      current: `antiMalwareSettingSmartScanState = ${value || '(unset: inherited)'} on ${policyLabel}`,
+      current: `antiMalwareSettingSmartScanState = ${value || '(unset: inherited)'} (${policyLabel})`,
       desired: off ? `"${off}"` : 'Off',
       status: ok ? 'ok' : 'change',
       how: auto ? 'api' : 'manual',
@@ -248,7 +248,7 @@ export function planHardening(
     items.push({
       id: 'H2',
       title: TITLES.H2,
-      current: `Web Reputation ${state ?? 'unknown'} on ${policyLabel}`,
+      current: `Web Reputation ${state ?? 'unknown'} (${policyLabel})`,
       desired: 'off',
       status: ok ? 'ok' : 'change',
       how: auto ? 'api' : 'manual',
@@ -319,7 +319,7 @@ export function planHardening(
     items.push({
       id,
       title: TITLES[id],
-      current: rt ? `${field} ${onOff(value)} on ${rtLabel}` : `${policyLabel} names no real-time scan configuration`,
+      current: rt ? `${field} ${onOff(value)} (${rtLabel})` : `${policyLabel} names no real-time scan configuration`,
       desired: 'disabled',
       status,
       how: auto ? 'api' : 'manual',
@@ -389,9 +389,9 @@ export function planLines(items: readonly PlannedItem[]): string[] {
   );
 }
 
-/** What the site loses, item by item, for the approval mail. */
+/** For the approval mail, one line per item: what changes, how, and what the site loses. */
 export function lossLines(items: readonly PlannedItem[]): string[] {
-  return items.map((i) => `${i.id} ${i.title}: ${i.loses}`);
+  return items.map((i) => `${i.id} ${i.title}: ${i.current} → ${i.desired} (${i.how}). The site loses: ${i.loses}`);
 }
 
 /** What a hardening run needs to know about its site, frozen into its history when it starts. */
@@ -408,36 +408,6 @@ export interface HardeningPlan {
   console: string;
   dsmCPath?: string;
   settings: HardeningSettings;
-}
-
-export function hardeningPlanFrom(site: SiteConfig, controlQueue: string): HardeningPlan {
-  const manager = site.airgapped.manager;
-  const h = site.hardening;
-  const dsmC =
-    manager.host && manager.dsmCPath ? { host: manager.host, taskQueue: hostTaskQueue(manager.host) } : undefined;
-  return {
-    site: site.id,
-    name: site.name ?? site.id,
-    people: { ...site.people },
-    waits: {
-      reminderEvery: site.waits.reminderEvery,
-      escalateAfter: site.waits.escalateAfter,
-      deadline: site.waits.deadline,
-    },
-    approval: { ...site.approval, approvers: [...site.people.approvers] },
-    managerQueue: manager.zone ? zoneTaskQueue(manager.zone) : controlQueue,
-    relayComputerId: site.airgapped.relays[0]!.computerId,
-    console: manager.url.replace(/\/api\/?$/, '/'),
-    ...(manager.dsmCPath ? { dsmCPath: manager.dsmCPath } : {}),
-    settings: {
-      updateSourcePort: h.updateSourcePort,
-      ...(h.otherUpdateSourceMode ? { otherUpdateSourceMode: h.otherUpdateSourceMode } : {}),
-      ...(h.smartScanOffValue ? { smartScanOffValue: h.smartScanOffValue } : {}),
-      ...(h.policyId ? { policyId: h.policyId } : {}),
-      modes: { ...h.items },
-      ...(dsmC ? { dsmC } : {}),
-    },
-  };
 }
 
 /**

@@ -8,7 +8,7 @@
  * not: the exported file's naming, and any REST endpoint for export/import (there is none), so
  * both steps are done by a person and the version is taken from what they report.
  */
-import { hostTaskQueue, rulesHostOf, zoneTaskQueue, type HostOs, type SiteConfig } from './config';
+import type { HostOs } from './config';
 import { normaliseQuotedDigest, type ApprovalRules, type ComponentVersion } from './cycle';
 import type { WaitPolicy } from './human-wait';
 import { compareRuleUpdates, formatRuleUpdate, isRuleUpdate, parseRuleUpdate } from './versions';
@@ -342,22 +342,4 @@ export interface RulesPlan {
   consoles: { dmz: string; airgapped: string };
   /** Where the carried files go and are checked; absent when the configuration does not say. */
   importFolder?: { host: string; os: HostOs; folder: string; taskQueue: string };
-}
-
-export function rulesPlanFrom(site: SiteConfig, controlQueue: string): RulesPlan {
-  const queueOf = (m: SiteConfig['dmz']['manager']) => (m.zone ? zoneTaskQueue(m.zone) : controlQueue);
-  const host = rulesHostOf(site);
-  const folder = site.rules.importFolder;
-  return {
-    site: site.id,
-    name: site.name ?? site.id,
-    people: { ...site.people },
-    waits: { ...site.waits },
-    approval: { ...site.approval, approvers: [...site.people.approvers] },
-    queues: { dmzManager: queueOf(site.dmz.manager), airgappedManager: queueOf(site.airgapped.manager) },
-    dmzComputerIds: [site.dmz.relay.computerId],
-    airgappedComputerIds: site.airgapped.relays.map((r) => r.computerId),
-    consoles: { dmz: consoleUrlOf(site.dmz.manager.url), airgapped: consoleUrlOf(site.airgapped.manager.url) },
-    ...(host && folder ? { importFolder: { host, os: site.rules.os, folder, taskQueue: hostTaskQueue(host) } } : {}),
-  };
 }

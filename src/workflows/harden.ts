@@ -291,7 +291,7 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
         `whose agents cannot reach the vendor's cloud. WHAT THE SITE LOSES: ${VENDOR_WARNING.join(' ')}`,
       facts: [{ label: 'Asked by', value: trigger.who }],
       heading: 'Item by item: what changes, how, and what is lost',
-      lines: [...planLines(work), ...lossLines(work)],
+      lines: lossLines(work),
       commands: [
         `npx airgap harden approve ${id} --by <you>`,
         `npx airgap harden reject ${id} --by <you> --comment "<why>"`,

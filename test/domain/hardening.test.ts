@@ -1,10 +1,10 @@
 import { ConfigError, parseConfig } from '../../src/domain/config';
+import { hardeningPlanFrom } from '../../src/domain/setup-plans';
 import {
   ACTIVE_UPDATE_SOURCE,
   driftedItems,
   HARDENING_ITEM_IDS,
   hardeningApproval,
-  hardeningPlanFrom,
   itemsToApply,
   lossLines,
   planHardening,

@@ -1,4 +1,5 @@
 import { parseConfig } from '../../src/domain/config';
+import { rulesPlanFrom } from '../../src/domain/setup-plans';
 import {
   checkExportReport,
   classifyRuleFile,
@@ -8,7 +9,6 @@ import {
   RULE_UPDATE_COMPONENT,
   ruleUpdateFromName,
   ruleUpdateLevel,
-  rulesPlanFrom,
   transferSummary,
 } from '../../src/domain/rules';
 
