@@ -18,14 +18,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { carryBundle } from '../src/sim';
 import { allRoles, createWorkerSet, type WorkerSet } from '../src/worker';
 import { approveUpdate, fileCopiedUpdate } from '../src/workflows/cycle-messages';
-import {
-  describeMachine,
-  NAMESPACE,
-  runBench,
-  startBenchSite,
-  startBenchTemporal,
-  type BenchSite,
-} from './cycle-kit';
+import { describeMachine, NAMESPACE, runBench, startBenchSite, startBenchTemporal, type BenchSite } from './cycle-kit';
 
 const WARN_EVENTS = 10_240;
 const WARN_BYTES = 10 * 1024 * 1024;

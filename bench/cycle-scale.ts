@@ -21,6 +21,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { NativeConnection } from '@temporalio/worker';
 import type { AppConfig } from '../src/domain/config';
 import { installWorkerLogging } from '../src/runtime/logging';
@@ -30,6 +31,7 @@ import { cycleStateQuery, fileCopiedSignal, type CycleView } from '../src/workfl
 import {
   describeMachine,
   inBatches,
+  median,
   mib,
   ms,
   NAMESPACE,
@@ -100,6 +102,42 @@ async function workerProcess(jobFile: string): Promise<void> {
 }
 
 // ---- the parent: the bench -----------------------------------------------------------------------
+
+const EventType = temporal.api.enums.v1.EventType;
+const timeOf = (e: temporal.api.history.v1.IHistoryEvent) =>
+  Number(e.eventTime!.seconds) * 1000 + (e.eventTime!.nanos ?? 0) / 1e6;
+
+/**
+ * Where a drained cycle's time went, from its history: per activity type, how long tasks waited in
+ * their queue (scheduled → started) and ran (started → completed); medians over the sampled cycles.
+ */
+async function activityBreakdown(handles: WorkflowHandle[]): Promise<string[]> {
+  const queued = new Map<string, number[]>();
+  const ran = new Map<string, number[]>();
+  for (const handle of handles) {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const scheduled = new Map<string, { type: string; at: number }>();
+    const started = new Map<string, number>();
+    for (const e of events) {
+      if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+        const type = e.activityTaskScheduledEventAttributes?.activityType?.name ?? '?';
+        scheduled.set(String(e.eventId), { type, at: timeOf(e) });
+      } else if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED) {
+        started.set(String(e.activityTaskStartedEventAttributes?.scheduledEventId), timeOf(e));
+      } else if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
+        const id = String(e.activityTaskCompletedEventAttributes?.scheduledEventId);
+        const s = scheduled.get(id);
+        const st = started.get(id);
+        if (!s || st === undefined) continue;
+        (queued.get(s.type) ?? queued.set(s.type, []).get(s.type)!).push(st - s.at);
+        (ran.get(s.type) ?? ran.set(s.type, []).get(s.type)!).push(timeOf(e) - st);
+      }
+    }
+  }
+  return [...queued.keys()].map(
+    (type) => `| ${type} | ${ms(median(queued.get(type)!))} | ${ms(median(ran.get(type)!))} |`,
+  );
+}
 
 function startWorkerProcess(job: WorkerJob, dir: string): Promise<ChildProcess> {
   const jobFile = path.join(dir, 'worker-job.json');
@@ -203,6 +241,8 @@ async function bench(): Promise<void> {
     const states = await Promise.all(handles.map(async (h) => ((await h.result()) as { state: string }).state));
     const drainMs = performance.now() - t;
     const after = await memoryOf(child);
+    const breakdown = await activityBreakdown(handles.filter((_, i) => i % Math.ceil(CYCLES / 20) === 0));
+    const singleBreakdown = await activityBreakdown([single]);
     const notCompleted = states.filter((s) => s !== 'completed');
     if (notCompleted.length > 0) throw new Error(`${notCompleted.length} cycles did not complete: ${notCompleted[0]}`);
 
@@ -231,6 +271,12 @@ async function bench(): Promise<void> {
     console.log(
       `| drain per cycle | ${ms(drainMs / CYCLES)} | ${ms(singleDrainMs)} | ${ratio(drainMs / CYCLES, singleDrainMs)} |`,
     );
+    console.log(
+      `\nactivities of 20 of the ${CYCLES} cycles (medians over the whole cycle, bundling included):\n| activity | waited in queue | ran |\n|---|---|---|`,
+    );
+    for (const line of breakdown) console.log(line);
+    console.log('\nthe same for the one cycle alone:\n| activity | waited in queue | ran |\n|---|---|---|');
+    for (const line of singleBreakdown) console.log(line);
   } finally {
     child.send('stop');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);

@@ -2,10 +2,9 @@
  * `airgap cycle …`: start, watch and act on update cycles. Every action is a workflow Update, so
  * the operator learns at once whether it was accepted, or why not (exit 1 with the reason).
  */
-import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { findSite } from '../domain/config';
-import { formatDuration } from '../domain/duration';
 import {
   approveUpdate,
   cancelUpdate,
@@ -13,10 +12,13 @@ import {
   fileCopiedUpdate,
   manualStepDoneUpdate,
   rejectUpdate,
-  type ActionAnswer,
   type CycleView,
 } from '../workflows/cycle-messages';
 import { CliError, type CliContext } from './context';
+import { act, ago, answerLine, timelineLines } from './run-actions';
+
+// rules.ts and harden.ts take `act` from here.
+export { act } from './run-actions';
 
 /** The open cycle of a site, if any (visibility, so a moment behind the truth). */
 export async function openCycleOf(client: Client, site: string): Promise<string | undefined> {
@@ -63,26 +65,8 @@ export async function cycleView(client: Client, id: string): Promise<CycleView> 
   }
 }
 
-/** Runs an Update and turns a validator's refusal into a CliError carrying the reason. */
-export async function act<A>(handle: WorkflowHandle, run: (h: WorkflowHandle) => Promise<A>): Promise<A> {
-  try {
-    return await run(handle);
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      throw new CliError(`refused: ${(err.cause as Error | undefined)?.message ?? err.message}`);
-    }
-    const message = (err as Error).message ?? String(err);
-    if (/not found/i.test(message)) throw new CliError(`no such cycle: ${handle.workflowId}`);
-    throw err;
-  }
-}
-
-function since(isoTime: string): string {
-  return `${isoTime} (${formatDuration(Math.max(0, Date.now() - Date.parse(isoTime)))} ago)`;
-}
-
 export function renderCycle(v: CycleView): string {
-  const lines = [`cycle ${v.id}  site ${v.site}  state ${v.state} since ${since(v.stateSince)}`];
+  const lines = [`cycle ${v.id}  site ${v.site}  state ${v.state} since ${ago(v.stateSince)}`];
   if (v.bundle) {
     lines.push(`bundle  ${v.bundle.fileName}  ${v.bundle.size} bytes`, `sha256  ${v.bundle.sha256}`);
     if (v.bundle.versions.length) {
@@ -104,13 +88,8 @@ export function renderCycle(v: CycleView): string {
   }
   if (v.outcome) lines.push(`outcome ${v.outcome.state}${v.outcome.reason ? `: ${v.outcome.reason}` : ''}`);
   lines.push('history:');
-  for (const e of v.timeline)
-    lines.push(`  ${e.at}  ${e.summary}${e.actor ? ` [${e.actor.who} via ${e.actor.channel}]` : ''}`);
+  lines.push(...timelineLines(v.timeline));
   return lines.join('\n');
-}
-
-function answerLine(a: ActionAnswer): string {
-  return `accepted: ${a.message} (state: ${a.state})`;
 }
 
 function required(value: string | undefined, flag: string): string {

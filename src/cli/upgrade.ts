@@ -4,25 +4,19 @@
  * with the reason): a confirmation for another stage than the current one is refused, naming the
  * order and where the rollout is.
  */
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowUpdateFailedError,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { findSite } from '../domain/config';
-import { formatDuration } from '../domain/duration';
 import { InvalidTargetError, rolloutIdOf, stageLabel, targetsFrom } from '../domain/upgrade-stages';
 import {
   abortRolloutUpdate,
   confirmStageUpdate,
   retryStageUpdate,
   upgradeStateQuery,
-  type ActionAnswer,
   type UpgradeView,
 } from '../workflows/upgrade-messages';
 import { CliError, type CliContext } from './context';
+import { act, ago, answerLine } from './run-actions';
 
 /** The open rollout of a site, if any (visibility, so a moment behind the truth). */
 export async function openRolloutOf(client: Client, site: string): Promise<string | undefined> {
@@ -83,23 +77,6 @@ export async function rolloutView(client: Client, id: string): Promise<UpgradeVi
   }
 }
 
-async function act<A>(handle: WorkflowHandle, run: (h: WorkflowHandle) => Promise<A>): Promise<A> {
-  try {
-    return await run(handle);
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      throw new CliError(`refused: ${(err.cause as Error | undefined)?.message ?? err.message}`);
-    }
-    const message = (err as Error).message ?? String(err);
-    if (/not found/i.test(message)) throw new CliError(`no such rollout: ${handle.workflowId}`);
-    throw err;
-  }
-}
-
-function ago(isoTime: string): string {
-  return `${isoTime} (${formatDuration(Math.max(0, Date.now() - Date.parse(isoTime)))} ago)`;
-}
-
 export function renderRollout(v: UpgradeView): string {
   const t = v.targets;
   const lines = [
@@ -136,10 +113,6 @@ export function renderRollout(v: UpgradeView): string {
   for (const e of v.timeline)
     lines.push(`  ${e.at}  ${e.summary}${e.actor ? ` [${e.actor.who} via ${e.actor.channel}]` : ''}`);
   return lines.join('\n');
-}
-
-function answerLine(a: ActionAnswer): string {
-  return `accepted: ${a.message} (state: ${a.state})`;
 }
 
 export function register(program: Command, ctx: CliContext): void {

@@ -36,7 +36,7 @@ async function scannerBurst(mails: CaughtMail[]): Promise<{ links: string[]; sta
 async function preview(page: Page, url: string): Promise<string> {
   await page.goto(url, { waitUntil: 'networkidle' });
   // Scripts ran (this is one); the page brings none of its own, so nothing can submit the form.
-  expect(await page.evaluate(() => document.scripts.length)).toBe(0);
+  expect(await page.evaluate<number>('document.scripts.length')).toBe(0);
   return (await page.getByRole('heading', { level: 1 }).textContent()) ?? '';
 }
 
