@@ -287,12 +287,7 @@ export function consoleUrlOf(apiUrl: string): string {
   return apiUrl.replace(/\/api\/?$/, '/');
 }
 
-export function exportInstructions(p: {
-  pending: PendingRuleUpdates;
-  dmzConsole: string;
-  runId: string;
-  command: string;
-}): string[] {
+export function exportInstructions(p: { pending: PendingRuleUpdates; dmzConsole: string; command: string }): string[] {
   return [
     `Sign in to the DMZ Deep Security Manager console (${p.dmzConsole}).`,
     'Go to Administration → Updates → Security → Rules.',

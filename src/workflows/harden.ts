@@ -201,6 +201,12 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
     items.map((x) => `${x.id} ${x.title}: ${x.outcome ?? x.status}${x.detail ? ` — ${x.detail}` : ''}`);
 
   async function finish(final: HardenState, reason?: string): Promise<HardenResult> {
+    // A drift check that cannot read the manager must not fail silently: it is the only watch.
+    if (plan && mode === 'check' && final === 'failed') {
+      kit.notify('failure', plan.people.operators, 'the drift check could not read the site', {
+        notice: { lead: `The scheduled hardening drift check of ${plan.name} failed: ${reason}` },
+      });
+    }
     if (plan && mode === 'apply' && final !== 'nothing-to-do') {
       const to = final === 'completed' ? [...plan.people.operators, ...plan.approval.approvers] : plan.people.operators;
       kit.notify(final === 'failed' ? 'failure' : 'result', to, `hardening ${final}`, {

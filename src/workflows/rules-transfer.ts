@@ -366,7 +366,6 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
     const exportSteps = exportInstructions({
       pending,
       dmzConsole: plan.consoles.dmz,
-      runId: id,
       command: `airgap rules exported ${id} --by <you> --file <name>=<sha256> (one --file per file)`,
     });
     const exportNotice: PlainNotice = {
