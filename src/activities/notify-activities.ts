@@ -71,20 +71,29 @@ export function createNotifyActivities(deps: NotifyDeps) {
     if (n.notice) {
       const purpose =
         n.purpose === 'transfer' ? 'transfer-instructions' : n.purpose === 'arrival-problem' ? 'reminder' : n.purpose;
-      return [
+      const notice = n.notice;
+      const plain = (to: string[], actions?: { label: string; url: string }[]) =>
         plainNoticeMail({
           run,
-          to: n.to,
+          to,
           purpose,
           discriminator: n.noticeId,
           ask: n.ask,
-          ...n.notice,
+          ...notice,
           facts: [
-            ...(n.notice.facts ?? []),
+            ...(notice.facts ?? []),
             ...(n.deadline !== undefined ? [{ label: 'Deadline', value: formatMailTime(n.deadline) }] : []),
           ],
-        }),
-      ];
+          actions,
+        });
+      // Links act in their recipient's name: one mail each when there are links, else one for all.
+      if (n.links.length === 0) return [plain(n.to)];
+      return each((recipient) =>
+        plain(
+          [recipient],
+          n.links.map((l) => ({ label: l.label, url: linkFor(n, recipient, l.action)! })),
+        ),
+      );
     }
     switch (n.purpose) {
       case 'transfer':

@@ -701,12 +701,16 @@ export interface PlainNoticeInput {
   heading?: string | undefined;
   lines?: readonly string[] | undefined;
   commands?: readonly string[] | undefined;
+  /**
+   * Signed links that act in the recipient's name (approve, reject, done). With actions the mail
+   * is personal: exactly one recipient.
+   */
+  actions?: ReadonlyArray<{ label: string; url: string }> | undefined;
 }
 
 /**
  * A notice of a run kind that has no template of its own (rule transfer, hardening): a lead, facts,
- * steps, a list and the commands that answer it. It carries no personal link, so one mail may go
- * to several people.
+ * steps, a list, the commands that answer it, and optionally the recipient's own action links.
  */
 export function plainNoticeMail(input: PlainNoticeInput): MailMessage {
   const blocks: Block[] = [{ kind: 'p', text: input.lead }];
@@ -718,6 +722,14 @@ export function plainNoticeMail(input: PlainNoticeInput): MailMessage {
     if (input.heading) blocks.push({ kind: 'heading', text: input.heading });
     blocks.push({ kind: 'list', items: input.lines });
   }
+  for (const action of input.actions ?? []) {
+    blocks.push({
+      kind: 'action',
+      label: action.label,
+      url: action.url,
+      note: 'Opens a confirmation page; nothing happens until you confirm there.',
+    });
+  }
   if (input.commands && input.commands.length > 0) {
     blocks.push({ kind: 'heading', text: 'To answer' }, { kind: 'code', text: input.commands.join('\n') });
   }
@@ -727,7 +739,7 @@ export function plainNoticeMail(input: PlainNoticeInput): MailMessage {
     to: input.to,
     discriminator: input.discriminator,
     ask: input.ask,
-    personal: false,
+    personal: (input.actions?.length ?? 0) > 0,
     blocks,
   });
 }

@@ -37,13 +37,14 @@ const TIMELINE_TYPE: Record<LinkPayload['action'], string> = {
 type AnyView = RunState & Partial<Omit<CycleView, keyof RunState>>;
 
 /**
- * A manual-step link works on any kind of run (cycle, rollout, rule transfer, hardening): it only
- * needs the common run state. The other actions are the cycle's.
+ * Manual-step and approval links work on any kind of run (cycle, rollout, rule transfer,
+ * hardening) through the common run state; a cycle's view adds its bundle and relays.
  */
 async function readView(client: Client, payload: LinkPayload): Promise<AnyView | undefined> {
   try {
     const handle = client.workflow.getHandle(payload.workflowId);
-    return payload.action === 'manual-done' ? await handle.query(runStateQuery) : await handle.query(cycleStateQuery);
+    const state = await handle.query(runStateQuery);
+    return state.kind === 'cycle' && payload.action !== 'manual-done' ? await handle.query(cycleStateQuery) : state;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError || /not found/i.test((err as Error).message)) return undefined;
     throw WebError.unavailable(`Temporal did not answer: ${(err as Error).message}`);
@@ -66,10 +67,34 @@ function earlierDecision(view: AnyView, payload: LinkPayload): { by: string; at:
   return entry?.actor ? { by: entry.actor.who, at: Date.parse(entry.at) } : undefined;
 }
 
+/**
+ * What an approval link is bound to: a cycle's bundle digest (the approver approves that file);
+ * for other kinds of run, the Temporal run id (that run's request, not a later one).
+ */
+function approvalSubject(view: AnyView): string | undefined {
+  return view.kind === 'cycle' ? view.bundle?.sha256 : view.runId;
+}
+
+const KIND_NAME: Record<RunState['kind'], string> = {
+  cycle: 'cycle',
+  upgrade: 'rollout',
+  rules: 'rule transfer',
+  harden: 'hardening',
+};
+
+function approvedBy(view: AnyView, who: string): boolean {
+  const same = (x: string | undefined) => x?.toLowerCase() === who.toLowerCase();
+  return (
+    (view.approvals ?? []).some((a) => same(a.by)) ||
+    view.timeline.some((e) => e.type === 'human.approved' && same(e.actor?.who))
+  );
+}
+
 function isWaitingFor(view: AnyView, payload: LinkPayload): boolean {
   switch (payload.action) {
     case 'file-copied':
       return (
+        view.kind === 'cycle' &&
         (view.state === 'awaiting-transfer' || view.state === 'verifying') &&
         view.bundle?.sha256 === payload.subject &&
         (view.relays ?? []).some((r) => r.status === 'waiting' || r.status === 'mismatch')
@@ -78,8 +103,8 @@ function isWaitingFor(view: AnyView, payload: LinkPayload): boolean {
     case 'reject':
       return (
         view.state === 'awaiting-approval' &&
-        view.bundle?.sha256 === payload.subject &&
-        !(view.approvals ?? []).some((a) => a.by.toLowerCase() === payload.recipient.toLowerCase())
+        approvalSubject(view) === payload.subject &&
+        !approvedBy(view, payload.recipient)
       );
     case 'manual-done':
       return view.waitingFor?.what === `manual:${payload.subject}`;
@@ -91,9 +116,13 @@ function titleOf(view: AnyView, payload: LinkPayload): string {
     case 'file-copied':
       return `Confirm that ${view.bundle?.fileName ?? 'the bundle'} was copied to the air-gapped relay(s)`;
     case 'approve':
-      return `Approve the import of ${view.bundle?.fileName ?? 'the bundle'}`;
+      return view.kind === 'cycle'
+        ? `Approve the import of ${view.bundle?.fileName ?? 'the bundle'}`
+        : `Approve the ${KIND_NAME[view.kind]} ${view.id}`;
     case 'reject':
-      return `Reject the import of ${view.bundle?.fileName ?? 'the bundle'}`;
+      return view.kind === 'cycle'
+        ? `Reject the import of ${view.bundle?.fileName ?? 'the bundle'}`
+        : `Reject the ${KIND_NAME[view.kind]} ${view.id}`;
     case 'manual-done':
       return view.waitingFor?.title
         ? `Confirm: ${view.waitingFor.title}`
@@ -166,9 +195,17 @@ export function createTemporalActionGateway(client: Client): ActionGateway {
     async perform(payload, request: PerformRequest): Promise<ActionOutcome> {
       const view = await readView(client, payload);
       if (!view) return { outcome: 'refused', message: 'this run no longer exists' };
-      const bound = payload.action === 'manual-done' || view.bundle?.sha256 === payload.subject;
+      const bound =
+        payload.action === 'manual-done' ||
+        (payload.action === 'file-copied' ? view.bundle?.sha256 : approvalSubject(view)) === payload.subject;
       if (!bound)
-        return { outcome: 'refused', message: 'this link is for another bundle than the one this cycle carries' };
+        return {
+          outcome: 'refused',
+          message:
+            view.kind === 'cycle'
+              ? 'this link is for another bundle than the one this cycle carries'
+              : 'this link is for an earlier run',
+        };
       // Answered already (this link posted again, or the question settled since): say so without
       // asking the run, whose Update would hand back the first answer as if it were new.
       const answered = isWaitingFor(view, payload) ? undefined : earlierDecision(view, payload);

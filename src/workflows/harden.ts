@@ -305,6 +305,7 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
     });
     kit.notify('approval-request', rules.approvers, 'approve the hardening (detection drops)', {
       notice: request(),
+      links: kit.approvalLinks('the hardening'),
       deadline: approvalWait.startedAt + p.waits.deadline,
     });
     const decided = await kit.waitForPeople(
@@ -325,6 +326,7 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
             )
           : kit.notify('approval-request', rules.approvers, 'reminder: approve the hardening', {
               notice: request(),
+              links: kit.approvalLinks('the hardening'),
               number,
             }),
       approvalWait,

@@ -509,6 +509,7 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
       });
       kit.notify('approval-request', approvers, 'approve the import of rule updates', {
         notice: request(),
+        links: kit.approvalLinks('the rule update import'),
         deadline: approvalWait.startedAt + plan.waits.deadline,
       });
       const decided = await kit.waitForPeople(
@@ -524,6 +525,7 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
               })
             : kit.notify('approval-request', approvers, 'reminder: approve the import of rule updates', {
                 notice: request(),
+                links: kit.approvalLinks('the rule update import'),
                 number,
               }),
         approvalWait,

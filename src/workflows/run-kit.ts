@@ -112,6 +112,7 @@ export class RunKit {
   runState(): RunState {
     return {
       id: this.info.workflowId,
+      runId: this.info.runId,
       kind: this.kind,
       site: this.site,
       state: this.state,
@@ -162,6 +163,17 @@ export class RunKit {
 
   link(action: LinkAction, subject: string, label: string): NoticeRequest['links'][number] {
     return { action, subject, label };
+  }
+
+  /**
+   * Approve/reject links for runs other than cycles (a cycle binds its links to the bundle
+   * digest): bound to this Temporal run, so a link from an earlier run of the same id acts on nothing.
+   */
+  approvalLinks(what: string): NoticeRequest['links'] {
+    return [
+      this.link('approve', this.info.runId, `Approve ${what}`),
+      this.link('reject', this.info.runId, `Reject ${what}`),
+    ];
   }
 
   /** Sends without blocking the run: SMTP down delays mail, it does not stop the run. */

@@ -48,6 +48,8 @@ export interface WaitingFor {
 
 export interface RunState {
   id: string;
+  /** The run's Temporal run id: approval links of non-cycle runs are bound to it. */
+  runId: string;
   kind: AuditKind;
   site: string;
   state: string;
