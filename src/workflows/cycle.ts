@@ -5,7 +5,6 @@
  * never imports twice.
  */
 import {
-  ActivityFailure,
   CancellationScope,
   isCancellation,
   ParentClosePolicy,
@@ -46,6 +45,7 @@ import {
   type FileCopiedInput,
   type RelayProgress,
 } from './cycle-messages';
+import { HOST_RETRY, MANAGER_RETRY, describeFailure } from './activity-options';
 import { iso, RunKit } from './run-kit';
 import { releaseSiteLockSignal, siteLockId, siteLockWorkflow } from './site-lock';
 import { BUNDLE_SHA256 } from './search-attributes';
@@ -55,18 +55,6 @@ export * from './cycle-messages';
 type ControlActivities = ReturnType<typeof createControlActivities>;
 type ManagerActivities = ReturnType<typeof createManagerActivities>;
 type HostActivities = ReturnType<typeof createHostActivities>;
-
-// Manager API calls: transient faults (5xx, timeouts, 429 after the adapter's own back-off) retry
-// with back-off; a permanent answer (auth, 4xx, a rejected zip) fails the step at once.
-const MANAGER_RETRY = {
-  initialInterval: '1s',
-  backoffCoefficient: 2,
-  maximumInterval: '1m',
-  maximumAttempts: 8,
-  nonRetryableErrorTypes: ['PermanentApiError', 'ImportRejected', 'ImportTimedOut', 'UnknownSite'],
-};
-// Host operations hash and copy files that can be gigabytes: generous timeouts, heartbeats.
-const HOST_RETRY = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 5 };
 
 const control = proxyActivities<ControlActivities>({ startToCloseTimeout: '1m', retry: MANAGER_RETRY });
 
@@ -87,14 +75,6 @@ function hostProxy(host: PlannedHost): HostActivities {
     heartbeatTimeout: '2m',
     retry: HOST_RETRY,
   });
-}
-
-function describeFailure(err: unknown): string {
-  if (err instanceof ActivityFailure) {
-    const cause = err.cause as Error | undefined;
-    return `${err.activityType} failed: ${cause?.message ?? err.message}`;
-  }
-  return (err as Error)?.message ?? String(err);
 }
 
 export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {

@@ -8,7 +8,7 @@
  * Nothing is undone when an apply fails halfway: each applied item takes a cloud feature away,
  * and switching it back on in an air-gapped site would only bring back the connection errors.
  */
-import { ActivityFailure, CancellationScope, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { createHardeningActivities } from '../activities/hardening-activities';
 import type { createManagerHostActivities } from '../activities/manager-host-activities';
 import type { createSetupActivities } from '../activities/setup-activities';
@@ -39,6 +39,7 @@ import {
   type HardenResult,
   type HardenView,
 } from './harden-messages';
+import { MANAGER_RETRY, describeFailure } from './activity-options';
 import { iso, RunKit } from './run-kit';
 
 export * from './harden-messages';
@@ -47,14 +48,6 @@ type SetupActivities = ReturnType<typeof createSetupActivities>;
 type HardeningActivities = ReturnType<typeof createHardeningActivities>;
 type ManagerHostActivities = ReturnType<typeof createManagerHostActivities>;
 
-// Manager API calls: transient faults retry with back-off; a refused change fails its item at once.
-const MANAGER_RETRY = {
-  initialInterval: '1s',
-  backoffCoefficient: 2,
-  maximumInterval: '1m',
-  maximumAttempts: 8,
-  nonRetryableErrorTypes: ['PermanentApiError', 'UnknownSite'],
-};
 // dsm_c talks to the manager's database: a few retries for a busy host, none for a refusal.
 const DSM_C_RETRY = {
   initialInterval: '5s',
@@ -72,14 +65,6 @@ function managerProxy(taskQueue: string): HardeningActivities {
 
 function dsmCProxy(taskQueue: string): ManagerHostActivities {
   return proxyActivities<ManagerHostActivities>({ taskQueue, startToCloseTimeout: '11m', retry: DSM_C_RETRY });
-}
-
-function describeFailure(err: unknown): string {
-  if (err instanceof ActivityFailure) {
-    const cause = err.cause as Error | undefined;
-    return `${err.activityType} failed: ${cause?.message ?? err.message}`;
-  }
-  return (err as Error)?.message ?? String(err);
 }
 
 function toView(item: PlannedItem): HardenItemView {

@@ -5,7 +5,7 @@
  * import them in the air-gapped console (no REST endpoint exists for either end), then confirm
  * through the API that the manager reports them. An update not newer than the manager's is refused.
  */
-import { ActivityFailure, CancellationScope, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { createManagerHostActivities } from '../activities/manager-host-activities';
 import type { createRulesActivities } from '../activities/rules-activities';
 import type { createSetupActivities } from '../activities/setup-activities';
@@ -40,6 +40,7 @@ import {
   type RulesTransferResult,
   type RulesView,
 } from './rules-messages';
+import { HOST_RETRY, MANAGER_RETRY, describeFailure } from './activity-options';
 import { iso, RunKit } from './run-kit';
 
 export * from './rules-messages';
@@ -47,17 +48,6 @@ export * from './rules-messages';
 type SetupActivities = ReturnType<typeof createSetupActivities>;
 type RulesActivities = ReturnType<typeof createRulesActivities>;
 type ManagerHostActivities = ReturnType<typeof createManagerHostActivities>;
-
-// Manager API calls: transient faults retry with back-off; a permanent answer fails the step.
-const MANAGER_RETRY = {
-  initialInterval: '1s',
-  backoffCoefficient: 2,
-  maximumInterval: '1m',
-  maximumAttempts: 8,
-  nonRetryableErrorTypes: ['PermanentApiError', 'RuleImportTimedOut', 'UnknownSite'],
-};
-// Hashing a few .dsru files takes seconds; a dead host worker is noticed by the start-to-close timeout.
-const HOST_RETRY = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 5 };
 
 const setup = proxyActivities<SetupActivities>({
   startToCloseTimeout: '1m',
@@ -75,14 +65,6 @@ function managerProxy(taskQueue: string, startToCloseTimeout: number | string = 
 
 function hostProxy(taskQueue: string) {
   return proxyActivities<ManagerHostActivities>({ taskQueue, startToCloseTimeout: '10m', retry: HOST_RETRY });
-}
-
-function describeFailure(err: unknown): string {
-  if (err instanceof ActivityFailure) {
-    const cause = err.cause as Error | undefined;
-    return `${err.activityType} failed: ${cause?.message ?? err.message}`;
-  }
-  return (err as Error)?.message ?? String(err);
 }
 
 export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<RulesTransferResult> {

@@ -16,10 +16,8 @@
  * `waves.perRun` waves, so thousands of agents never grow one history without bound.
  */
 import {
-  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
-  ChildWorkflowFailure,
   condition,
   continueAsNew,
   executeChild,
@@ -58,6 +56,7 @@ import {
   type StageStatus,
   type VersionReading,
 } from '../domain/upgrade-stages';
+import { describeFailure } from './activity-options';
 import { iso, RunKit } from './run-kit';
 import {
   abortRolloutUpdate,
@@ -101,15 +100,6 @@ interface WaveRun {
   ids: number[];
   result?: VerifyResult;
   failed?: boolean;
-}
-
-function describeFailure(err: unknown): string {
-  if (err instanceof ChildWorkflowFailure && err.cause) return describeFailure(err.cause);
-  if (err instanceof ActivityFailure) {
-    const cause = err.cause as Error | undefined;
-    return `${err.activityType} failed: ${cause?.message ?? err.message}`;
-  }
-  return (err as Error)?.message ?? String(err);
 }
 
 export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<RolloutResult> {
