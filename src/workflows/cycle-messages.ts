@@ -33,14 +33,6 @@ export interface FileCopiedInput extends ActionBase {
   relay?: string;
 }
 
-export interface DecisionInput extends ActionBase {
-  comment?: string;
-}
-
-export interface CancelInput extends ActionBase {
-  reason: string;
-}
-
 export type RelayStatus = 'waiting' | 'copied' | 'verified' | 'mismatch' | 'imported' | 'cleaned' | 'removed';
 
 export interface RelayProgress {
@@ -67,7 +59,4 @@ export interface CycleView extends RunState {
 
 export const fileCopiedUpdate = defineUpdate<ActionAnswer, [FileCopiedInput]>('fileCopied');
 export const fileCopiedSignal = defineSignal<[FileCopiedInput]>('fileCopiedSignal');
-export const approveUpdate = defineUpdate<ActionAnswer, [DecisionInput]>('approve');
-export const rejectUpdate = defineUpdate<ActionAnswer, [DecisionInput]>('reject');
-export const cancelUpdate = defineUpdate<ActionAnswer, [CancelInput]>('cancel');
 export const cycleStateQuery = defineQuery<CycleView>('cycleState');

@@ -33,12 +33,9 @@ import {
 import type { WaitProgress } from '../domain/human-wait';
 import type { PlannedHost, SitePlan } from '../domain/site-plan';
 import {
-  approveUpdate,
-  cancelUpdate,
   cycleStateQuery,
   fileCopiedSignal,
   fileCopiedUpdate,
-  rejectUpdate,
   type CycleInput,
   type CycleResult,
   type CycleView,
@@ -46,7 +43,7 @@ import {
   type RelayProgress,
 } from './cycle-messages';
 import { HOST_RETRY, MANAGER_RETRY, describeFailure } from './activity-options';
-import { iso, RunKit } from './run-kit';
+import { RunKit } from './run-kit';
 import { releaseSiteLockSignal, siteLockId, siteLockWorkflow } from './site-lock';
 import { BUNDLE_SHA256 } from './search-attributes';
 
@@ -84,12 +81,10 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
   let plan: SitePlan | undefined;
   let bundle: BundleInfo | undefined;
   let relays: RelayProgress[] = [];
-  const approvals: CycleView['approvals'] = [];
+  const approvals = kit.approvals;
   const carriers: string[] = [];
   let importAttempts = 0;
   let installedBefore: CycleView['installedBefore'];
-  let rejection: { by: string; comment?: string } | undefined;
-  let cancellation: { by: string; reason: string } | undefined;
   const state = () => kit.state as CycleState;
 
   // A rollback override always needs at least one approver, whatever the site's policy.
@@ -175,63 +170,22 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
     );
   }
 
-  setHandler(
-    approveUpdate,
-    (i) => {
-      const actor = kit.actor(i);
-      approvals.push({ by: i.by, at: iso(Date.now()), comment: i.comment });
-      kit.note('human.approved', `${i.by} approved the import${i.comment ? `: ${i.comment}` : ''}`, actor);
-      void kit.audit('human.approved', { comment: i.comment, sha256: bundle?.sha256 }, actor);
-      return kit.answer(i.by, `approval by ${i.by} recorded (${approvals.length} of ${approvalsRequired()})`);
-    },
-    {
-      validator: (i) => {
-        const refusal = decisionRefusal(i.by);
-        if (refusal) throw new Error(refusal);
-      },
-    },
-  );
-
-  setHandler(
-    rejectUpdate,
-    (i) => {
-      const actor = kit.actor(i);
-      rejection = { by: i.by, comment: i.comment };
-      kit.note('human.rejected', `${i.by} rejected the import: ${i.comment}`, actor);
-      void kit.audit('human.rejected', { comment: i.comment, sha256: bundle?.sha256 }, actor);
-      return kit.answer(i.by, `rejected by ${i.by}; the cycle ends without importing`);
-    },
-    {
-      validator: (i) => {
-        if (!i.comment?.trim()) throw new Error('a rejection needs a comment saying why (--comment)');
-        const refusal = decisionRefusal(i.by);
-        // An approver who already approved may still change their mind and reject.
-        if (refusal && !refusal.includes('already approved')) throw new Error(refusal);
-      },
-    },
-  );
-
-  setHandler(
-    cancelUpdate,
-    (i) => {
-      const actor = kit.actor(i);
-      cancellation = { by: i.by, reason: i.reason };
-      kit.note('human.cancelled', `${i.by} cancelled the cycle: ${i.reason}`, actor);
-      void kit.audit('human.cancelled', { reason: i.reason }, actor);
-      return kit.answer(i.by, `cancel requested by ${i.by}; cleaning up`);
-    },
-    {
-      validator: (i) => {
-        if (!i.by?.trim()) throw new Error('say who cancels (--by)');
-        if (!i.reason?.trim()) throw new Error('a cancel needs a reason (--reason)');
-        if (isTerminal(state())) throw new Error(`this cycle has already ended (state: ${state()})`);
-        if (state() === 'importing' || state() === 'cleaning-up') {
-          throw new Error(`the import has started (state: ${state()}); it cannot be cancelled halfway`);
-        }
-        if (cancellation) throw new Error(`already cancelled by ${cancellation.by}`);
-      },
-    },
-  );
+  kit.acceptDecisions({
+    noun: 'the import',
+    refusal: decisionRefusal,
+    required: approvalsRequired,
+    auditData: () => ({ sha256: bundle?.sha256 }),
+    afterRejection: 'the cycle ends without importing',
+  });
+  kit.acceptCancel({
+    noun: 'the cycle',
+    isTerminal: () => isTerminal(state()),
+    refusal: () =>
+      state() === 'importing' || state() === 'cleaning-up'
+        ? `the import has started (state: ${state()}); it cannot be cancelled halfway`
+        : undefined,
+    afterCancel: 'cleaning up',
+  });
 
   // ---- endings ------------------------------------------------------------------------------------
   let lock: ChildWorkflowHandle<typeof siteLockWorkflow> | undefined;
@@ -366,7 +320,7 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
         { what: 'file copied to every air-gapped relay' },
         operators,
         () => relays.some((r) => r.status === 'copied'),
-        () => cancellation !== undefined,
+        () => kit.cancellation !== undefined,
         (kind, number) =>
           kit.notify(
             kind,
@@ -382,7 +336,7 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
         transferWait,
       );
       if (result === 'aborted')
-        return await compensate('cancelled', `cancelled by ${cancellation!.by}: ${cancellation!.reason}`);
+        return await compensate('cancelled', `cancelled by ${kit.cancellation!.by}: ${kit.cancellation!.reason}`);
       if (result === 'deadline')
         return await compensate('expired', 'nobody reported the file copied before the deadline');
 
@@ -449,7 +403,7 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
         { what: `${needed} approval(s)` },
         approvers,
         () => approvals.length >= needed,
-        () => rejection !== undefined || cancellation !== undefined,
+        () => kit.rejection !== undefined || kit.cancellation !== undefined,
         (kind, number) =>
           kind === 'escalation'
             ? kit.notify('escalation', remindTo(approvers)(kind), 'the import is still not approved', {
@@ -459,9 +413,10 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
             : kit.notify('approval-request', approvers, 'reminder: approve the import', { ...request(), number }),
         approvalWait,
       );
-      if (rejection) return await compensate('rejected', `rejected by ${rejection.by}: ${rejection.comment}`);
+      if (kit.rejection)
+        return await compensate('rejected', `rejected by ${kit.rejection.by}: ${kit.rejection.comment}`);
       if (result === 'aborted')
-        return await compensate('cancelled', `cancelled by ${cancellation!.by}: ${cancellation!.reason}`);
+        return await compensate('cancelled', `cancelled by ${kit.cancellation!.by}: ${kit.cancellation!.reason}`);
       if (result === 'deadline') return await compensate('expired', 'the import was not approved before the deadline');
     }
 
@@ -531,8 +486,8 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
     return await finish('completed');
   } catch (err) {
     if (isCancellation(err)) {
-      cancellation ??= { by: 'temporal', reason: 'the workflow was cancelled from Temporal' };
-      return compensate('cancelled', cancellation.reason);
+      kit.cancellation ??= { by: 'temporal', reason: 'the workflow was cancelled from Temporal' };
+      return compensate('cancelled', kit.cancellation.reason);
     }
     // Retries are exhausted (or the failure is permanent): report it once, keep what an operator
     // needs to retry (the DMZ bundle and any verified copies stay where they are).

@@ -30,17 +30,14 @@ import {
 } from '../domain/hardening';
 import type { WaitProgress } from '../domain/human-wait';
 import {
-  approveUpdate,
-  cancelUpdate,
   hardenStateQuery,
-  rejectUpdate,
   type HardenInput,
   type HardenItemView,
   type HardenResult,
   type HardenView,
 } from './harden-messages';
 import { MANAGER_RETRY, describeFailure } from './activity-options';
-import { iso, RunKit } from './run-kit';
+import { RunKit } from './run-kit';
 
 export * from './harden-messages';
 
@@ -90,9 +87,7 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
 
   let plan: HardeningPlan | undefined;
   let items: HardenItemView[] = [];
-  const approvals: HardenView['approvals'] = [];
-  let rejection: { by: string; comment?: string } | undefined;
-  let cancellation: { by: string; reason: string } | undefined;
+  const approvals = kit.approvals;
   const state = () => kit.state as HardenState;
   const approvalRules = () => (plan ? hardeningApproval(plan) : undefined);
 
@@ -127,59 +122,19 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
     );
   }
 
-  setHandler(
-    approveUpdate,
-    (i) => {
-      const actor = kit.actor(i);
-      approvals.push({ by: i.by, at: iso(Date.now()), comment: i.comment });
-      kit.note('human.approved', `${i.by} approved the hardening${i.comment ? `: ${i.comment}` : ''}`, actor);
-      void kit.audit('human.approved', { comment: i.comment, items: items.map((x) => x.id) }, actor);
-      return kit.answer(i.by, `approval by ${i.by} recorded (${approvals.length} of ${approvalRules()!.required})`);
-    },
-    {
-      validator: (i) => {
-        const refusal = decisionRefusal(i.by);
-        if (refusal) throw new Error(refusal);
-      },
-    },
-  );
-
-  setHandler(
-    rejectUpdate,
-    (i) => {
-      const actor = kit.actor(i);
-      rejection = { by: i.by, comment: i.comment };
-      kit.note('human.rejected', `${i.by} rejected the hardening: ${i.comment}`, actor);
-      void kit.audit('human.rejected', { comment: i.comment }, actor);
-      return kit.answer(i.by, `rejected by ${i.by}; nothing is changed`);
-    },
-    {
-      validator: (i) => {
-        if (!i.comment?.trim()) throw new Error('a rejection needs a comment saying why (--comment)');
-        const refusal = decisionRefusal(i.by);
-        if (refusal && !refusal.includes('already approved')) throw new Error(refusal);
-      },
-    },
-  );
-
-  setHandler(
-    cancelUpdate,
-    (i) => {
-      const actor = kit.actor(i);
-      cancellation = { by: i.by, reason: i.reason };
-      kit.note('human.cancelled', `${i.by} cancelled the hardening: ${i.reason}`, actor);
-      void kit.audit('human.cancelled', { reason: i.reason }, actor);
-      return kit.answer(i.by, `cancel requested by ${i.by}; items already applied stay applied`);
-    },
-    {
-      validator: (i) => {
-        if (!i.by?.trim()) throw new Error('say who cancels (--by)');
-        if (!i.reason?.trim()) throw new Error('a cancel needs a reason (--reason)');
-        if (isTerminalHardenState(state())) throw new Error(`this hardening run has already ended (state: ${state()})`);
-        if (cancellation) throw new Error(`already cancelled by ${cancellation.by}`);
-      },
-    },
-  );
+  kit.acceptDecisions({
+    noun: 'the hardening',
+    refusal: decisionRefusal,
+    required: () => approvalRules()?.required ?? 1,
+    auditData: () => ({ items: items.map((x) => x.id) }),
+    afterRejection: 'nothing is changed',
+  });
+  kit.acceptCancel({
+    noun: 'this hardening run',
+    isTerminal: () => isTerminalHardenState(state()),
+    refusal: () => undefined,
+    afterCancel: 'items already applied stay applied',
+  });
 
   // ---- endings ------------------------------------------------------------------------------------
   const outcomeLines = () =>
@@ -297,7 +252,7 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
       { what: `${rules.required} approval(s)` },
       rules.approvers,
       () => approvals.length >= rules.required,
-      () => rejection !== undefined || cancellation !== undefined,
+      () => kit.rejection !== undefined || kit.cancellation !== undefined,
       (kind, number) =>
         kind === 'escalation'
           ? kit.notify(
@@ -316,9 +271,9 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
             }),
       approvalWait,
     );
-    if (rejection) return await finish('rejected', `rejected by ${rejection.by}: ${rejection.comment}`);
+    if (kit.rejection) return await finish('rejected', `rejected by ${kit.rejection.by}: ${kit.rejection.comment}`);
     if (decided === 'aborted')
-      return await finish('cancelled', `cancelled by ${cancellation!.by}: ${cancellation!.reason}`);
+      return await finish('cancelled', `cancelled by ${kit.cancellation!.by}: ${kit.cancellation!.reason}`);
     if (decided === 'deadline') return await finish('expired', 'the hardening was not approved before the deadline');
 
     // ---- apply each item ----------------------------------------------------------------------------
@@ -328,7 +283,7 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
     const ordered = [...work.filter((i) => i.how !== 'manual'), ...work.filter((i) => i.how === 'manual')];
     for (const item of ordered) {
       const view = items.find((x) => x.id === item.id)!;
-      if (cancellation) break;
+      if (kit.cancellation) break;
       if (item.how === 'manual') {
         const done = await kit.manualStep(
           {
@@ -337,7 +292,7 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
             instructions: item.instructions,
             to: p.people.operators,
           },
-          () => cancellation !== undefined,
+          () => kit.cancellation !== undefined,
         );
         if (done === 'aborted') break;
         if (done === 'deadline') {
@@ -384,9 +339,9 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
       kit.note(`harden.item-${verdict.outcome}`, `${item.id} ${item.title}: ${verdict.detail}`);
       await kit.audit('harden.item-verified', { item: item.id, outcome: verdict.outcome, detail: verdict.detail });
     }
-    if (cancellation) {
+    if (kit.cancellation) {
       markNotDone();
-      return await finish('cancelled', `cancelled by ${cancellation.by}: ${cancellation.reason}`);
+      return await finish('cancelled', `cancelled by ${kit.cancellation.by}: ${kit.cancellation.reason}`);
     }
     const problems = items.filter((x) => x.outcome === 'failed' || x.outcome === 'not-verified');
     if (problems.length > 0) {
@@ -399,8 +354,8 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
   } catch (err) {
     markNotDone();
     if (isCancellation(err)) {
-      cancellation ??= { by: 'temporal', reason: 'the workflow was cancelled from Temporal' };
-      return CancellationScope.nonCancellable(() => finish('cancelled', cancellation!.reason));
+      kit.cancellation ??= { by: 'temporal', reason: 'the workflow was cancelled from Temporal' };
+      return CancellationScope.nonCancellable(() => finish('cancelled', kit.cancellation!.reason));
     }
     const reason = describeFailure(err);
     return CancellationScope.nonCancellable(() => finish('failed', reason));

@@ -28,9 +28,6 @@ import {
 } from '../domain/rules';
 import { compareRuleUpdates, isRuleUpdate } from '../domain/versions';
 import {
-  approveUpdate,
-  cancelUpdate,
-  rejectUpdate,
   rulesCopiedUpdate,
   rulesExportedUpdate,
   rulesStateQuery,
@@ -41,7 +38,7 @@ import {
   type RulesView,
 } from './rules-messages';
 import { HOST_RETRY, MANAGER_RETRY, describeFailure } from './activity-options';
-import { iso, RunKit } from './run-kit';
+import { RunKit } from './run-kit';
 
 export * from './rules-messages';
 
@@ -77,10 +74,8 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
   let latest: string | undefined;
   let pending: PendingRuleUpdates | undefined;
   let files: RuleFileProgress[] = [];
-  const approvals: RulesView['approvals'] = [];
+  const approvals = kit.approvals;
   const carriers: string[] = [];
-  let rejection: { by: string; comment?: string } | undefined;
-  let cancellation: { by: string; reason: string } | undefined;
   const state = () => kit.state as RulesState;
   const approvalsRequired = () => (plan ? requiredApprovals(plan.approval) : 0);
 
@@ -184,62 +179,22 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
     );
   }
 
-  setHandler(
-    approveUpdate,
-    (i) => {
-      const actor = kit.actor(i);
-      approvals.push({ by: i.by, at: iso(Date.now()), comment: i.comment });
-      kit.note('human.approved', `${i.by} approved the import${i.comment ? `: ${i.comment}` : ''}`, actor);
-      void kit.audit('human.approved', { comment: i.comment, files: files.map((f) => f.fileName) }, actor);
-      return kit.answer(i.by, `approval by ${i.by} recorded (${approvals.length} of ${approvalsRequired()})`);
-    },
-    {
-      validator: (i) => {
-        const refusal = decisionRefusal(i.by);
-        if (refusal) throw new Error(refusal);
-      },
-    },
-  );
-
-  setHandler(
-    rejectUpdate,
-    (i) => {
-      const actor = kit.actor(i);
-      rejection = { by: i.by, comment: i.comment };
-      kit.note('human.rejected', `${i.by} rejected the import: ${i.comment}`, actor);
-      void kit.audit('human.rejected', { comment: i.comment, files: files.map((f) => f.fileName) }, actor);
-      return kit.answer(i.by, `rejected by ${i.by}; the transfer ends without importing`);
-    },
-    {
-      validator: (i) => {
-        if (!i.comment?.trim()) throw new Error('a rejection needs a comment saying why (--comment)');
-        const refusal = decisionRefusal(i.by);
-        if (refusal && !refusal.includes('already approved')) throw new Error(refusal);
-      },
-    },
-  );
-
-  setHandler(
-    cancelUpdate,
-    (i) => {
-      const actor = kit.actor(i);
-      cancellation = { by: i.by, reason: i.reason };
-      kit.note('human.cancelled', `${i.by} cancelled the rule transfer: ${i.reason}`, actor);
-      void kit.audit('human.cancelled', { reason: i.reason }, actor);
-      return kit.answer(i.by, `cancel requested by ${i.by}`);
-    },
-    {
-      validator: (i) => {
-        if (!i.by?.trim()) throw new Error('say who cancels (--by)');
-        if (!i.reason?.trim()) throw new Error('a cancel needs a reason (--reason)');
-        if (isTerminalRulesState(state())) throw new Error(`this rule transfer has already ended (state: ${state()})`);
-        if (state() === 'confirming') {
-          throw new Error('the import was confirmed; the run only checks that the manager reports it');
-        }
-        if (cancellation) throw new Error(`already cancelled by ${cancellation.by}`);
-      },
-    },
-  );
+  kit.acceptDecisions({
+    noun: 'the import',
+    refusal: decisionRefusal,
+    required: approvalsRequired,
+    auditData: () => ({ files: files.map((f) => f.fileName) }),
+    afterRejection: 'the transfer ends without importing',
+  });
+  kit.acceptCancel({
+    noun: 'this rule transfer',
+    isTerminal: () => isTerminalRulesState(state()),
+    refusal: () =>
+      state() === 'confirming'
+        ? 'the import was confirmed; the run only checks that the manager reports it'
+        : undefined,
+    afterCancel: 'the transfer stops; nothing is imported',
+  });
 
   // ---- endings ------------------------------------------------------------------------------------
   const fileFacts = () =>
@@ -281,7 +236,7 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
     return { state: final, reason, before: current, after, files };
   }
 
-  const cancelled = () => finish('cancelled', `cancelled by ${cancellation!.by}: ${cancellation!.reason}`);
+  const cancelled = () => finish('cancelled', `cancelled by ${kit.cancellation!.by}: ${kit.cancellation!.reason}`);
   const remindTo = (people: string[], kind: 'reminder' | 'escalation') =>
     kind === 'escalation' ? [...people, ...plan!.people.escalation] : people;
 
@@ -364,7 +319,7 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
       { what: 'rule updates exported', title: 'export the rule updates on the DMZ manager', instructions: exportSteps },
       operators,
       () => files.length > 0,
-      () => cancellation !== undefined,
+      () => kit.cancellation !== undefined,
       (kind, number) =>
         kit.notify(kind, remindTo(operators, kind), 'export the rule updates on the DMZ manager', {
           since: exportWait.startedAt,
@@ -400,7 +355,7 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
         },
         operators,
         () => files.some((f) => f.status === 'copied'),
-        () => cancellation !== undefined,
+        () => kit.cancellation !== undefined,
         (kind, number) =>
           kit.notify(kind, remindTo(operators, kind), 'copy the rule updates to the air-gapped side', {
             since: transferWait.startedAt,
@@ -498,7 +453,7 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
         { what: `${needed} approval(s)` },
         approvers,
         () => approvals.length >= needed,
-        () => rejection !== undefined || cancellation !== undefined,
+        () => kit.rejection !== undefined || kit.cancellation !== undefined,
         (kind, number) =>
           kind === 'escalation'
             ? kit.notify('escalation', remindTo(approvers, kind), 'the rule update import is still not approved', {
@@ -512,7 +467,7 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
               }),
         approvalWait,
       );
-      if (rejection) return await finish('rejected', `rejected by ${rejection.by}: ${rejection.comment}`);
+      if (kit.rejection) return await finish('rejected', `rejected by ${kit.rejection.by}: ${kit.rejection.comment}`);
       if (decided === 'aborted') return await cancelled();
       if (decided === 'deadline') return await finish('expired', 'the import was not approved before the deadline');
     }
@@ -531,7 +486,7 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
         }),
         to: operators,
       },
-      () => cancellation !== undefined,
+      () => kit.cancellation !== undefined,
     );
     if (imported === 'aborted') return await cancelled();
     if (imported === 'deadline') return await finish('expired', 'nobody confirmed the import before the deadline');
@@ -560,7 +515,7 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
     return await finish('completed', undefined, seen.level);
   } catch (err) {
     if (isCancellation(err)) {
-      cancellation ??= { by: 'temporal', reason: 'the workflow was cancelled from Temporal' };
+      kit.cancellation ??= { by: 'temporal', reason: 'the workflow was cancelled from Temporal' };
       return CancellationScope.nonCancellable(() => cancelled());
     }
     const reason = describeFailure(err);

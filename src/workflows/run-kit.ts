@@ -19,7 +19,10 @@ import type { AuditEvent, AuditKind } from '../domain/audit';
 import type { Actor } from '../domain/cycle';
 import { nextWaitEvent, type WaitPolicy, type WaitProgress } from '../domain/human-wait';
 import {
+  approveUpdate,
+  cancelUpdate,
   manualStepDoneUpdate,
+  rejectUpdate,
   runStateQuery,
   type ActionAnswer,
   type RunState,
@@ -46,6 +49,29 @@ const local = proxyLocalActivities<ControlActivities>({
 export const iso = (ms: number) => new Date(ms).toISOString();
 
 export type WaitResult = 'done' | 'aborted' | 'deadline';
+
+/** How a run takes approvals: who may, how many, what is recorded, what a rejection means. */
+export interface DecisionSpec {
+  /** "the import", "the hardening": named in the timeline. */
+  noun: string;
+  /** Why `by` may not approve now, or undefined (state, approver list, carrier rule, repeat). */
+  refusal(by: string): string | undefined;
+  required(): number;
+  /** Facts recorded with each decision (digest, files, items). */
+  auditData(): Record<string, unknown>;
+  /** The answer to an accepted rejection: what happens now. */
+  afterRejection: string;
+}
+
+/** When a run may be cancelled, and what the canceller is told. */
+export interface CancelSpec {
+  /** "the cycle", "the rule transfer". */
+  noun: string;
+  /** Why it cannot be cancelled now (besides having ended or being cancelled already). */
+  refusal(): string | undefined;
+  isTerminal(): boolean;
+  afterCancel: string;
+}
 
 export interface ManualStepSpec {
   step: string;
@@ -76,6 +102,9 @@ export class RunKit {
   // closes, so no record or notice is dropped.
   private readonly pending: Promise<unknown>[] = [];
   private readonly manualDone = new Map<string, string>();
+  readonly approvals: { by: string; at: string; comment?: string }[] = [];
+  rejection?: { by: string; comment?: string };
+  cancellation?: { by: string; reason: string };
 
   constructor(
     readonly kind: AuditKind,
@@ -104,6 +133,70 @@ export class RunKit {
           if (this.waitingFor?.what !== `manual:${i.step}`) {
             throw new Error(`this ${kind} is not waiting for the manual step "${i.step}" (state: ${this.state})`);
           }
+        },
+      },
+    );
+  }
+
+  /**
+   * Registers the approve and reject Updates. Validators answer at once with the reason for a
+   * refusal; an approver who already approved may still change their mind and reject.
+   */
+  acceptDecisions(spec: DecisionSpec): void {
+    setHandler(
+      approveUpdate,
+      (i) => {
+        const actor = this.actor(i);
+        this.approvals.push({ by: i.by, at: iso(Date.now()), comment: i.comment });
+        this.note('human.approved', `${i.by} approved ${spec.noun}${i.comment ? `: ${i.comment}` : ''}`, actor);
+        void this.audit('human.approved', { comment: i.comment, ...spec.auditData() }, actor);
+        return this.answer(i.by, `approval by ${i.by} recorded (${this.approvals.length} of ${spec.required()})`);
+      },
+      {
+        validator: (i) => {
+          const refusal = spec.refusal(i.by);
+          if (refusal) throw new Error(refusal);
+        },
+      },
+    );
+    setHandler(
+      rejectUpdate,
+      (i) => {
+        const actor = this.actor(i);
+        this.rejection = { by: i.by, comment: i.comment };
+        this.note('human.rejected', `${i.by} rejected ${spec.noun}: ${i.comment}`, actor);
+        void this.audit('human.rejected', { comment: i.comment, ...spec.auditData() }, actor);
+        return this.answer(i.by, `rejected by ${i.by}; ${spec.afterRejection}`);
+      },
+      {
+        validator: (i) => {
+          if (!i.comment?.trim()) throw new Error('a rejection needs a comment saying why (--comment)');
+          const refusal = spec.refusal(i.by);
+          if (refusal && !refusal.includes('already approved')) throw new Error(refusal);
+        },
+      },
+    );
+  }
+
+  /** Registers the cancel Update; the run sees `cancellation` set and winds down its own way. */
+  acceptCancel(spec: CancelSpec): void {
+    setHandler(
+      cancelUpdate,
+      (i) => {
+        const actor = this.actor(i);
+        this.cancellation = { by: i.by, reason: i.reason };
+        this.note('human.cancelled', `${i.by} cancelled ${spec.noun}: ${i.reason}`, actor);
+        void this.audit('human.cancelled', { reason: i.reason }, actor);
+        return this.answer(i.by, `cancel requested by ${i.by}; ${spec.afterCancel}`);
+      },
+      {
+        validator: (i) => {
+          if (!i.by?.trim()) throw new Error('say who cancels (--by)');
+          if (!i.reason?.trim()) throw new Error('a cancel needs a reason (--reason)');
+          if (spec.isTerminal()) throw new Error(`${spec.noun} has already ended (state: ${this.state})`);
+          const refusal = spec.refusal();
+          if (refusal) throw new Error(refusal);
+          if (this.cancellation) throw new Error(`already cancelled by ${this.cancellation.by}`);
         },
       },
     );

@@ -13,6 +13,15 @@ export interface ActionBase {
   address?: string;
 }
 
+/** Approve or reject (a rejection needs the comment: why). */
+export interface DecisionInput extends ActionBase {
+  comment?: string;
+}
+
+export interface CancelInput extends ActionBase {
+  reason: string;
+}
+
 export interface ManualStepDoneInput extends ActionBase {
   step: string;
   comment?: string;
@@ -62,3 +71,8 @@ export interface RunState {
 
 export const runStateQuery = defineQuery<RunState>('runState');
 export const manualStepDoneUpdate = defineUpdate<ActionAnswer, [ManualStepDoneInput]>('manualStepDone');
+// The same names on every kind of run that asks for approval or can be cancelled, so the CLI and
+// the mail links act on all of them the same way.
+export const approveUpdate = defineUpdate<ActionAnswer, [DecisionInput]>('approve');
+export const rejectUpdate = defineUpdate<ActionAnswer, [DecisionInput]>('reject');
+export const cancelUpdate = defineUpdate<ActionAnswer, [CancelInput]>('cancel');
