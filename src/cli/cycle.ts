@@ -5,20 +5,9 @@
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { findSite } from '../domain/config';
-import {
-  approveUpdate,
-  cancelUpdate,
-  cycleStateQuery,
-  fileCopiedUpdate,
-  manualStepDoneUpdate,
-  rejectUpdate,
-  type CycleView,
-} from '../workflows/cycle-messages';
+import { cycleStateQuery, fileCopiedUpdate, type CycleView } from '../workflows/cycle-messages';
 import { CliError, type CliContext } from './context';
-import { act, ago, answerLine, timelineLines } from './run-actions';
-
-// rules.ts and harden.ts take `act` from here.
-export { act } from './run-actions';
+import { act, ago, answerLine, registerRunVerbs, timelineLines } from './run-actions';
 
 /** The open cycle of a site, if any (visibility, so a moment behind the truth). */
 export async function openCycleOf(client: Client, site: string): Promise<string | undefined> {
@@ -165,51 +154,9 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.result(answerLine(a), a);
     });
 
-  for (const [verb, update, needsComment] of [
-    ['approve', approveUpdate, false],
-    ['reject', rejectUpdate, true],
-  ] as const) {
-    const cmd = cycle
-      .command(`${verb} <id>`)
-      .description(`${verb} the import of a verified bundle`)
-      .requiredOption('--by <who>', `who ${verb}s`);
-    if (needsComment) cmd.requiredOption('--comment <text>', 'why');
-    else cmd.option('--comment <text>', 'optional comment');
-    cmd.action(async (id: string, opts: { by: string; comment?: string }) => {
-      const handle = (await ctx.client()).workflow.getHandle(id);
-      const a = await act(handle, (h) =>
-        h.executeUpdate(update, { args: [{ by: required(opts.by, '--by'), comment: opts.comment, channel: 'cli' }] }),
-      );
-      ctx.result(answerLine(a), a);
-    });
-  }
-
-  cycle
-    .command('cancel <id>')
-    .description('cancel a cycle before its import; unimported copies are removed, the DMZ bundle archived')
-    .requiredOption('--by <who>', 'who cancels')
-    .requiredOption('--reason <why>', 'why')
-    .action(async (id: string, opts: { by: string; reason: string }) => {
-      const handle = (await ctx.client()).workflow.getHandle(id);
-      const a = await act(handle, (h) =>
-        h.executeUpdate(cancelUpdate, { args: [{ by: opts.by, reason: opts.reason, channel: 'cli' }] }),
-      );
-      ctx.result(answerLine(a), a);
-    });
-
-  cycle
-    .command('done <id>')
-    .description('confirm a manual step the cycle waits for')
-    .requiredOption('--step <step>', 'the step (as shown by status)')
-    .requiredOption('--by <who>', 'who did it')
-    .option('--comment <text>', 'optional comment')
-    .action(async (id: string, opts: { step: string; by: string; comment?: string }) => {
-      const handle = (await ctx.client()).workflow.getHandle(id);
-      const a = await act(handle, (h) =>
-        h.executeUpdate(manualStepDoneUpdate, {
-          args: [{ step: opts.step, by: opts.by, comment: opts.comment, channel: 'cli' }],
-        }),
-      );
-      ctx.result(answerLine(a), a);
-    });
+  registerRunVerbs(cycle, ctx, {
+    noun: 'cycle',
+    approves: 'the import of a verified bundle',
+    cancels: 'before its import: unimported copies are removed, the DMZ bundle archived',
+  });
 }

@@ -9,19 +9,14 @@ import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { findSite } from '../domain/config';
 import {
-  approveUpdate,
-  cancelUpdate,
   hardenStateQuery,
-  manualStepDoneUpdate,
-  rejectUpdate,
-  type ActionAnswer,
   type HardenItemView,
   type HardenMode,
   type HardenResult,
   type HardenView,
 } from '../workflows/harden-messages';
 import { CliError, type CliContext } from './context';
-import { act } from './cycle';
+import { registerRunVerbs, timelineLines } from './run-actions';
 
 const WORKFLOW_ID_PREFIX: Record<HardenMode, string> = {
   plan: 'harden-plan',
@@ -70,12 +65,9 @@ export function renderHardening(v: HardenView): string {
   lines.push(renderItems(v.items));
   if (v.outcome) lines.push(`outcome ${v.outcome.state}${v.outcome.reason ? `: ${v.outcome.reason}` : ''}`);
   lines.push('history:');
-  for (const e of v.timeline)
-    lines.push(`  ${e.at}  ${e.summary}${e.actor ? ` [${e.actor.who} via ${e.actor.channel}]` : ''}`);
+  lines.push(...timelineLines(v.timeline));
   return lines.join('\n');
 }
-
-const answerLine = (a: ActionAnswer) => `accepted: ${a.message} (state: ${a.state})`;
 
 /**
  * `--by` belongs to `harden` itself (who asks for a plan or an apply), and commander gives an
@@ -152,51 +144,10 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.result(renderHardening(v), v);
     });
 
-  for (const [verb, update, needsComment] of [
-    ['approve', approveUpdate, false],
-    ['reject', rejectUpdate, true],
-  ] as const) {
-    const cmd = harden
-      .command(`${verb} <id>`)
-      .description(`${verb} a hardening, --by <who> (approving accepts the loss of detection it states)`);
-    if (needsComment) cmd.requiredOption('--comment <text>', 'why');
-    else cmd.option('--comment <text>', 'optional comment');
-    cmd.action(async (id: string, opts: { comment?: string }, command: Command) => {
-      const by = byOf(command);
-      const handle = (await ctx.client()).workflow.getHandle(id);
-      const a = await act(handle, (h) =>
-        h.executeUpdate(update, { args: [{ by, comment: opts.comment, channel: 'cli' }] }),
-      );
-      ctx.result(answerLine(a), a);
-    });
-  }
-
-  harden
-    .command('done <id>')
-    .description('confirm a manual item the run waits for: --step S1 (H1, …) --by <who>')
-    .requiredOption('--step <step>', 'the item (as shown by status)')
-    .option('--comment <text>', 'optional comment')
-    .action(async (id: string, opts: { step: string; comment?: string }, command: Command) => {
-      const by = byOf(command);
-      const handle = (await ctx.client()).workflow.getHandle(id);
-      const a = await act(handle, (h) =>
-        h.executeUpdate(manualStepDoneUpdate, {
-          args: [{ step: opts.step, by, comment: opts.comment, channel: 'cli' }],
-        }),
-      );
-      ctx.result(answerLine(a), a);
-    });
-
-  harden
-    .command('cancel <id>')
-    .description('cancel a hardening run, --by <who>; items already applied stay applied')
-    .requiredOption('--reason <why>', 'why')
-    .action(async (id: string, opts: { reason: string }, command: Command) => {
-      const by = byOf(command);
-      const handle = (await ctx.client()).workflow.getHandle(id);
-      const a = await act(handle, (h) =>
-        h.executeUpdate(cancelUpdate, { args: [{ by, reason: opts.reason, channel: 'cli' }] }),
-      );
-      ctx.result(answerLine(a), a);
-    });
+  registerRunVerbs(harden, ctx, {
+    noun: 'hardening run',
+    approves: 'a hardening (approving accepts the loss of detection it states)',
+    cancels: 'items already applied stay applied',
+    by: byOf,
+  });
 }

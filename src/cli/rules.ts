@@ -7,19 +7,9 @@ import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { findSite } from '../domain/config';
 import type { ReportedRuleFile } from '../domain/rules';
-import {
-  approveUpdate,
-  cancelUpdate,
-  manualStepDoneUpdate,
-  rejectUpdate,
-  rulesCopiedUpdate,
-  rulesExportedUpdate,
-  rulesStateQuery,
-  type ActionAnswer,
-  type RulesView,
-} from '../workflows/rules-messages';
+import { rulesCopiedUpdate, rulesExportedUpdate, rulesStateQuery, type RulesView } from '../workflows/rules-messages';
 import { CliError, type CliContext } from './context';
-import { act } from './cycle';
+import { act, answerLine, registerRunVerbs, timelineLines } from './run-actions';
 
 export async function openRulesTransferOf(client: Client, site: string): Promise<string | undefined> {
   const query = `AirgapSite = '${site}' AND AirgapKind = 'rules' AND ExecutionStatus = 'Running'`;
@@ -76,12 +66,9 @@ export function renderRules(v: RulesView): string {
   }
   if (v.outcome) lines.push(`outcome ${v.outcome.state}${v.outcome.reason ? `: ${v.outcome.reason}` : ''}`);
   lines.push('history:');
-  for (const e of v.timeline)
-    lines.push(`  ${e.at}  ${e.summary}${e.actor ? ` [${e.actor.who} via ${e.actor.channel}]` : ''}`);
+  lines.push(...timelineLines(v.timeline));
   return lines.join('\n');
 }
-
-const answerLine = (a: ActionAnswer) => `accepted: ${a.message} (state: ${a.state})`;
 
 export function register(program: Command, ctx: CliContext): void {
   const rules = program
@@ -173,51 +160,9 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.result(answerLine(a), a);
     });
 
-  for (const [verb, update, needsComment] of [
-    ['approve', approveUpdate, false],
-    ['reject', rejectUpdate, true],
-  ] as const) {
-    const cmd = rules
-      .command(`${verb} <id>`)
-      .description(`${verb} the import of verified rule updates`)
-      .requiredOption('--by <who>', `who ${verb}s`);
-    if (needsComment) cmd.requiredOption('--comment <text>', 'why');
-    else cmd.option('--comment <text>', 'optional comment');
-    cmd.action(async (id: string, opts: { by: string; comment?: string }) => {
-      const handle = (await ctx.client()).workflow.getHandle(id);
-      const a = await act(handle, (h) =>
-        h.executeUpdate(update, { args: [{ by: opts.by, comment: opts.comment, channel: 'cli' }] }),
-      );
-      ctx.result(answerLine(a), a);
-    });
-  }
-
-  rules
-    .command('done <id>')
-    .description('confirm a manual step the transfer waits for (the import: --step import-rules)')
-    .requiredOption('--step <step>', 'the step (as shown by status)')
-    .requiredOption('--by <who>', 'who did it')
-    .option('--comment <text>', 'optional comment')
-    .action(async (id: string, opts: { step: string; by: string; comment?: string }) => {
-      const handle = (await ctx.client()).workflow.getHandle(id);
-      const a = await act(handle, (h) =>
-        h.executeUpdate(manualStepDoneUpdate, {
-          args: [{ step: opts.step, by: opts.by, comment: opts.comment, channel: 'cli' }],
-        }),
-      );
-      ctx.result(answerLine(a), a);
-    });
-
-  rules
-    .command('cancel <id>')
-    .description('cancel a rule transfer before its import is confirmed')
-    .requiredOption('--by <who>', 'who cancels')
-    .requiredOption('--reason <why>', 'why')
-    .action(async (id: string, opts: { by: string; reason: string }) => {
-      const handle = (await ctx.client()).workflow.getHandle(id);
-      const a = await act(handle, (h) =>
-        h.executeUpdate(cancelUpdate, { args: [{ by: opts.by, reason: opts.reason, channel: 'cli' }] }),
-      );
-      ctx.result(answerLine(a), a);
-    });
+  registerRunVerbs(rules, ctx, {
+    noun: 'rule transfer',
+    approves: 'the import of verified rule updates',
+    cancels: 'only before its import is confirmed',
+  });
 }
