@@ -7,8 +7,11 @@
  * and the values are read where the transport is built.
  */
 import { z } from 'zod';
-import { parseDuration } from './duration';
+import { formatDuration, parseDuration } from './duration';
 import { UPGRADE_STAGES, type StageId } from './upgrade-stages';
+
+/** See checkConsistency: bounds the history of the longest wait for a person. */
+export const MAX_REMINDERS_PER_WAIT = 500;
 
 /** Thrown when a configuration document is invalid; lists every problem as file → path → expectation. */
 export class ConfigError extends Error {
@@ -363,6 +366,15 @@ function checkConsistency(config: AppConfig): string[] {
     });
     const names = site.airgapped.relays.map((r) => r.name);
     if (new Set(names).size !== names.length) problems.push(`sites.${i}.airgapped.relays: relay names must be unique`);
+    // Each reminder costs about a dozen history events (timer, mail, audit marker): a cap keeps
+    // the longest wait far below Temporal's 10k-event warning.
+    const reminders = Math.floor(site.waits.deadline / Math.max(site.waits.reminderEvery, 1));
+    if (reminders > MAX_REMINDERS_PER_WAIT) {
+      problems.push(
+        `sites.${i}.waits.reminderEvery: with deadline ${formatDuration(site.waits.deadline)} it would send ${reminders} reminders in one wait; ` +
+          `at most ${MAX_REMINDERS_PER_WAIT} keep a run's history bounded — choose a longer cadence or a shorter deadline`,
+      );
+    }
     const { policy, required } = site.approval;
     if (policy !== 'none' && site.people.approvers.length === 0) {
       problems.push(`sites.${i}.people.approvers: approval policy "${policy}" needs at least one approver`);

@@ -219,7 +219,12 @@ export function createTemporalActionGateway(client: Client): ActionGateway {
       }
       const handle = client.workflow.getHandle(payload.workflowId);
       const actor = { by: payload.recipient, channel: 'link' as const, address: request.address };
-      const options = { updateId: request.tokenId };
+      // The Update id is the token id, so a repeated click returns the first answer. A "file
+      // copied" link is legitimately used again after a copy failed verification: each failed
+      // round gets its own id, so the same link can report the new copy.
+      const round =
+        payload.action === 'file-copied' ? view.timeline.filter((e) => e.type === 'arrival.mismatch').length : 0;
+      const options = { updateId: round > 0 ? `${request.tokenId}.${round}` : request.tokenId };
       const started = Date.now();
       try {
         let answer: ActionAnswer;

@@ -87,4 +87,12 @@ describe('the configuration', () => {
   it('requires at least one site', () => {
     expect(problemsOf({})).toEqual([expect.stringMatching(/^sites: required/)]);
   });
+
+  it('refuses waits that would send so many reminders that a run history grows without bound', () => {
+    expect(problemsOf({ sites: [{ ...minimalSite, waits: { reminderEvery: '1m', deadline: '30d' } }] })).toEqual([
+      expect.stringMatching(
+        /^sites\.0\.waits\.reminderEvery: with deadline 30d it would send 43200 reminders in one wait; at most 500/,
+      ),
+    ]);
+  });
 });

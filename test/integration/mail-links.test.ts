@@ -214,4 +214,23 @@ describe('a cycle driven from its mails through real SMTP and the real web app',
     const late = await new LinkClient().open(theirs);
     expect(late.heading).toBe('No longer waiting');
   });
+
+  it('lets the operator use the same "file copied" link again after a copy failed verification', async () => {
+    const { handle, view, transferMail } = await site.startCycle();
+    const copiedUrl = actionUrl(transferMail.mail, 'File copied');
+    const operator = new LinkClient();
+    await carryBundle({ bundlePath: view.bundle!.path, relays: site.stack.site.airgapped.relays, mistake: 'truncate' });
+    let form = await operator.formOf(copiedUrl);
+    expect((await operator.post(copiedUrl, { csrf: form.csrf, sha256: view.bundle!.sha256 })).heading).toBe('Done');
+    await site.stack.waitFor(handle, (v) => v.relays[0]!.status === 'mismatch');
+
+    await carryBundle({ bundlePath: view.bundle!.path, relays: site.stack.site.airgapped.relays });
+    form = await operator.formOf(copiedUrl);
+    expect(form.page.heading).toBe('Confirm the file is copied');
+    expect((await operator.post(copiedUrl, { csrf: form.csrf, sha256: view.bundle!.sha256 })).heading).toBe('Done');
+    await site.stack.waitFor(handle, (v) => v.state === 'awaiting-approval');
+    const copies = (await site.stack.audit.timeline(handle.workflowId)).filter((r) => r.type === 'human.file-copied');
+    expect(copies).toHaveLength(2);
+    await handle.executeUpdate(cancelUpdate, { args: [{ by: OPERATOR, reason: 'test over' }] });
+  });
 });

@@ -47,10 +47,12 @@ describe('the per-site cycle schedule', () => {
       .catch(() => undefined);
   });
   afterAll(async () => {
-    await stack.client.schedule
-      .getHandle(scheduleIdFor('plant'))
-      .delete()
-      .catch(() => undefined);
+    for (const id of [scheduleIdFor('plant'), AUDIT_MAINTENANCE_SCHEDULE]) {
+      await stack.client.schedule
+        .getHandle(id)
+        .delete()
+        .catch(() => undefined);
+    }
     await stack.close();
   });
 
