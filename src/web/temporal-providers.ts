@@ -5,6 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { AuditStore } from '../adapters/audit-store';
+import type { AuditRecord } from '../domain/audit';
 import type { AppConfig } from '../domain/config';
 import { formatDuration } from '../domain/duration';
 import { cycleStateQuery, runStateQuery, type CycleView, type RunState } from '../workflows/cycle-messages';
@@ -12,6 +13,14 @@ import { upgradeStateQuery, type UpgradeView } from '../workflows/upgrade-messag
 import type { HistoryProvider, Notice, OpenRun, OverviewProvider, RunDetail, RunProvider, Waiting } from './deps';
 
 const ms = (iso: string | undefined) => (iso ? Date.parse(iso) : undefined);
+
+/** An audit record in one line for the run page: what, the outcome, and the facts people read. */
+function recordText(r: AuditRecord): string {
+  const facts = ['relay', 'step', 'status', 'message', 'reason', 'comment', 'action']
+    .map((k) => r.data?.[k])
+    .filter((v): v is string => typeof v === 'string' && v !== '');
+  return [r.type, r.outcome ? `→ ${r.outcome}` : undefined, ...facts].filter(Boolean).join(' · ');
+}
 
 function waitingOf(view: RunState): Waiting | undefined {
   if (!view.waitingFor) return undefined;
@@ -219,7 +228,12 @@ export function createRunProvider(client: Client, audit: AuditStore): RunProvide
           startedAt: Date.parse(summary.started),
           endedAt: ms(summary.ended),
           facts: summary.sha256 ? [{ label: 'SHA-256', value: summary.sha256 }] : [],
-          events: records.map((r) => ({ at: Date.parse(r.at), kind: r.type, text: r.type, actor: r.actor?.who })),
+          events: records.map((r) => ({
+            at: Date.parse(r.at),
+            kind: r.type,
+            text: recordText(r),
+            actor: r.actor?.who,
+          })),
         };
       }
     },

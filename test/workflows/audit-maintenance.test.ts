@@ -1,3 +1,6 @@
+import { carryBundle } from '../../src/sim';
+import { createRunProvider } from '../../src/web/temporal-providers';
+import { fileCopiedUpdate } from '../../src/workflows/cycle-messages';
 import { startCycleStack, type CycleStack } from '../helpers/cycle-stack';
 
 describe('audit maintenance (scheduled every 15 minutes)', () => {
@@ -37,5 +40,36 @@ describe('audit maintenance (scheduled every 15 minutes)', () => {
     );
     expect(notices).toHaveLength(1);
     expect(notices[0]!.to).toEqual(['operator@plant.example']);
+  });
+
+  it('still answers for a cycle after Temporal has deleted it: the run page and the timeline come from the audit', async () => {
+    stack.sim.control.publishUpdate();
+    const handle = await stack.startCycle();
+    const view = await stack.waitFor(handle, (v) => v.state === 'awaiting-transfer');
+    await carryBundle({ bundlePath: view.bundle!.path, relays: stack.site.airgapped.relays });
+    await handle.executeUpdate(fileCopiedUpdate, { args: [{ by: 'op@plant.example', sha256: view.bundle!.sha256 }] });
+    expect((await handle.result()).state).toBe('completed');
+
+    // What retention does after 30 days, done now.
+    await stack.client.workflowService.deleteWorkflowExecution({
+      namespace: stack.client.options.namespace,
+      workflowExecution: { workflowId: handle.workflowId },
+    });
+    await expect(
+      (async () => {
+        for (let i = 0; i < 50; i++) {
+          await handle.describe();
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      })(),
+    ).rejects.toThrow(/not found/i);
+
+    const page = await createRunProvider(stack.client, stack.audit).run(handle.workflowId);
+    expect(page).toMatchObject({ workflowId: handle.workflowId, site: 'plant', kind: 'cycle', state: 'completed' });
+    expect(page!.facts).toEqual([{ label: 'SHA-256', value: view.bundle!.sha256 }]);
+    expect(page!.events.map((e) => e.kind)).toEqual(
+      expect.arrayContaining(['bundle.built', 'human.file-copied', 'import.completed']),
+    );
+    expect((await stack.audit.verify()).ok).toBe(true);
   });
 });
