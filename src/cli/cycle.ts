@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { findSite } from '../domain/config';
 import { cycleStateQuery, fileCopiedUpdate, type CycleView } from '../workflows/cycle-messages';
 import { CliError, type CliContext } from './context';
-import { act, ago, answerLine, registerRunVerbs, timelineLines } from './run-actions';
+import { act, ago, answerLine, registerRunList, registerRunVerbs, timelineLines } from './run-actions';
 
 /** The open cycle of a site, if any (visibility, so a moment behind the truth). */
 export async function openCycleOf(client: Client, site: string): Promise<string | undefined> {
@@ -111,32 +111,7 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.result(renderCycle(v), v);
     });
 
-  cycle
-    .command('list')
-    .description('cycles known to Temporal (newest first)')
-    .option('--site <site>', 'only this site')
-    .option('--open', 'only cycles still running')
-    .action(async (opts: { site?: string; open?: boolean }) => {
-      const client = await ctx.client();
-      const clauses = [`AirgapKind = 'cycle'`];
-      if (opts.site) clauses.push(`AirgapSite = '${opts.site.replace(/'/g, '')}'`);
-      if (opts.open) clauses.push(`ExecutionStatus = 'Running'`);
-      const rows: { id: string; site: string; state: string; status: string; started: string }[] = [];
-      for await (const w of client.workflow.list({ query: clauses.join(' AND ') })) {
-        const attrs = w.typedSearchAttributes;
-        rows.push({
-          id: w.workflowId,
-          site: String(attrs.get({ name: 'AirgapSite', type: 'KEYWORD' } as never) ?? ''),
-          state: String(attrs.get({ name: 'AirgapState', type: 'KEYWORD' } as never) ?? ''),
-          status: w.status.name,
-          started: w.startTime.toISOString(),
-        });
-      }
-      const human = rows.length
-        ? rows.map((r) => `${r.started}  ${r.site.padEnd(10)} ${r.state.padEnd(18)} ${r.id}`).join('\n')
-        : 'no cycles';
-      ctx.result(human, rows);
-    });
+  registerRunList(cycle, ctx, { kind: 'cycle', plural: 'cycles' });
 
   cycle
     .command('copied <id>')

@@ -16,7 +16,7 @@ import {
   type HardenView,
 } from '../workflows/harden-messages';
 import { CliError, type CliContext } from './context';
-import { registerRunVerbs, timelineLines } from './run-actions';
+import { registerRunList, registerRunVerbs, timelineLines } from './run-actions';
 
 const WORKFLOW_ID_PREFIX: Record<HardenMode, string> = {
   plan: 'harden-plan',
@@ -144,6 +144,7 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.result(renderHardening(v), v);
     });
 
+  registerRunList(harden, ctx, { kind: 'harden', plural: 'hardening runs' });
   registerRunVerbs(harden, ctx, {
     noun: 'hardening run',
     approves: 'a hardening (approving accepts the loss of detection it states)',

@@ -9,7 +9,7 @@ import { findSite } from '../domain/config';
 import type { ReportedRuleFile } from '../domain/rules';
 import { rulesCopiedUpdate, rulesExportedUpdate, rulesStateQuery, type RulesView } from '../workflows/rules-messages';
 import { CliError, type CliContext } from './context';
-import { act, answerLine, registerRunVerbs, timelineLines } from './run-actions';
+import { act, answerLine, registerRunList, registerRunVerbs, timelineLines } from './run-actions';
 
 export async function openRulesTransferOf(client: Client, site: string): Promise<string | undefined> {
   const query = `AirgapSite = '${site}' AND AirgapKind = 'rules' AND ExecutionStatus = 'Running'`;
@@ -109,25 +109,7 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.result(renderRules(v), v);
     });
 
-  rules
-    .command('list')
-    .description('rule transfers known to Temporal (newest first)')
-    .option('--site <site>', 'only this site')
-    .option('--open', 'only transfers still running')
-    .action(async (opts: { site?: string; open?: boolean }) => {
-      const client = await ctx.client();
-      const clauses = [`AirgapKind = 'rules'`];
-      if (opts.site) clauses.push(`AirgapSite = '${opts.site.replace(/'/g, '')}'`);
-      if (opts.open) clauses.push(`ExecutionStatus = 'Running'`);
-      const rows: { id: string; status: string; started: string }[] = [];
-      for await (const w of client.workflow.list({ query: clauses.join(' AND ') })) {
-        rows.push({ id: w.workflowId, status: w.status.name, started: w.startTime.toISOString() });
-      }
-      ctx.result(
-        rows.length ? rows.map((r) => `${r.started}  ${r.status.padEnd(10)} ${r.id}`).join('\n') : 'no rule transfers',
-        rows,
-      );
-    });
+  registerRunList(rules, ctx, { kind: 'rules', plural: 'rule transfers' });
 
   rules
     .command('exported <id>')

@@ -4,7 +4,10 @@
  */
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
+import type { AuditKind } from '../domain/audit';
+import { findSite } from '../domain/config';
 import { formatDuration } from '../domain/duration';
+import { SITE, STATE } from '../workflows/search-attributes';
 import {
   approveUpdate,
   cancelUpdate,
@@ -107,4 +110,47 @@ export function registerRunVerbs(group: Command, ctx: CliContext, o: RunVerbsOpt
         h.executeUpdate(cancelUpdate, { args: [{ by: who(opts, command), reason: opts.reason, channel: 'cli' }] }),
       ),
     );
+}
+
+export interface RunRow {
+  id: string;
+  site: string;
+  state: string;
+  status: string;
+  started: string;
+}
+
+/**
+ * `<kind> list [--site S] [--open]`, newest first, from Temporal's visibility (the audit keeps what
+ * Temporal has forgotten: `airgap audit list`).
+ */
+export function registerRunList(group: Command, ctx: CliContext, o: { kind: AuditKind; plural: string }): void {
+  group
+    .command('list')
+    .description(`${o.plural} known to Temporal (newest first)`)
+    .option('--site <site>', 'only this site')
+    .option('--open', 'only those still running')
+    .action(async (opts: { site?: string; open?: boolean }) => {
+      const { config } = ctx.config();
+      if (opts.site && !findSite(config, opts.site)) {
+        throw new CliError(`unknown site "${opts.site}" (sites: ${config.sites.map((s) => s.id).join(', ')})`);
+      }
+      const clauses = [`AirgapKind = '${o.kind}'`];
+      if (opts.site) clauses.push(`AirgapSite = '${opts.site}'`);
+      if (opts.open) clauses.push(`ExecutionStatus = 'Running'`);
+      const rows: RunRow[] = [];
+      for await (const w of (await ctx.client()).workflow.list({ query: clauses.join(' AND ') })) {
+        rows.push({
+          id: w.workflowId,
+          site: String(w.typedSearchAttributes.get(SITE) ?? ''),
+          state: String(w.typedSearchAttributes.get(STATE) ?? ''),
+          status: w.status.name,
+          started: w.startTime.toISOString(),
+        });
+      }
+      const human = rows.length
+        ? rows.map((r) => `${r.started}  ${r.site.padEnd(10)} ${r.state.padEnd(18)} ${r.id}`).join('\n')
+        : `no ${o.plural}`;
+      ctx.result(human, rows);
+    });
 }

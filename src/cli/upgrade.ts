@@ -16,7 +16,7 @@ import {
   type UpgradeView,
 } from '../workflows/upgrade-messages';
 import { CliError, type CliContext } from './context';
-import { act, ago, answerLine } from './run-actions';
+import { act, ago, answerLine, registerRunList } from './run-actions';
 
 /** The open rollout of a site, if any (visibility, so a moment behind the truth). */
 export async function openRolloutOf(client: Client, site: string): Promise<string | undefined> {
@@ -132,6 +132,8 @@ export function register(program: Command, ctx: CliContext): void {
       const id = await startRollout(ctx, site, opts);
       ctx.result(`started rollout ${id}`, { id });
     });
+
+  registerRunList(upgrade, ctx, { kind: 'upgrade', plural: 'rollouts' });
 
   upgrade
     .command('status <id>')

@@ -18,6 +18,7 @@ import { freePort } from '../../src/runtime/dev-server';
 import { startSimulator, type RunningSimulator, type SimState } from '../../src/sim';
 import { allRoles, createWorkerSet, type WorkerSet } from '../../src/worker';
 import { cycleStateQuery, type CycleInput, type CycleView } from '../../src/workflows/cycle-messages';
+import { pollQuery } from './poll-query';
 import { TEST_NAMESPACE, testTemporalAddress, testWorkflowBundlePath } from './env';
 
 export interface StackOptions {
@@ -198,24 +199,7 @@ export async function startCycleStack(options: StackOptions = {}): Promise<Cycle
       });
     },
     view: (handle) => handle.query(cycleStateQuery),
-    async waitFor(handle, test, timeoutMs = 30_000) {
-      const until = Date.now() + timeoutMs;
-      let last: CycleView | undefined;
-      for (;;) {
-        try {
-          last = await handle.query(cycleStateQuery);
-          if (test(last)) return last;
-        } catch (err) {
-          if (Date.now() > until) throw err;
-        }
-        if (Date.now() > until) {
-          throw new Error(
-            `cycle ${handle.workflowId} did not reach the expected state; last: ${last?.state} ${JSON.stringify(last?.timeline.slice(-3))}`,
-          );
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
+    waitFor: (handle, test, timeoutMs) => pollQuery(handle, cycleStateQuery, test, timeoutMs),
     async close() {
       await stack.stopWorkers().catch(() => undefined);
       await stack.sim.stop();

@@ -24,6 +24,7 @@ import {
 } from '../../src/workflows/upgrade-messages';
 import type { upgradeRolloutWorkflow } from '../../src/workflows/upgrade-rollout';
 import { testConfigDocument, type StackOptions } from './cycle-stack';
+import { pollQuery } from './poll-query';
 import { TEST_NAMESPACE, testTemporalAddress, testWorkflowBundlePath } from './env';
 
 export interface UpgradeStackOptions extends Pick<StackOptions, 'relays' | 'approvers' | 'waits'> {
@@ -131,24 +132,7 @@ export async function startUpgradeStack(options: UpgradeStackOptions = {}): Prom
       });
     },
     view: (handle) => handle.query(upgradeStateQuery),
-    async waitFor(handle, test, timeoutMs = 30_000) {
-      const until = Date.now() + timeoutMs;
-      let last: UpgradeView | undefined;
-      for (;;) {
-        try {
-          last = await handle.query(upgradeStateQuery);
-          if (test(last)) return last;
-        } catch (err) {
-          if (Date.now() > until) throw err;
-        }
-        if (Date.now() > until) {
-          throw new Error(
-            `rollout ${handle.workflowId} did not reach the expected state; last: ${last?.state} ${JSON.stringify(last?.timeline.slice(-4))}`,
-          );
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
+    waitFor: (handle, test, timeoutMs) => pollQuery(handle, upgradeStateQuery, test, timeoutMs),
     waitForStep: (handle, step, timeoutMs) =>
       stack.waitFor(handle, (v) => v.waitingFor?.what === `manual:${step}`, timeoutMs),
     async confirm(handle, stage, by = 'operator@plant.example') {

@@ -91,6 +91,12 @@ describe('the per-site cycle schedule', () => {
     ).toBe(0);
     await new Promise((r) => setTimeout(r, 2000));
     expect(await scheduledRuns(stack.client)).toEqual([id]);
+    const listed = JSON.parse(airgap(stack, '--json', 'cycle', 'list', '--site', 'plant', '--open').stdout) as {
+      id: string;
+      state: string;
+    }[];
+    expect(listed.find((r) => r.id === id)).toMatchObject({ state: 'awaiting-transfer' });
+    expect(airgap(stack, 'cycle', 'list', '--site', 'nowhere').stderr).toContain('unknown site "nowhere"');
     const start = airgap(stack, 'cycle', 'start', 'plant');
     expect(start.code).toBe(1);
     expect(start.stderr).toContain(`site plant already has an open cycle: ${id}`);
