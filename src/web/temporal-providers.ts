@@ -14,12 +14,13 @@ import type { HistoryProvider, Notice, OpenRun, OverviewProvider, RunDetail, Run
 
 const ms = (iso: string | undefined) => (iso ? Date.parse(iso) : undefined);
 
-/** An audit record in one line for the run page: what, the outcome, and the facts people read. */
+/** An audit record in one line for the run page (its type is shown beside): outcome and facts. */
 function recordText(r: AuditRecord): string {
   const facts = ['relay', 'step', 'status', 'message', 'reason', 'comment', 'action']
     .map((k) => r.data?.[k])
     .filter((v): v is string => typeof v === 'string' && v !== '');
-  return [r.type, r.outcome ? `→ ${r.outcome}` : undefined, ...facts].filter(Boolean).join(' · ');
+  const said = [r.outcome ? `→ ${r.outcome}` : undefined, ...facts].filter(Boolean).join(' · ');
+  return said || r.type.replace(/[.-]/g, ' ');
 }
 
 function waitingOf(view: RunState): Waiting | undefined {
