@@ -3,6 +3,7 @@
  * workers on the test run's Temporal dev server, outbox, audit) plus a worker on the air-gapped
  * manager's host, which runs the simulated dsm_c and checks the .dsru import folder.
  */
+import { pollQuery } from './poll-query';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -61,28 +62,6 @@ export async function startSetupStack(
       workflowId: `${prefix}-plant-${randomBytes(4).toString('hex')}`,
       args: [{ site: 'plant', trigger: { who: 'operator@plant.example', channel: 'cli' }, ...input }],
     });
-  setup.waitForView = async function waitForView<V extends { state: string; timeline: { summary: string }[] }>(
-    handle: WorkflowHandle,
-    query: QueryDefinition<V>,
-    test: (v: V) => boolean,
-    timeoutMs = 30_000,
-  ): Promise<V> {
-    const until = Date.now() + timeoutMs;
-    let last: V | undefined;
-    for (;;) {
-      try {
-        last = await handle.query(query);
-        if (test(last)) return last;
-      } catch (err) {
-        if (Date.now() > until) throw err;
-      }
-      if (Date.now() > until) {
-        throw new Error(
-          `${handle.workflowId} did not reach the expected state; last: ${last?.state} ${JSON.stringify(last?.timeline.slice(-3))}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+  setup.waitForView = pollQuery;
   return setup;
 }
