@@ -31,7 +31,8 @@ function isPinned(bin) {
   const v = runs(bin, ['--version']);
   if (v === undefined) return false;
   if (v.includes(`version ${PINNED_VERSION.slice(1)} `)) return true;
-  const m = runs('go', ['version', '-m', bin]);
+  const go = goBinary();
+  const m = go && runs(go, ['version', '-m', bin]);
   return m !== undefined && new RegExp(`\\bmod\\s+github\\.com/temporalio/cli\\s+${PINNED_VERSION}\\b`).test(m);
 }
 
@@ -54,8 +55,16 @@ function instructions() {
   ].join('\n');
 }
 
+/** `go` on PATH, else the usual install location (machines whose PATH lacks it). */
+function goBinary() {
+  if (runs('go', ['version']) !== undefined) return 'go';
+  const usual = process.platform === 'win32' ? 'C:\\Program Files\\Go\\bin\\go.exe' : '/usr/local/go/bin/go';
+  return runs(usual, ['version']) !== undefined ? usual : undefined;
+}
+
 function build() {
-  if (runs('go', ['version']) === undefined) throw new TemporalCliUnavailableError(instructions());
+  const go = goBinary();
+  if (!go) throw new TemporalCliUnavailableError(instructions());
   fs.mkdirSync(TOOLS_DIR, { recursive: true });
   process.stderr.write(
     `Building the Temporal CLI ${PINNED_VERSION} with Go into ${path.relative(ROOT, TOOLS_DIR)}/.\n` +
@@ -66,7 +75,7 @@ function build() {
     process.stderr.write(`  still building the Temporal CLI (${Math.round((Date.now() - started) / 1000)} s)...\n`);
   }, 30_000);
   return new Promise((resolve, reject) => {
-    const child = spawn('go', ['install', `${MODULE}@${PINNED_VERSION}`], {
+    const child = spawn(go, ['install', `${MODULE}@${PINNED_VERSION}`], {
       env: { ...process.env, GOBIN: TOOLS_DIR, GOFLAGS: `${process.env.GOFLAGS || ''} -buildvcs=false`.trim() },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
