@@ -54,6 +54,16 @@ export function createHostActivities(ops: HostOps) {
       return { removed: result.deleted, path: result.path };
     },
 
+    /**
+     * A copy an operator put down under the wrong name or in the wrong place, once a good copy has
+     * been imported or the cycle has ended. Only files inside the install dir are deleted; one
+     * outside it fails permanently (PathOutsideAllowedError) and is reported, not touched.
+     */
+    async removeStrayCopy(input: { path: string }): Promise<{ removed: boolean; path: string }> {
+      const result = await ops.deleteFile({ path: input.path }).catch(permanent);
+      return { removed: result.deleted, path: result.path };
+    },
+
     /** The DMZ-side zip after a cycle: deleted, archived, or kept, by the site's retention. */
     async retainBundle(input: RetainBundleInput): Promise<{ action: string; path?: string }> {
       if (input.mode === 'keep') return { action: 'kept', path: input.path };

@@ -8,6 +8,7 @@ import {
   CancellationScope,
   isCancellation,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -86,6 +87,8 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
   let importAttempts = 0;
   let installedBefore: CycleView['installedBefore'];
   const state = () => kit.state as CycleState;
+  // Renamed or misplaced copies seen by the verification: tidied up when the cycle ends.
+  const strays: { relay: string; path: string }[] = [];
 
   // A rollback override always needs at least one approver, whatever the site's policy.
   const approvalsRequired = () => (plan ? Math.max(requiredApprovals(plan.approval), input.allowRollback ? 1 : 0) : 0);
@@ -225,12 +228,32 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
     await kit.audit('dmz.bundle-retained', { ...result });
   }
 
+  /** Deletes stray copies inside the install folders; names those it may not touch. */
+  async function removeStrays(p: SitePlan) {
+    // Added after the first recorded histories: a run that started before takes the old path.
+    if (strays.length === 0 || !patched('remove-stray-copies')) return;
+    for (const stray of strays) {
+      const host = p.relays.find((h) => h.name === stray.relay)!;
+      try {
+        const result = await hostProxy(host).removeStrayCopy({ path: stray.path });
+        kit.note('relay.stray-removed', `${host.name}: ${result.removed ? 'removed' : 'already gone'}: ${stray.path}`);
+      } catch (err) {
+        kit.note(
+          'relay.stray-left',
+          `${host.name}: left in place, remove it by hand: ${stray.path} (${describeFailure(err)})`,
+        );
+        await kit.audit('relay.stray-left', { relay: host.name, path: stray.path });
+      }
+    }
+  }
+
   /** Compensation for a cycle that ends before importing: nothing unapproved stays importable. */
   async function compensate(final: CycleState, reason: string): Promise<CycleResult> {
     return CancellationScope.nonCancellable(async () => {
       if (plan && bundle) {
         kit.setState('cleaning-up', `cleaning up after ${final}`);
         await removeRelayCopies(plan, bundle);
+        await removeStrays(plan);
         await retainDmzBundle(plan, bundle, 'archive');
       }
       return finish(final, reason);
@@ -364,6 +387,13 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
           problems++;
           relay.status = 'mismatch';
           relay.problem = report.message;
+          if (
+            report.foundPath &&
+            report.foundPath !== report.expectedPath &&
+            !strays.some((x) => x.path === report.foundPath)
+          ) {
+            strays.push({ relay: relay.name, path: report.foundPath });
+          }
           kit.note('arrival.mismatch', `${relay.name}: ${report.status}: ${report.message}`);
           await kit.audit('arrival.mismatch', { relay: relay.name, status: report.status, message: report.message });
         }
@@ -481,6 +511,7 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
         relays.find((r) => r.name === host.name)!.status = 'cleaned';
         kit.note('relay.cleaned', `${host.name}: zip deleted after the import`);
       }
+      await removeStrays(plan);
     }
     await retainDmzBundle(plan, bundle, plan.retention.dmzBundle);
     return await finish('completed');

@@ -1,8 +1,10 @@
+import fs from 'node:fs';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { carryBundle, type CourierMistake } from '../../src/sim';
 import { cancelUpdate, fileCopiedSignal, fileCopiedUpdate, type CycleView } from '../../src/workflows/cycle-messages';
 import { digestPrefix } from '../helpers/cycle-assert';
 import { startCycleStack, type CycleStack } from '../helpers/cycle-stack';
+import { recordHistory } from '../helpers/record-history';
 
 describe('the transfer step of a cycle', () => {
   let stack: CycleStack;
@@ -68,7 +70,7 @@ describe('the transfer step of a cycle', () => {
     'imports nothing after a %s copy, tells the operator, and completes once a good copy arrives',
     async (mistake, message) => {
       const { handle, bundle } = await awaitingTransfer();
-      await carryBundle({ bundlePath: bundle.path, relays: stack.site.airgapped.relays, mistake });
+      const mistaken = await carryBundle({ bundlePath: bundle.path, relays: stack.site.airgapped.relays, mistake });
       await handle.executeUpdate(fileCopiedUpdate, {
         args: [{ by: 'op@plant.example', sha256: digestPrefix(bundle.sha256) }],
       });
@@ -87,6 +89,19 @@ describe('the transfer step of a cycle', () => {
       const audit = await stack.audit.timeline(handle.workflowId);
       expect(audit.filter((r) => r.type === 'arrival.mismatch')).toHaveLength(1);
       expect(audit.filter((r) => r.type === 'import.completed')).toHaveLength(1);
+      // The mistaken copy is tidied up when it sits in the install folder; outside it, it is named
+      // for a person to remove (the host worker touches nothing outside the install folder).
+      const strayPath = mistaken.copies[0]!.path;
+      const timeline = (await stack.view(handle)).timeline;
+      if (mistake === 'rename') {
+        await recordHistory(handle, 'cycle-renamed-copy');
+        expect(fs.existsSync(strayPath)).toBe(false);
+        expect(timeline.some((e) => e.type === 'relay.stray-removed' && e.summary.includes(strayPath))).toBe(true);
+      } else if (mistake === 'wrong-folder') {
+        expect(fs.existsSync(strayPath)).toBe(true);
+        expect(timeline.some((e) => e.type === 'relay.stray-left' && e.summary.includes(strayPath))).toBe(true);
+        fs.rmSync(strayPath);
+      }
     },
   );
 
