@@ -1,7 +1,7 @@
 /**
  * A real browser (Debian's chromium through playwright-core) on the served app: loading a link's
  * page, with everything a browser does on load, acts on nothing; pressing the button acts once.
- * Skipped where chromium is not installed.
+ * Skipped where chromium cannot start, except under CI, which installs it.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,12 +13,10 @@ import { transferInstructionsMail } from '../../src/domain/mail-templates';
 import { createApp } from '../../src/web/app';
 import { noAuth } from '../../src/web/auth';
 import { serveApp, type RunningServer } from '../../src/web/serve';
+import { CHROMIUM, CHROMIUM_ARGS, describeWithChromium } from '../helpers/chromium';
 import { KEYS, NOW, payloadFor, RecordingGateway, SHA } from './support';
 
-const CHROMIUM = '/usr/bin/chromium';
-const describeIfChromium = fs.existsSync(CHROMIUM) ? describe : describe.skip;
-
-describeIfChromium('in a real browser', () => {
+describeWithChromium('in a real browser', () => {
   let browser: Browser;
   let server: RunningServer;
   let gateway: RecordingGateway;
@@ -28,16 +26,7 @@ describeIfChromium('in a real browser', () => {
   beforeAll(async () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: CHROMIUM_ARGS,
     });
   });
   afterAll(async () => {
