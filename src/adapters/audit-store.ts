@@ -6,6 +6,9 @@
  * Appends from several processes (worker, CLI, web) are serialised by SQLite itself: each runs in a
  * BEGIN IMMEDIATE transaction, so reading the head, checking the id and writing the next record
  * cannot interleave with another writer, and the busy timeout makes the others wait their turn.
+ * Readers never need that lock: in WAL mode they read the last committed state while a writer
+ * works. A store opened `readOnly` (the CLI's list, show, export, verify) neither migrates nor
+ * writes; a writer migrates only when the schema is behind, so opening one takes no lock either.
  *
  * Limits, honestly: the chain shows changes, removals and reordering; the head anchor (a row
  * written in the same transaction) shows records cut from the end. Someone who can write this
@@ -13,6 +16,7 @@
  * anchor is a head copied somewhere they cannot reach (a ticket, a mail, the other network) and
  * checked with `airgap audit verify --expect-head <seq>:<hash>`.
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -22,8 +26,10 @@ import {
   eventTimeMs,
   isSuccessfulImport,
   OPEN_OUTCOME,
+  refusedActionEvent,
   validateAuditEvent,
   type AuditEvent,
+  type RefusedAction,
   type AuditKind,
   type AuditRecord,
   type RunFilter,
@@ -78,7 +84,49 @@ export interface SqliteAuditStoreOptions {
   clock?: () => Date;
   /** How long an append waits for another process's write to finish. */
   busyTimeoutMs?: number;
+  /**
+   * Open for reading only: no migration, no pragma that writes, no append. Reads go through the
+   * WAL without the write lock, so they answer while another process holds it. The file must exist.
+   */
+  readOnly?: boolean;
+  /**
+   * Called once, with one line to show, when an append finds another process writing and has to
+   * wait; without it the append waits silently (up to busyTimeoutMs) as before.
+   */
+  onWait?: (message: string) => void;
 }
+
+/** Thrown when an append waited its whole busy timeout for another process's write lock. */
+export class AuditStoreBusyError extends Error {
+  constructor(
+    readonly file: string,
+    readonly waitedMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `the audit store ${file} stayed locked by another process for ${Math.round(waitedMs / 1000)} s; nothing was recorded: try again when that process has finished`,
+      options,
+    );
+    this.name = 'AuditStoreBusyError';
+  }
+}
+
+/** Thrown when a read-only open finds a store older than this code (a writer migrates it on open). */
+export class AuditStoreNotMigratedError extends Error {
+  constructor(
+    readonly file: string,
+    readonly version: number,
+  ) {
+    super(
+      `${file} has audit schema version ${version}, older than ${SCHEMA_VERSION}: start the worker (npm start) once to migrate it`,
+    );
+    this.name = 'AuditStoreNotMigratedError';
+  }
+}
+
+const isBusy = (err: unknown): boolean =>
+  (err as { code?: unknown } | null)?.code === 'SQLITE_BUSY' ||
+  (err as { code?: unknown } | null)?.code === 'SQLITE_BUSY_SNAPSHOT';
 
 /** Thrown when opening a store written by a newer schema than this code knows. */
 export class AuditStoreVersionError extends Error {
@@ -103,19 +151,58 @@ export class SqliteAuditStore implements AuditStore {
   private readonly clock: () => Date;
   private readonly s: Statements;
   private readonly appendTx: Database.Transaction<(event: AuditEvent) => AuditRecord>;
+  private readonly readOnly: boolean;
+  private readonly busyTimeoutMs: number;
+  private readonly onWait?: (message: string) => void;
 
   constructor(
     readonly file: string,
     options: SqliteAuditStoreOptions = {},
   ) {
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.readOnly = options.readOnly === true && file !== ':memory:';
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
+    this.onWait = options.onWait;
     this.clock = options.clock ?? (() => new Date());
-    this.db = new Database(file, { timeout: options.busyTimeoutMs ?? 10_000 });
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
-    this.migrate();
+    if (this.readOnly) {
+      this.db = new Database(file, { readonly: true, fileMustExist: true, timeout: this.busyTimeoutMs });
+      const version = this.db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) throw new AuditStoreVersionError(this.file, version);
+      if (version < SCHEMA_VERSION) throw new AuditStoreNotMigratedError(this.file, version);
+    } else {
+      if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+      this.db = new Database(file, { timeout: this.busyTimeoutMs });
+      // Both persist in the file: set (under a lock) only when a new or older store needs it.
+      if (this.db.pragma('journal_mode', { simple: true }) !== 'wal') this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+      if (this.db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION) this.whenFree(() => this.migrate());
+    }
     this.s = prepareStatements(this.db);
     this.appendTx = this.db.transaction((event: AuditEvent) => this.appendNow(event));
+  }
+
+  /**
+   * Runs a write. When another process holds the write lock and `onWait` is set, says so once and
+   * then waits the busy timeout; a lock held past it becomes AuditStoreBusyError (one line).
+   */
+  private whenFree<T>(write: () => T): T {
+    try {
+      if (!this.onWait) return write();
+      this.db.pragma('busy_timeout = 0');
+      try {
+        return write();
+      } catch (err) {
+        if (!isBusy(err)) throw err;
+        this.onWait(
+          `the audit store ${this.file} is being written by another process; waiting up to ${Math.round(this.busyTimeoutMs / 1000)} s…`,
+        );
+      } finally {
+        this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+      }
+      return write();
+    } catch (err) {
+      if (isBusy(err)) throw new AuditStoreBusyError(this.file, this.busyTimeoutMs, { cause: err });
+      throw err;
+    }
   }
 
   private migrate(): void {
@@ -130,8 +217,9 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async append(event: AuditEvent): Promise<AuditRecord> {
+    if (this.readOnly) throw new Error(`the audit store ${this.file} was opened read-only`);
     const valid = validateAuditEvent(event);
-    return this.appendTx.immediate(valid);
+    return this.whenFree(() => this.appendTx.immediate(valid));
   }
 
   private appendNow(event: AuditEvent): AuditRecord {
@@ -291,6 +379,18 @@ export class SqliteAuditStore implements AuditStore {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+}
+
+/**
+ * Records a refused human action (a validator's no, a wrong digest, a non-approver) as an
+ * `action.refused` record of the run it was aimed at, with who, channel and reason. The one helper
+ * the CLI and the web gateway share: validators cannot write, so whoever receives the refusal does.
+ * A run the audit has never seen gets no record (there is no run to attach it to): undefined.
+ */
+export async function recordRefusedAction(store: AuditStore, refused: RefusedAction): Promise<AuditRecord | undefined> {
+  const run = await store.run(refused.workflowId);
+  if (!run) return undefined;
+  return store.append(refusedActionEvent(run, refused, randomUUID()));
 }
 
 type Statements = ReturnType<typeof prepareStatements>;

@@ -102,10 +102,13 @@ function storeFile(ctx: CliContext): string {
   return auditStoreFile(ctx.config().config.dataDir);
 }
 
-/** Reading commands do not create a store: with none yet, they read an empty one. */
+/**
+ * Reading commands do not create a store (with none yet, they read an empty one), and open it
+ * read-only: no migration, no write lock, so they answer while another process is writing.
+ */
 function openForReading(ctx: CliContext): AuditStore {
   const file = storeFile(ctx);
-  if (fs.existsSync(file)) return new SqliteAuditStore(file);
+  if (fs.existsSync(file)) return new SqliteAuditStore(file, { readOnly: true });
   ctx.info(`no audit store at ${file} yet: nothing has been recorded`);
   return new SqliteAuditStore(':memory:');
 }
@@ -294,7 +297,7 @@ export async function auditVerify(ctx: CliContext, raw: { expectHead?: string; f
 export async function auditReconcile(ctx: CliContext, now = new Date()): Promise<void> {
   const client = await ctx.client();
   const file = storeFile(ctx);
-  await withStore(new SqliteAuditStore(file), async (store) => {
+  await withStore(new SqliteAuditStore(file, { onWait: (line) => ctx.info(line) }), async (store) => {
     const appended = await reconcileTerminated(store, describeWithTemporal(client), now);
     const human =
       appended.length === 0

@@ -7,6 +7,12 @@ import type { Client } from '@temporalio/client';
 import { configPathFrom, loadConfig, type LoadedConfig } from '../runtime/load-config';
 import { connectClient, temporalTarget } from '../runtime/temporal-connection';
 
+/**
+ * How long a command waits for Temporal to answer the first time. The SDK's default (10 s, then
+ * the gRPC deadline) made `cycle list` with the stack down hang for 15 s before failing.
+ */
+const CONNECT_TIMEOUT = '3s';
+
 /** Thrown by a command when the operator's request is refused or impossible; printed, exit 1. */
 export class CliError extends Error {
   constructor(
@@ -18,6 +24,12 @@ export class CliError extends Error {
   }
 }
 
+/** Where the CLI reaches Temporal, and whether it is a cluster named by TEMPORAL_ADDRESS. */
+export interface TemporalWhere {
+  address?: string;
+  external: boolean;
+}
+
 export interface GlobalOptions {
   config?: string;
   json?: boolean;
@@ -26,6 +38,9 @@ export interface GlobalOptions {
 export class CliContext {
   private loaded?: LoadedConfig;
   private clientPromise?: Promise<Client>;
+
+  /** Set by a check-like command whose finding is not an error (a drift check that found drift: 2). */
+  exitCode = 0;
 
   constructor(readonly options: () => GlobalOptions) {}
 
@@ -39,8 +54,22 @@ export class CliContext {
   }
 
   client(): Promise<Client> {
-    this.clientPromise ??= connectClient(temporalTarget(this.config().config));
+    if (!this.clientPromise) {
+      const target = temporalTarget(this.config().config);
+      this.clientPromise = connectClient({
+        ...target,
+        connectionOptions: { connectTimeout: CONNECT_TIMEOUT, ...target.connectionOptions },
+      });
+      // A failed connect is reported by the caller; close() must not fail on it again.
+      this.clientPromise.catch(() => undefined);
+    }
     return this.clientPromise;
+  }
+
+  /** Where the commands reach Temporal, for messages; undefined when the configuration cannot be read. */
+  temporalWhere(): TemporalWhere | undefined {
+    const target = temporalTarget(this.config().config);
+    return { address: target.connectionOptions.address, external: target.external };
   }
 
   /** Prints a result: `human` as text, or `machine` as JSON with --json. */
@@ -53,6 +82,8 @@ export class CliContext {
   }
 
   async close(): Promise<void> {
-    if (this.clientPromise) await (await this.clientPromise).connection.close();
+    if (!this.clientPromise) return;
+    const client = await this.clientPromise.catch(() => undefined);
+    await client?.connection.close();
   }
 }

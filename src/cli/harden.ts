@@ -85,7 +85,10 @@ export function register(program: Command, ctx: CliContext): void {
     .description('air-gapped set-up and hardening (S1, H1–H8): harden <site> --plan | --check | --apply')
     .argument('[site]', 'the site')
     .option('--plan', 'read the site and print item by item what would change (changes nothing)')
-    .option('--check', 'the drift check: like --plan, and mails the operators when something drifted back')
+    .option(
+      '--check',
+      'the drift check: like --plan, and mails the operators when something drifted back; exit 0 no drift, 2 drift, 1 error',
+    )
     .option('--apply', 'start the hardening: approval, apply, verify, report')
     .option('--by <who>', 'who asks or acts (recorded); required by approve, reject, done and cancel')
     .action(
@@ -128,6 +131,8 @@ export function register(program: Command, ctx: CliContext): void {
             ? `plan for site ${site} (nothing was changed):`
             : `drift check of site ${site}: ${result.state}${result.reason ? ` — ${result.reason}` : ''}`;
         ctx.result(`${head}\n${renderItems(result.items)}`, { id: options.workflowId, ...result });
+        // As `terraform plan -detailed-exitcode`: 0 in the desired state, 2 drift found, 1 error.
+        if (mode === 'check' && result.state === 'drifted') ctx.exitCode = 2;
       },
     );
 

@@ -3,9 +3,11 @@
  * own file and registers itself on the program.
  */
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../domain/config';
-import { CliContext, CliError, type GlobalOptions } from './context';
+import { CliContext, type GlobalOptions } from './context';
 import { COMMANDS } from './commands';
+import { reportError } from './errors';
+import { checkIdentityOptions } from './options';
+import { recordRefusal } from './refusals';
 
 export function buildProgram(ctx?: CliContext): { program: Command; ctx: CliContext } {
   const program = new Command('airgap')
@@ -19,6 +21,8 @@ export function buildProgram(ctx?: CliContext): { program: Command; ctx: CliCont
     .exitOverride();
   const context = ctx ?? new CliContext(() => program.opts<GlobalOptions>());
   for (const register of COMMANDS) register(program, context);
+  // Every identity that enters through an option is checked here, once, whichever command has it.
+  program.hook('preAction', (_program, actionCommand) => checkIdentityOptions(actionCommand));
   return { program, ctx: context };
 }
 
@@ -26,17 +30,11 @@ export async function main(argv: string[]): Promise<number> {
   const { program, ctx } = buildProgram();
   try {
     await program.parseAsync(argv);
-    return 0;
+    return ctx.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    if (err instanceof CliError) {
-      if (ctx.json) process.stdout.write(`${JSON.stringify({ error: err.message, details: err.details }, null, 2)}\n`);
-      process.stderr.write(`airgap: ${err.message}\n`);
-    } else if (err instanceof ConfigError) {
-      process.stderr.write(`airgap: ${err.message}\n`);
-    } else {
-      process.stderr.write(`airgap: ${(err as Error).stack ?? String(err)}\n`);
-    }
+    await recordRefusal(ctx, err);
+    reportError(err, ctx.json, () => ctx.temporalWhere());
     return 1;
   } finally {
     await ctx.close().catch(() => undefined);

@@ -116,8 +116,8 @@ export function register(program: Command, ctx: CliContext): void {
     .description('report the exported .dsru files with their SHA-256 (≥ 12 hex digits each)')
     .requiredOption('--by <who>', 'who exported them')
     .requiredOption(
-      '--file <name=sha256>',
-      'an exported file: NAME=SHA256, optionally :SIZE and @YY-NNN (repeat for each file)',
+      '--file <NAME=SHA256[:SIZE][@YY-NNN]>',
+      'an exported file: NAME=SHA256 (≥ 12 hex digits), optionally :SIZE and @YY-NNN (repeat for each file)',
       (value: string, previous: string[] = []) => [...previous, value],
     )
     .action(async (id: string, opts: { by: string; file: string[] }) => {

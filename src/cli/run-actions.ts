@@ -2,7 +2,7 @@
  * What every run command shares: acting through a workflow Update (a validator's refusal becomes
  * exit 1 with the reason), and rendering times and answers the same way for every kind of run.
  */
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { AuditKind } from '../domain/audit';
 import { findSite } from '../domain/config';
@@ -18,18 +18,89 @@ import {
 } from '../workflows/run-messages';
 import { CliError, type CliContext } from './context';
 
-/** Runs an Update and turns a validator's refusal into a CliError carrying the reason. */
+/** What a refused action was: the top-level error handler records it in the audit (cli/refusals.ts). */
+export interface RefusedAttempt {
+  workflowId: string;
+  /** The Update's name: approve, fileCopied, manualStepDone, abortRollout… */
+  action: string;
+  by?: string;
+  reason: string;
+}
+
+/** Thrown when a run refuses an operator's action; printed as one line, exit 1, and audited. */
+export class ActionRefusedError extends CliError {
+  constructor(
+    message: string,
+    readonly attempt: RefusedAttempt,
+  ) {
+    super(message, { refused: attempt });
+    this.name = 'ActionRefusedError';
+  }
+}
+
+/**
+ * Runs an Update and turns a refusal into an ActionRefusedError carrying the reason: a
+ * validator's no, or a run that has already ended. The Update's name and `by` are read off the
+ * call itself, so every command that acts through here is audited alike.
+ */
 export async function act<A>(handle: WorkflowHandle, run: (h: WorkflowHandle) => Promise<A>, noun = 'run'): Promise<A> {
+  let asked: { action: string; by?: string } | undefined;
+  const watched = new Proxy(handle, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (prop !== 'executeUpdate' || typeof value !== 'function') return value;
+      return (def: string | { name: string }, options?: { args?: unknown[] }) => {
+        const first = options?.args?.[0] as { by?: unknown } | undefined;
+        asked = {
+          action: typeof def === 'string' ? def : def.name,
+          ...(typeof first?.by === 'string' ? { by: first.by } : {}),
+        };
+        return (value as (...a: unknown[]) => unknown).call(target, def, options);
+      };
+    },
+  });
+  const refused = (reason: string): ActionRefusedError =>
+    new ActionRefusedError(`refused: ${reason}`, {
+      workflowId: handle.workflowId,
+      action: asked?.action ?? 'update',
+      ...(asked?.by ? { by: asked.by } : {}),
+      reason,
+    });
   try {
-    return await run(handle);
+    return await run(watched);
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
-      throw new CliError(`refused: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+      throw refused((err.cause as Error | undefined)?.message ?? err.message);
     }
     const message = (err as Error).message ?? String(err);
-    if (/not found/i.test(message)) throw new CliError(`no such ${noun}: ${handle.workflowId}`);
+    if (err instanceof WorkflowNotFoundError && /already completed|not running|closed/i.test(message)) {
+      throw refused(
+        `${noun} ${handle.workflowId} has ended, so nothing can be changed any more (see airgap audit show ${handle.workflowId})`,
+      );
+    }
+    if (err instanceof WorkflowNotFoundError || /not found/i.test(message)) {
+      throw new CliError(`no such ${noun}: ${handle.workflowId}`);
+    }
     throw err;
   }
+}
+
+/**
+ * A manual step as status shows it (`manual:import-rules`, the form `waits for` prints) or as
+ * the workflow names it (`import-rules`): both are accepted, the workflow gets its own name.
+ */
+export function stepIdOf(shown: string): string {
+  const step = shown.trim();
+  return step.startsWith('manual:') ? step.slice('manual:'.length).trim() : step;
+}
+
+/**
+ * An upgrade stage as status prints it: its id (`U3`), its label (`U3 (DMZ relays)`) or in lower
+ * case; the workflow gets the id.
+ */
+export function stageIdOf(shown: string): string {
+  const m = /^\s*(u\d+)\b/i.exec(shown);
+  return m ? m[1]!.toUpperCase() : shown.trim().toUpperCase();
 }
 
 /** "2026-11-25T06:00:00.000Z (3h2m ago)" */
@@ -93,12 +164,12 @@ export function registerRunVerbs(group: Command, ctx: CliContext, o: RunVerbsOpt
     );
 
   withBy(group.command('done <id>').description(`confirm a manual step the ${o.noun} waits for`), 'who did it')
-    .requiredOption('--step <step>', 'the step (as shown by status)')
+    .requiredOption('--step <step>', 'the step as status shows it after "waits for" (manual:<step>) or just <step>')
     .option('--comment <text>', 'optional comment')
     .action((id: string, opts: { by?: string; step: string; comment?: string }, command: Command) =>
       run(id, (h) =>
         h.executeUpdate(manualStepDoneUpdate, {
-          args: [{ step: opts.step, by: who(opts, command), comment: opts.comment, channel: 'cli' }],
+          args: [{ step: stepIdOf(opts.step), by: who(opts, command), comment: opts.comment, channel: 'cli' }],
         }),
       ),
     );

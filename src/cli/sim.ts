@@ -93,7 +93,8 @@ export function register(program: Command, ctx: CliContext): void {
           (await control(ctx, 'POST', '/rules/export', { siteId: site, version, folder })) as (typeof files)[number],
         );
       }
-      const report = files.map((f) => `--file ${f.fileName}=${f.sha256.slice(0, 16)}:${f.size}`).join(' ');
+      // The form `rules exported --file` documents and accepts: NAME=SHA256:SIZE.
+      const report = files.map((f) => `--file ${f.fileName}=${f.sha256}:${f.size}`).join(' ');
       ctx.result(
         `${files.map((f) => `exported ${f.path} (${f.size} bytes, sha256 ${f.sha256})`).join('\n')}\n` +
           `now report them: airgap rules exported <id> --by <you> ${report}`,

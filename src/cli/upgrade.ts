@@ -16,7 +16,7 @@ import {
   type UpgradeView,
 } from '../workflows/upgrade-messages';
 import { CliError, type CliContext } from './context';
-import { act, ago, answerLine, registerRunList } from './run-actions';
+import { act, ago, answerLine, registerRunList, stageIdOf } from './run-actions';
 
 /** The open rollout of a site, if any (visibility, so a moment behind the truth). */
 export async function openRolloutOf(client: Client, site: string): Promise<string | undefined> {
@@ -157,7 +157,7 @@ export function register(program: Command, ctx: CliContext): void {
         const handle = (await ctx.client()).workflow.getHandle(id);
         const a = await act(handle, (h) =>
           h.executeUpdate(update, {
-            args: [{ stage: opts.stage.toUpperCase(), by: opts.by, comment: opts.comment, channel: 'cli' }],
+            args: [{ stage: stageIdOf(opts.stage), by: opts.by, comment: opts.comment, channel: 'cli' }],
           }),
         );
         ctx.result(answerLine(a), a);

@@ -3,9 +3,11 @@
  * field, so an export read back here verifies with `verifyRecords` on a machine that never saw
  * the store — which is what makes an export kept elsewhere worth keeping.
  *
- * CSV cells are written verbatim. A cell beginning with `=`, `+`, `-` or `@` may be read as a
- * formula by a spreadsheet; escaping it would change the evidence and break the hash, so open
- * exports as text (or use JSON) when their content came from outside.
+ * A cell beginning with `=`, `+`, `-`, `@`, a tab or a carriage return may be read as a formula by
+ * a spreadsheet ("CSV injection"). Such cells are neutralised the way OWASP describes: prefixed
+ * with a single quote and quoted. Reading an export back removes exactly that quote, so the
+ * records, and their hashes, are what the store holds; a value that itself begins with quotes
+ * before a formula character gets one more quote, so it reads back unchanged too.
  */
 import type { AuditActor, AuditRecord, RunSummary } from './audit';
 
@@ -51,15 +53,26 @@ export class AuditExportError extends Error {
   }
 }
 
-function cell(value: string | number | undefined): string {
+// Quotes, then a character a spreadsheet starts a formula with.
+const FORMULA_CELL = /^'*[=+\-@\t\r]/;
+
+/** The cell as written: neutralised if a spreadsheet could run it, then quoted per RFC 4180 if needed. */
+export function csvCell(value: string | number | undefined): string {
   if (value === undefined) return '';
-  const s = String(value);
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  const raw = String(value);
+  const neutralised = FORMULA_CELL.test(raw);
+  const s = neutralised ? `'${raw}` : raw;
+  return neutralised || /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/** The value of a cell read back: the neutralising quote removed. */
+export function csvValue(cell: string): string {
+  return FORMULA_CELL.test(cell) && cell.startsWith("'") ? cell.slice(1) : cell;
 }
 
 /** One RFC 4180 line, CRLF-terminated. */
 export function csvLine(values: readonly (string | number | undefined)[]): string {
-  return `${values.map(cell).join(',')}\r\n`;
+  return `${values.map(csvCell).join(',')}\r\n`;
 }
 
 export function recordCsvLine(r: AuditRecord): string {
@@ -137,7 +150,8 @@ export function recordsFromCsv(text: string): AuditRecord[] {
   if (header?.join(',') !== RECORD_COLUMNS.join(',')) {
     throw new AuditExportError(`not an audit CSV export: the header must be ${RECORD_COLUMNS.join(',')}`);
   }
-  return rows.map((cells, i) => {
+  return rows.map((written, i) => {
+    const cells = written.map(csvValue);
     if (cells.length !== RECORD_COLUMNS.length) {
       throw new AuditExportError(`line ${i + 2}: ${cells.length} cells, expected ${RECORD_COLUMNS.length}`);
     }

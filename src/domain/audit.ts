@@ -290,3 +290,44 @@ export function protectionStatus(
     over: ageMs > thresholdMs,
   };
 }
+
+/** The record type of a human action that was refused (by a validator, a digest check, a role check). */
+export const ACTION_REFUSED = 'action.refused';
+
+/** A refused human action as whoever received the refusal reports it. */
+export interface RefusedAction {
+  workflowId: string;
+  /** The action as asked: `approve`, `fileCopied`, `manualStepDone`, `abortRollout`… */
+  action: string;
+  /** Who asked; 'unknown' when the request named no one. */
+  by: string;
+  channel: AuditChannel;
+  /** The network address of a link's click, when known. */
+  address?: string;
+  /** Why it was refused, in the words the person was shown. */
+  reason: string;
+  at: Date;
+  /** What the person gave, when it matters to the refusal (e.g. the digest they typed). */
+  detail?: Record<string, unknown>;
+}
+
+/** The `action.refused` event of a refused action on a run the audit knows (`run` is its summary). */
+export function refusedActionEvent(
+  run: Pick<RunSummary, 'workflowId' | 'site' | 'kind' | 'runId'>,
+  refused: RefusedAction,
+  unique: string,
+): AuditEvent {
+  const actor: AuditActor = { who: refused.by.trim() || 'unknown', channel: refused.channel };
+  if (refused.address) actor.address = refused.address;
+  return {
+    id: `${run.workflowId}/refused/${unique}`,
+    workflowId: run.workflowId,
+    ...(run.runId ? { runId: run.runId } : {}),
+    site: run.site,
+    kind: run.kind,
+    type: ACTION_REFUSED,
+    at: refused.at.toISOString(),
+    actor,
+    data: { action: refused.action, reason: refused.reason, ...(refused.detail ?? {}) },
+  };
+}

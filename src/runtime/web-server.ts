@@ -32,7 +32,7 @@ export async function startWebServer(options: {
     ? undefined
     : new OutboxMailer({ file: path.join(config.dataDir, OUTBOX_FILE_NAME), from: config.mail.from });
   const app = createApp({
-    actions: createTemporalActionGateway(client),
+    actions: createTemporalActionGateway(client, { audit }),
     keys: linkKeysFromEnv(env, config.links),
     auth: authenticatorFromConfig(config.web.auth, env),
     outbox,

@@ -4,6 +4,8 @@
  * the Update id, so a second click returns the first answer instead of acting twice.
  */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { recordRefusedAction, type AuditStore } from '../adapters/audit-store';
+import { identityProblem } from '../domain/identity';
 import type { LinkPayload } from '../domain/link-token';
 import {
   approveUpdate,
@@ -155,8 +157,50 @@ function recogniseRepeats(gateway: ActionGateway): ActionGateway {
   };
 }
 
-export function createTemporalActionGateway(client: Client): ActionGateway {
-  return recogniseRepeats({
+/**
+ * Every refusal of a link's action is audited (who, the link channel, the address, the reason),
+ * through the helper the CLI uses: the workflow's validator refused, and validators cannot write.
+ * A refusal that cannot be recorded is logged; the person still gets their answer.
+ */
+function auditRefusals(
+  gateway: ActionGateway,
+  audit: AuditStore | undefined,
+  log: (message: string) => void,
+): ActionGateway {
+  if (!audit) return gateway;
+  return {
+    describe: (payload, tokenId) => gateway.describe(payload, tokenId),
+    async perform(payload, request) {
+      const outcome = await gateway.perform(payload, request);
+      if (outcome.outcome === 'refused') {
+        await recordRefusedAction(audit, {
+          workflowId: payload.workflowId,
+          action: payload.action,
+          by: payload.recipient,
+          channel: 'link',
+          ...(request.address ? { address: request.address } : {}),
+          reason: outcome.message,
+          at: new Date(),
+          ...(request.confirmedSha256 ? { detail: { sha256Given: request.confirmedSha256 } } : {}),
+        }).catch((err: unknown) =>
+          log(`a refused ${payload.action} on ${payload.workflowId} could not be audited: ${(err as Error).message}`),
+        );
+      }
+      return outcome;
+    },
+  };
+}
+
+export function createTemporalActionGateway(
+  client: Client,
+  options: { audit?: AuditStore; log?: (message: string) => void } = {},
+): ActionGateway {
+  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  return recogniseRepeats(auditRefusals(createGateway(client), options.audit, log));
+}
+
+function createGateway(client: Client): ActionGateway {
+  return {
     async describe(payload): Promise<ActionView> {
       const view = await readView(client, payload);
       if (!view) return { state: 'no-longer-waiting', currentState: 'no such run (it may have been removed)' };
@@ -193,6 +237,10 @@ export function createTemporalActionGateway(client: Client): ActionGateway {
     },
 
     async perform(payload, request: PerformRequest): Promise<ActionOutcome> {
+      // The recipient comes from a signed link, but it becomes the actor in the audit and mails.
+      const problem = identityProblem(payload.recipient);
+      if (problem)
+        return { outcome: 'refused', message: `this link's recipient is not a plausible identity: ${problem}` };
       const view = await readView(client, payload);
       if (!view) return { outcome: 'refused', message: 'this run no longer exists' };
       const bound =
@@ -279,5 +327,5 @@ export function createTemporalActionGateway(client: Client): ActionGateway {
         throw WebError.unavailable(`Temporal did not answer: ${(err as Error).message}`);
       }
     },
-  });
+  };
 }

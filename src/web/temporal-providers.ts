@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { AuditStore } from '../adapters/audit-store';
-import type { AuditRecord } from '../domain/audit';
+import { OPEN_OUTCOME, type AuditRecord } from '../domain/audit';
 import type { AppConfig } from '../domain/config';
 import { formatDuration } from '../domain/duration';
 import { cycleStateQuery, runStateQuery, type CycleView, type RunState } from '../workflows/cycle-messages';
@@ -179,7 +179,8 @@ export function createHistoryProvider(audit: AuditStore): HistoryProvider {
       const rows = await audit.list({
         site: filter.site || undefined,
         kind: (filter.kind || undefined) as never,
-        outcome: filter.outcome || undefined,
+        // The form says `running` for what the audit calls open (no end recorded).
+        outcome: filter.outcome === 'running' ? OPEN_OUTCOME : filter.outcome || undefined,
         since: filter.from !== undefined ? new Date(filter.from) : undefined,
         until: filter.to !== undefined ? new Date(filter.to) : undefined,
       });

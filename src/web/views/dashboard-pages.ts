@@ -1,4 +1,5 @@
 /** The operators' pages: open runs and what each waits for, one run's timeline, past runs. */
+import { AUDIT_KINDS } from '../../domain/audit';
 import { html, type SafeHtml } from '../../domain/mail-html';
 import type { HistoryPage, Overview, RunDetail, Waiting } from '../deps';
 import { time, timeWithHint } from './format';
@@ -125,8 +126,24 @@ export function runPage(run: RunDetail, now: number, nav: Nav): string {
   );
 }
 
-export const HISTORY_KINDS = ['cycle', 'rollout'] as const;
-export const HISTORY_OUTCOMES = ['completed', 'nothing-new', 'expired', 'cancelled', 'rejected', 'failed', 'running'];
+/** The kinds of run the audit records (one list, the audit's own), so every one offered can match. */
+export const HISTORY_KINDS: readonly string[] = AUDIT_KINDS;
+/** Run outcomes of every kind, and `running` for runs without an end (the audit's `open`). */
+export const HISTORY_OUTCOMES = [
+  'completed',
+  'nothing-new',
+  'expired',
+  'cancelled',
+  'rejected',
+  'aborted',
+  'failed',
+  'terminated',
+  'in-desired-state',
+  'drifted',
+  'planned',
+  'running',
+];
+const KIND_LABELS: Record<string, string> = { upgrade: 'upgrade rollout', rules: 'rule transfer', harden: 'hardening' };
 
 /** The filter as the form shows it back (dates as YYYY-MM-DD). */
 export interface HistoryFormValues {
@@ -173,7 +190,7 @@ export function historyPage(
     <div class="field">
       <label for="f-kind">Kind</label
       ><select id="f-kind" name="kind">
-        ${options(HISTORY_KINDS, values.kind)}
+        ${options(HISTORY_KINDS, values.kind, KIND_LABELS)}
       </select>
     </div>
     <div class="field">

@@ -1,0 +1,40 @@
+/**
+ * A refused action is audit evidence too (who tried what, and why it was refused): the top-level
+ * error handler records every ActionRefusedError in the audit store, through the helper the web
+ * gateway uses as well. Recording never hides the refusal itself: a failure to record is one more
+ * line on stderr.
+ */
+import fs from 'node:fs';
+import { auditStoreFile, recordRefusedAction, SqliteAuditStore } from '../adapters/audit-store';
+import type { CliContext } from './context';
+import { ActionRefusedError } from './run-actions';
+
+export async function recordRefusal(ctx: CliContext, err: unknown): Promise<void> {
+  if (!(err instanceof ActionRefusedError)) return;
+  let file: string;
+  try {
+    file = auditStoreFile(ctx.config().config.dataDir);
+  } catch {
+    return;
+  }
+  // No store yet means no run has ever been recorded here: nothing to attach the refusal to.
+  if (!fs.existsSync(file)) return;
+  let store: SqliteAuditStore | undefined;
+  try {
+    store = new SqliteAuditStore(file, { onWait: (line) => ctx.info(line) });
+    const { attempt } = err;
+    const record = await recordRefusedAction(store, {
+      workflowId: attempt.workflowId,
+      action: attempt.action,
+      by: attempt.by ?? 'unknown',
+      channel: 'cli',
+      reason: attempt.reason,
+      at: new Date(),
+    });
+    if (!record) ctx.info(`the audit has no run ${attempt.workflowId}: the refusal is not recorded`);
+  } catch (recordErr) {
+    ctx.info(`the refusal could not be recorded in the audit: ${(recordErr as Error).message}`);
+  } finally {
+    await store?.close();
+  }
+}
