@@ -501,11 +501,6 @@ function checkConsistency(config: AppConfig): string[] {
         `sites.${i}.rules.importFolder: no host checks it; set rules.host or airgapped.manager.host to the host whose worker sees that folder`,
       );
     }
-    if (site.airgapped.manager.dsmCPath && !site.airgapped.manager.host) {
-      problems.push(
-        `sites.${i}.airgapped.manager.dsmCPath: no host runs it; set airgapped.manager.host to the host whose worker runs dsm_c`,
-      );
-    }
     const { policy, required } = site.approval;
     if (policy !== 'none' && site.people.approvers.length === 0) {
       problems.push(`sites.${i}.people.approvers: approval policy "${policy}" needs at least one approver`);
