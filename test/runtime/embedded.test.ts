@@ -46,6 +46,7 @@ function demoConfig(dir: string, ports: Ports) {
             url: `https://127.0.0.1:${ports.airgap}/api`,
             apiKeyEnv: 'E2E_AG_KEY',
             caFile: path.join(dir, 'sim/tls/ca.pem'),
+            host: 'e2e-ag-manager',
           },
           relays: [{ name: 'e2e-ag-relay', computerId: 21, installDir: host('e2e-ag-relay') }],
         },
@@ -53,6 +54,7 @@ function demoConfig(dir: string, ports: Ports) {
         waits: { pollInterval: '300ms', importTimeout: '1m' },
         approval: { policy: 'any' },
         steps: { import: 'automated' },
+        rules: { importFolder: path.join(dir, 'sim', 'hosts', 'e2e-ag-manager', 'var', 'dsru-import') },
       },
     ],
   };
@@ -145,6 +147,14 @@ describe('the embedded default (npm start)', () => {
       expect(banner).toContain(part);
     expect(await fetch(`http://127.0.0.1:${ports.ui}/`).then((r) => r.status)).toBe(200);
     expect(await fetch(`http://127.0.0.1:${ports.web}/`).then((r) => r.status)).toBe(200);
+    // The embedded default made its own folders: the simulated relays' install dirs and the rule import folder.
+    for (const folder of [
+      path.join(dir, 'sim', 'hosts', 'e2e-dmz-relay', 'opt', 'ds_agent'),
+      path.join(dir, 'sim', 'hosts', 'e2e-ag-relay', 'opt', 'ds_agent'),
+      path.join(dir, 'sim', 'hosts', 'e2e-ag-manager', 'var', 'dsru-import'),
+    ]) {
+      expect([folder, fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()]).toEqual([folder, true]);
+    }
 
     const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
     const ns = await connection.workflowService.describeNamespace({ namespace: 'airgap' });
