@@ -411,7 +411,12 @@ const configSchema = z.strictObject({
     .prefault({}),
   mail: z
     .strictObject({
-      from: z.string().min(1).default('airgap-orchestrator <airgap@localhost>'),
+      from: z
+        .string()
+        .regex(/^(?:[^<>]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/, {
+          message: 'expected an address such as airgap@plant1.example or "airgap-orchestrator <airgap@plant1.example>"',
+        })
+        .default('airgap-orchestrator <airgap@localhost>'),
       /** Absent: mail goes to the outbox the web app shows (embedded default). */
       smtp: z
         .strictObject({
@@ -466,6 +471,22 @@ function checkConsistency(config: AppConfig): string[] {
       `web.auth.mode: web.host ${config.web.host} is reachable from other machines, so the dashboard and the outbox ` +
         '(live approval links) need a login: set web.auth (mode: shared-secret, secretEnv: …) or listen on 127.0.0.1',
     );
+  }
+  const smtp = config.mail.smtp;
+  if (smtp && Boolean(smtp.userEnv) !== Boolean(smtp.passwordEnv)) {
+    problems.push(
+      `mail.smtp.${smtp.userEnv ? 'passwordEnv' : 'userEnv'}: SMTP login needs both userEnv and passwordEnv`,
+    );
+  }
+  const ports = new Map<number, string>();
+  for (const [at, port] of [
+    ['temporal.embedded.port', config.temporal.embedded.port],
+    ['temporal.embedded.uiPort', config.temporal.embedded.uiPort],
+    ['web.port', config.web.port],
+  ] as const) {
+    const other = ports.get(port);
+    if (other) problems.push(`${at}: port ${port} is also ${other}; each needs its own port`);
+    ports.set(port, at);
   }
   const siteIds = new Set<string>();
   const hostNames = new Map<string, string>();

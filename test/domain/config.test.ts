@@ -224,4 +224,24 @@ describe('the configuration', () => {
       expect.stringMatching(/^sites\.0\.rules\.importFolder: no host checks it/),
     ]);
   });
+
+  it('refuses a sender that is no address, half an SMTP login and two services on one port', () => {
+    expect(
+      problemsOf({
+        temporal: { embedded: { port: 8080 } },
+        mail: { from: 'airgap orchestrator', smtp: { host: 'mail', userEnv: 'SMTP_USER' } },
+        sites: [minimalSite],
+      }),
+    ).toEqual([expect.stringMatching(/^mail\.from: expected an address/)]);
+    expect(
+      problemsOf({
+        temporal: { embedded: { port: 8080 } },
+        mail: { smtp: { host: 'mail', userEnv: 'SMTP_USER' } },
+        sites: [minimalSite],
+      }),
+    ).toEqual([
+      'mail.smtp.passwordEnv: SMTP login needs both userEnv and passwordEnv',
+      'web.port: port 8080 is also temporal.embedded.port; each needs its own port',
+    ]);
+  });
 });
