@@ -36,6 +36,8 @@ export function createManagerHostActivities(ops: HostOps, options: ManagerHostOp
           'RulesNotConfigured',
         );
       }
+      const folderStat = await ops.stat({ path: folder });
+      const folderProblem = !folderStat.exists ? 'missing' : folderStat.isFile ? 'not-a-folder' : undefined;
       const reports: RuleFileReport[] = [];
       for (const f of input.files) {
         if (/[\\/]/.test(f.fileName) || f.fileName === '..' || f.fileName === '.') {
@@ -46,7 +48,13 @@ export function createManagerHostActivities(ops: HostOps, options: ManagerHostOp
         }
         const file = p.join(folder, f.fileName);
         const stat = await ops.stat({ path: file });
-        let obs: RuleFileObservation = { fileName: f.fileName, path: file, exists: stat.exists, isFile: false };
+        let obs: RuleFileObservation = {
+          fileName: f.fileName,
+          path: file,
+          exists: stat.exists,
+          isFile: false,
+          ...(folderProblem ? { folderProblem } : {}),
+        };
         if (stat.exists && stat.isFile) {
           const { size, sha256 } = await ops.sha256File({ path: file });
           obs = { ...obs, isFile: true, size, sha256 };

@@ -57,3 +57,24 @@ export class NotAFileError extends Error {
     super(`${path} is not a regular file; nothing was touched`);
   }
 }
+
+/**
+ * Thrown when a file is asked for in a folder that does not exist (or is not a folder) on the
+ * host: the message names the folder, which is what a person has to fix.
+ */
+export class FolderMissingError extends Error {
+  override readonly name = 'FolderMissingError';
+
+  constructor(
+    readonly folder: string,
+    readonly file: string,
+    readonly host: string | undefined,
+    notAFolder = false,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `the folder ${folder}${host ? ` on ${host}` : ''} ${notAFolder ? 'is not a folder' : 'does not exist'}, so ${file} cannot be in it`,
+      options,
+    );
+  }
+}

@@ -5,12 +5,37 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { NotAFileError, PathOutsideAllowedError } from './host-errors';
+import { FolderMissingError, NotAFileError, PathOutsideAllowedError } from './host-errors';
 
 /** Large reads keep hashing a multi-gigabyte zip I/O-bound rather than syscall-bound. */
 const HASH_CHUNK = 4 * 1024 * 1024;
 
-export async function sha256File(file: string): Promise<{ sha256: string; size: number }> {
+export async function sha256File(file: string, host?: string): Promise<{ sha256: string; size: number }> {
+  try {
+    return await hashStream(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw (await missingFolderOf(file, host, err)) ?? err;
+    throw err;
+  }
+}
+
+/**
+ * When the folder `file` should be in is missing (or is not a folder), the error that says so;
+ * undefined when the folder is there (then the file itself is what is missing).
+ */
+export async function missingFolderOf(
+  file: string,
+  host: string | undefined,
+  cause?: unknown,
+): Promise<FolderMissingError | undefined> {
+  const folder = path.dirname(path.resolve(file));
+  const stats = await fs.promises.stat(folder).catch(() => undefined);
+  if (stats?.isDirectory()) return undefined;
+  return new FolderMissingError(folder, path.basename(file), host, stats !== undefined, { cause });
+}
+
+async function hashStream(file: string): Promise<{ sha256: string; size: number }> {
   const hash = crypto.createHash('sha256');
   let size = 0;
   for await (const chunk of fs.createReadStream(file, { highWaterMark: HASH_CHUNK })) {

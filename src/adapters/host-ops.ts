@@ -15,7 +15,7 @@ import {
 import type { HostOs } from '../domain/config';
 import { DsaControlOutputError, parseDsaControlBuildOutput } from '../domain/dsa-control-output';
 import { HostCommandError, InvalidCommandArgumentError } from './host-errors';
-import { assertFileOrLink, confine, freeName, lstatOrUndefined, move, sha256File } from './host-files';
+import { assertFileOrLink, confine, freeName, lstatOrUndefined, missingFolderOf, move, sha256File } from './host-files';
 
 export * from './host-errors';
 export type { ArrivalReport, ArrivalStatus, ExpectedBundleFile } from '../domain/bundle-arrival';
@@ -99,7 +99,7 @@ export function createHostOps(host: HostSpec, options: HostOpsOptions = {}): Hos
 
     async sha256File({ path: p }) {
       const abs = path.resolve(installDir, p);
-      return { path: abs, ...(await sha256File(abs)) };
+      return { path: abs, ...(await sha256File(abs, host.name)) };
     },
 
     async stat({ path: p }) {
@@ -125,7 +125,11 @@ export function createHostOps(host: HostSpec, options: HostOpsOptions = {}): Hos
     async archiveFile({ path: p, archiveDir: perCall }) {
       const from = await confine(p, [installDir]);
       const stats = await lstatOrUndefined(from);
-      if (!stats) throw new Error(`cannot archive ${from} on ${host.name}: no such file`);
+      if (!stats) {
+        const folderMissing = await missingFolderOf(from, host.name);
+        if (folderMissing) throw folderMissing;
+        throw new Error(`cannot archive ${from} on ${host.name}: no such file`);
+      }
       assertFileOrLink(from, stats);
       const dir = path.resolve(perCall ?? archiveDir);
       await fs.promises.mkdir(dir, { recursive: true });
@@ -140,6 +144,14 @@ export function createHostOps(host: HostSpec, options: HostOpsOptions = {}): Hos
       return run(`dsm_c ${args.join(' ')}`, dsmCPath, args, { timeoutMs: commandTimeoutMs });
     },
   };
+}
+
+function isFolder(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function run(
@@ -158,8 +170,11 @@ function run(
         const e = err as NodeJS.ErrnoException & { code?: number | string; killed?: boolean; signal?: string };
         const timedOut = Boolean(e.killed) && e.signal === 'SIGTERM';
         const exitCode = typeof e.code === 'number' ? e.code : undefined;
-        const reason =
-          e.code === 'ENOENT'
+        // spawn says ENOENT for a missing working folder too: name the folder, not the command.
+        const cwdMissing = e.code === 'ENOENT' && opts.cwd !== undefined && !isFolder(opts.cwd);
+        const reason = cwdMissing
+          ? `the folder ${opts.cwd} does not exist (it is where ${label.split(' ')[0]} runs)`
+          : e.code === 'ENOENT'
             ? `${file} not found`
             : e.code === 'EACCES'
               ? `${file} is not executable`
@@ -179,6 +194,8 @@ async function observeArrival(
   expected: ExpectedBundleFile,
 ): Promise<ArrivalObservations> {
   const obs: ArrivalObservations = { hostName, installDir, misplaced: [], sameSize: [], otherZips: [] };
+  const dir = await fs.promises.stat(installDir).catch(() => undefined);
+  if (!dir?.isDirectory()) obs.installDirProblem = dir ? 'not-a-folder' : 'missing';
   const exactPath = path.join(installDir, expected.fileName);
   const exact = await lstatOrUndefined(exactPath);
   if (exact?.isFile()) {
@@ -195,7 +212,7 @@ async function observeArrival(
   try {
     entries = await fs.promises.readdir(installDir, { withFileTypes: true });
   } catch {
-    // A missing install dir reads as "nothing arrived"; the message names the folder.
+    // A missing install dir is in obs.installDirProblem; the message names the folder.
   }
   for (const e of entries) {
     if (!e.isFile() || !/\.zip$/i.test(e.name) || e.name === expected.fileName) continue;

@@ -5,6 +5,7 @@
 import type { Connection } from '@temporalio/client';
 import type { Command } from 'commander';
 import { startEmbedded } from '../runtime/embedded';
+import { checkConfigFiles } from '../runtime/load-config';
 import { installWorkerLogging } from '../runtime/logging';
 import { ensureDriftCheckSchedules, ensureSchedules } from '../runtime/schedules';
 import { checkNamespace, ensureNamespace } from '../runtime/temporal-setup';
@@ -83,6 +84,7 @@ export function register(program: Command, ctx: CliContext): void {
         opts.control || opts.host.length || opts.zone.length
           ? { control: Boolean(opts.control), hosts: opts.host, zones: opts.zone }
           : allRoles(config);
+      checkConfigFiles(ctx.config(), roles);
       installWorkerLogging();
       const connection = await connectWorker(target);
       const client = await connectClient(target);

@@ -15,6 +15,8 @@ export interface ExpectedBundleFile {
 export interface ArrivalObservations {
   hostName: string;
   installDir: string;
+  /** Set when the install dir itself is missing or not a folder: then nothing can arrive in it. */
+  installDirProblem?: 'missing' | 'not-a-folder';
   /** The file with the exact name in the install dir; `sha256` only when its size matched. */
   exact?: { path: string; size: number; sha256?: string };
   /** Files with the exact name outside the install dir (its parent, its subfolders). */
@@ -68,6 +70,19 @@ export function classifyArrival(
     };
   }
   const [misplaced] = obs.misplaced;
+  if (obs.installDirProblem) {
+    // Say that the folder is wrong, not merely that the file is not in it: no copy can fix that.
+    const problem = obs.installDirProblem === 'missing' ? 'does not exist' : 'is not a folder';
+    return {
+      status: 'missing',
+      message:
+        `the install dir ${obs.installDir} ${problem} ${on}, so ${expected.fileName} cannot be in it. ` +
+        "Check that the agent is installed there and that the relay's installDir in the configuration is right" +
+        (misplaced ? `; ${expected.fileName} was found at ${misplaced.path}.` : '.'),
+      expectedPath,
+      ...(misplaced ? { foundPath: misplaced.path } : {}),
+    };
+  }
   if (misplaced) {
     return {
       status: 'wrong-folder',

@@ -39,6 +39,96 @@ const duration = z
   )
   .transform((t) => parseDuration(t));
 
+/** A duration where zero means nothing sensible (a timeout, a poll interval, a deadline). */
+const positiveDuration = duration.refine((ms) => ms > 0, { message: 'expected a duration longer than 0' });
+
+const CRON_FIELDS = [
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day of month', min: 1, max: 31 },
+  {
+    name: 'month',
+    min: 1,
+    max: 12,
+    names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'],
+  },
+  { name: 'day of week', min: 0, max: 7, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] },
+] as const;
+
+const CRON_MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
+
+/**
+ * Why a cron expression cannot run, or undefined when it can. Checks what Temporal's schedule
+ * parser checks (five fields, each value within its range), so a wrong expression is refused at
+ * load instead of when the schedule is created.
+ */
+export function cronProblem(expression: string): string | undefined {
+  const text = expression.trim();
+  if (text.startsWith('@')) {
+    return CRON_MACROS.includes(text.toLowerCase()) ? undefined : `"${text}" is not one of ${CRON_MACROS.join(', ')}`;
+  }
+  const fields = text.split(/\s+/);
+  if (fields.length !== 5) {
+    return `"${text}" has ${fields.length} field(s); expected 5: minute hour day-of-month month day-of-week, e.g. "0 6 * * 2"`;
+  }
+  for (const [i, field] of fields.entries()) {
+    const spec = CRON_FIELDS[i]!;
+    const names: readonly string[] = 'names' in spec ? spec.names : [];
+    const value = (v: string): number | undefined => {
+      const named = names.indexOf(v.toUpperCase());
+      if (named >= 0) return named + (spec.min === 0 ? 0 : 1);
+      return /^\d+$/.test(v) ? Number(v) : undefined;
+    };
+    for (const part of field.split(',')) {
+      const m = /^([^/]+)(?:\/(\d+))?$/.exec(part);
+      const step = m?.[2] === undefined ? 1 : Number(m[2]);
+      let ok = m !== null && step > 0;
+      if (ok && m![1] !== '*' && !(m![1] === '?' && (i === 2 || i === 4))) {
+        const bounds = m![1]!.split('-');
+        const values = bounds.map(value);
+        ok =
+          bounds.length <= 2 &&
+          values.every((v) => v !== undefined && v >= spec.min && v <= spec.max) &&
+          (values.length === 1 || values[0]! <= values[1]!);
+      }
+      if (!ok) {
+        return `"${text}": ${spec.name} "${part}" is not a value, range or step within ${spec.min}-${spec.max}`;
+      }
+    }
+  }
+  return undefined;
+}
+
+const cron = z
+  .string()
+  .min(1)
+  .superRefine((text, ctx) => {
+    const problem = cronProblem(text);
+    if (problem) ctx.addIssue({ code: 'custom', message: `expected a cron expression: ${problem}` });
+  });
+
+/** Whether the runtime knows the IANA time zone (Temporal's schedules need one it knows too). */
+export function isKnownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const timeZone = z
+  .string()
+  .min(1)
+  .refine(isKnownTimeZone, { message: 'expected an IANA time zone such as UTC, Europe/Berlin or America/New_York' });
+
+/** Host names and addresses the web app answers to (web.host, web.allowedHosts). */
+const hostName = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:]*:[0-9a-fA-F:.]+|[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)$/, {
+    message: 'expected a host name or an IP address, without scheme, port or path',
+  });
+
 const envName = z
   .string()
   .regex(/^[A-Z_][A-Z0-9_]*$/, 'expected the NAME of an environment variable (A-Z, 0-9, _), not a secret value');
@@ -46,6 +136,12 @@ const envName = z
 const email = z.string().regex(/^[^\s@]+@[^\s@]+$/, 'expected an email address');
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected an id of lowercase letters, digits and dashes');
 const port = z.number().int().min(1).max(65535);
+
+/** 127.0.0.0/8, ::1 and localhost: only this machine can reach a web app bound there. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
+}
 
 export const OS_VALUES = ['linux', 'windows'] as const;
 export type HostOs = (typeof OS_VALUES)[number];
@@ -65,7 +161,7 @@ const mode = z.enum(['automated', 'manual']);
 
 const managerSchema = z.strictObject({
   /** Base of the REST API, e.g. https://dsm.dmz.example:4119/api */
-  url: z.url({ message: 'expected an https URL such as https://dsm.example:4119/api' }),
+  url: z.url({ protocol: /^https$/, message: 'expected an https URL such as https://dsm.example:4119/api' }),
   apiKeyEnv: envName,
   /** PEM file of the CA that signed the manager's certificate; relative to the config file. */
   caFile: z.string().min(1).optional(),
@@ -73,7 +169,7 @@ const managerSchema = z.strictObject({
   host: id.optional(),
   /** Where dsm_c lives on the manager host. */
   dsmCPath: z.string().min(1).optional(),
-  requestTimeout: duration.default(30_000),
+  requestTimeout: positiveDuration.default(30_000),
   /**
    * The network zone whose worker calls this manager's API (`airgap worker --zone <zone>` polls
    * `airgap-zone-<zone>`). Omitted: the control worker calls it.
@@ -150,9 +246,9 @@ const hardeningSchema = z
     driftCheck: z
       .strictObject({
         enabled: z.boolean().default(true),
-        cron: z.string().min(1).default('30 5 * * *'),
+        cron: cron.default('30 5 * * *'),
         /** Default: the site's schedule time zone. */
-        timezone: z.string().min(1).optional(),
+        timezone: timeZone.optional(),
         paused: z.boolean().default(false),
       })
       .prefault({}),
@@ -188,10 +284,10 @@ const upgradeSchema = z
     /** Default soak after each verified stage. */
     soak: duration.default(0),
     /** How long a stage's hosts may take to report the target version once upgraded. */
-    verifyTimeout: duration.default(30 * 60_000),
+    verifyTimeout: positiveDuration.default(30 * 60_000),
     /** First pause between version polls; it grows by half each poll up to maxPollInterval. */
-    pollInterval: duration.default(15_000),
-    maxPollInterval: duration.default(5 * 60_000),
+    pollInterval: positiveDuration.default(15_000),
+    maxPollInterval: positiveDuration.default(5 * 60_000),
     /** U5: agents are upgraded in waves. */
     waves: z
       .strictObject({
@@ -226,21 +322,21 @@ const siteSchema = z.strictObject({
   schedule: z
     .strictObject({
       /** Cron expression in the schedule's time zone; Temporal Schedules interpret it. */
-      cron: z.string().min(1).default('0 6 * * 2'),
-      timezone: z.string().min(1).default('UTC'),
+      cron: cron.default('0 6 * * 2'),
+      timezone: timeZone.default('UTC'),
       /** How late a missed run may still start after downtime. */
-      catchupWindow: duration.default(86_400_000),
+      catchupWindow: positiveDuration.default(86_400_000),
       paused: z.boolean().default(false),
     })
     .prefault({}),
   waits: z
     .strictObject({
-      reminderEvery: duration.default(4 * 3_600_000),
-      escalateAfter: duration.default(86_400_000),
-      deadline: duration.default(3 * 86_400_000),
+      reminderEvery: positiveDuration.default(4 * 3_600_000),
+      escalateAfter: positiveDuration.default(86_400_000),
+      deadline: positiveDuration.default(3 * 86_400_000),
       /** How long a relay may take to report the new versions after an import is triggered. */
-      importTimeout: duration.default(3_600_000),
-      pollInterval: duration.default(15_000),
+      importTimeout: positiveDuration.default(3_600_000),
+      pollInterval: positiveDuration.default(15_000),
     })
     .prefault({}),
   approval: z
@@ -261,7 +357,7 @@ const siteSchema = z.strictObject({
     })
     .prefault({}),
   /** Dashboard notice when the last successful import is older than this. */
-  protectionAgeThreshold: duration.default(8 * 86_400_000),
+  protectionAgeThreshold: positiveDuration.default(8 * 86_400_000),
   rules: rulesSchema,
   hardening: hardeningSchema,
   /** The upgrade rollout (U1–U5); every field has a default. */
@@ -274,7 +370,7 @@ const configSchema = z.strictObject({
   temporal: z
     .strictObject({
       namespace: z.string().min(1).default('airgap'),
-      retention: duration.default(30 * 86_400_000),
+      retention: positiveDuration.default(30 * 86_400_000),
       /** The queue of workflows and manager-API activities; host operations use per-host queues. */
       taskQueue: z.string().min(1).default('airgap-control'),
       embedded: z
@@ -287,10 +383,24 @@ const configSchema = z.strictObject({
     .prefault({}),
   web: z
     .strictObject({
-      host: z.string().min(1).default('127.0.0.1'),
+      /** The address the web app listens on; anything but loopback needs web.auth. */
+      host: hostName.default('127.0.0.1'),
       port: port.default(8080),
-      /** Base URL written into email links; defaults to http://<host>:<port>. */
-      publicUrl: z.url().optional(),
+      /** Base URL written into email links; defaults to http://<host>:<port>. Its host is always served. */
+      publicUrl: z
+        .url({ protocol: /^https?$/, message: 'expected an http(s) URL such as https://airgap.example' })
+        .optional(),
+      /**
+       * More names the web app answers to (a Host header other than publicUrl's host, the listen
+       * address and localhost is refused: no DNS rebinding). "name" or "name:port".
+       */
+      allowedHosts: z
+        .array(
+          z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, {
+            message: 'expected a host name, optionally with :port, such as airgap.plant1.example or airgap:8080',
+          }),
+        )
+        .default([]),
       auth: z
         .discriminatedUnion('mode', [
           z.strictObject({ mode: z.literal('none') }),
@@ -301,7 +411,12 @@ const configSchema = z.strictObject({
     .prefault({}),
   mail: z
     .strictObject({
-      from: z.string().min(1).default('airgap-orchestrator <airgap@localhost>'),
+      from: z
+        .string()
+        .regex(/^(?:[^<>]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/, {
+          message: 'expected an address such as airgap@plant1.example or "airgap-orchestrator <airgap@plant1.example>"',
+        })
+        .default('airgap-orchestrator <airgap@localhost>'),
       /** Absent: mail goes to the outbox the web app shows (embedded default). */
       smtp: z
         .strictObject({
@@ -319,7 +434,7 @@ const configSchema = z.strictObject({
     .strictObject({
       keyEnv: envName.default('AIRGAP_LINK_KEY'),
       previousKeyEnv: envName.default('AIRGAP_LINK_KEY_PREVIOUS'),
-      ttl: duration.default(3 * 86_400_000),
+      ttl: positiveDuration.default(3 * 86_400_000),
     })
     .prefault({}),
   simulator: z
@@ -351,6 +466,28 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 /** Cross-field rules that a schema cannot say: unique ids, reachable approvals, install dirs. */
 function checkConsistency(config: AppConfig): string[] {
   const problems: string[] = [];
+  if (!isLoopbackHost(config.web.host) && config.web.auth.mode === 'none') {
+    problems.push(
+      `web.auth.mode: web.host ${config.web.host} is reachable from other machines, so the dashboard and the outbox ` +
+        '(live approval links) need a login: set web.auth (mode: shared-secret, secretEnv: …) or listen on 127.0.0.1',
+    );
+  }
+  const smtp = config.mail.smtp;
+  if (smtp && Boolean(smtp.userEnv) !== Boolean(smtp.passwordEnv)) {
+    problems.push(
+      `mail.smtp.${smtp.userEnv ? 'passwordEnv' : 'userEnv'}: SMTP login needs both userEnv and passwordEnv`,
+    );
+  }
+  const ports = new Map<number, string>();
+  for (const [at, port] of [
+    ['temporal.embedded.port', config.temporal.embedded.port],
+    ['temporal.embedded.uiPort', config.temporal.embedded.uiPort],
+    ['web.port', config.web.port],
+  ] as const) {
+    const other = ports.get(port);
+    if (other) problems.push(`${at}: port ${port} is also ${other}; each needs its own port`);
+    ports.set(port, at);
+  }
   const siteIds = new Set<string>();
   const hostNames = new Map<string, string>();
   config.sites.forEach((site, i) => {
@@ -373,6 +510,16 @@ function checkConsistency(config: AppConfig): string[] {
       problems.push(
         `sites.${i}.waits.reminderEvery: with deadline ${formatDuration(site.waits.deadline)} it would send ${reminders} reminders in one wait; ` +
           `at most ${MAX_REMINDERS_PER_WAIT} keep a run's history bounded — choose a longer cadence or a shorter deadline`,
+      );
+    }
+    if (site.upgrade.maxPollInterval < site.upgrade.pollInterval) {
+      problems.push(
+        `sites.${i}.upgrade.maxPollInterval: ${formatDuration(site.upgrade.maxPollInterval)} is shorter than upgrade.pollInterval ${formatDuration(site.upgrade.pollInterval)}`,
+      );
+    }
+    if (site.rules.importFolder && !rulesHostOf(site)) {
+      problems.push(
+        `sites.${i}.rules.importFolder: no host checks it; set rules.host or airgapped.manager.host to the host whose worker sees that folder`,
       );
     }
     const { policy, required } = site.approval;

@@ -193,6 +193,8 @@ export interface RuleFileObservation {
   size?: number;
   /** Full SHA-256, when it is a file. */
   sha256?: string;
+  /** Set when the import folder itself is missing or not a folder. */
+  folderProblem?: 'missing' | 'not-a-folder';
 }
 
 export type RuleFileStatus = 'ok' | 'missing' | 'not-a-file' | 'truncated' | 'different-file';
@@ -217,6 +219,16 @@ export function classifyRuleFile(
 ): RuleFileReport {
   const base = { fileName: expected.fileName, ruleUpdate: expected.ruleUpdate, path: obs.path };
   const on = `on ${where.host}`;
+  if (obs.folderProblem) {
+    // Not "the file is not in the folder": no copy can succeed until the folder is there.
+    return {
+      ...base,
+      status: 'missing',
+      message:
+        `the import folder ${where.folder} ${obs.folderProblem === 'missing' ? 'does not exist' : 'is not a folder'} ${on}, ` +
+        `so ${expected.fileName} cannot be in it. Create the folder (or correct sites[].rules.importFolder), then copy the file there.`,
+    };
+  }
   if (!obs.exists) {
     return {
       ...base,

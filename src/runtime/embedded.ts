@@ -9,9 +9,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import type { AppConfig } from '../domain/config';
+import { rulesHostOf, type AppConfig } from '../domain/config';
 import { ensureSimulatorKeys, startSimulator } from '../sim';
-import type { LoadedConfig } from './load-config';
+import { checkConfigFiles, type LoadedConfig } from './load-config';
 import { assertPortFree, startDevServer, type DevServer } from './dev-server';
 import { ensureLocalSecret } from './local-secrets';
 import { ensureDriftCheckSchedules, ensureSchedules } from './schedules';
@@ -45,6 +45,25 @@ function portsOf(config: AppConfig): { port: number; host: string; setting: stri
   return ports;
 }
 
+/**
+ * The folders the embedded default owns and makes before anything uses them: the data folder,
+ * each site's rule import folder (its host worker runs here), and with the simulator the
+ * simulated relays' install dirs. A real relay's install dir is the agent's and is never made.
+ */
+export function ensureEmbeddedFolders(config: AppConfig): string[] {
+  const folders = [config.dataDir];
+  for (const site of config.sites) {
+    if (site.rules.importFolder && rulesHostOf(site)) folders.push(site.rules.importFolder);
+    if (config.simulator.enabled) {
+      for (const relay of [site.dmz.relay, ...site.airgapped.relays]) {
+        if (relay.installDir && path.isAbsolute(relay.installDir)) folders.push(relay.installDir);
+      }
+    }
+  }
+  for (const folder of folders) fs.mkdirSync(folder, { recursive: true });
+  return folders;
+}
+
 export interface EmbeddedStack {
   stop(): Promise<void>;
   /** Resolves when a part fails on its own (a worker crash, the dev server exiting). */
@@ -63,14 +82,16 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
   const failed = new Promise<Error>((resolve) => (failWith = resolve));
 
   try {
-    // Refuse early, before anything starts, when a port is taken.
+    // Refuse early, before anything starts, when a file the configuration names is missing or
+    // a port is taken.
+    checkConfigFiles(loaded, { ...allRoles(config), embedded: true });
     const seen = new Set<number>();
     for (const p of portsOf(config)) {
       if (seen.has(p.port)) continue;
       seen.add(p.port);
       await assertPortFree(p.port, p.host, p.setting);
     }
-    fs.mkdirSync(config.dataDir, { recursive: true });
+    ensureEmbeddedFolders(config);
     const env = process.env;
     ensureLocalSecret(config.dataDir, config.links.keyEnv, env);
     if (config.web.auth.mode === 'shared-secret') ensureLocalSecret(config.dataDir, config.web.auth.secretEnv, env);

@@ -2,11 +2,23 @@
  * Reads and validates the configuration file once at start. Relative paths inside the file
  * (dataDir, caFile, installDir, archiveDir, dsmCPath, rules.importFolder) are resolved against the file's own folder,
  * so a config means the same thing whatever the current directory is.
+ *
+ * The files and folders it names are checked by `checkConfigFiles` before a long-running process
+ * starts, for the roles that process plays: a CA file lives where its manager is called from, an
+ * install dir on its relay, so a one-off command or a relay's worker does not need the others.
  */
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { ConfigError, parseConfig, type AppConfig } from '../domain/config';
+import {
+  ConfigError,
+  installDirOf,
+  parseConfig,
+  rulesHostOf,
+  type AppConfig,
+  type ManagerConfig,
+} from '../domain/config';
 
 /** The simulated configuration shipped for the embedded default. */
 export const DEFAULT_CONFIG_PATH = path.resolve(__dirname, '..', '..', 'config', 'demo.yaml');
@@ -57,4 +69,133 @@ export function loadConfig(file: string): LoadedConfig {
     site.rules.importFolder = resolveFrom(base, site.rules.importFolder);
   }
   return { path: file, config };
+}
+
+/** What a process does with the configuration: the worker roles it runs, and whether it is `airgap start`. */
+export interface FileCheckScope {
+  control: boolean;
+  zones: readonly string[];
+  hosts: readonly string[];
+  /**
+   * The embedded default creates what it owns before it uses it (the rule import folders; with
+   * the simulator, the relays' install dirs, dsm_c and the simulator's CA): missing is fine there.
+   */
+  embedded?: boolean;
+}
+
+type Kind = 'file' | 'folder';
+
+function describeStat(p: string): fs.Stats | 'missing' | Error {
+  try {
+    return fs.statSync(p);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : (err as Error);
+  }
+}
+
+/**
+ * Checks what the configuration names on this machine for the given roles: present, of the right
+ * kind (file or folder), readable, and a CA file must hold a PEM certificate. Throws ConfigError
+ * naming the file and each field's path.
+ */
+export function checkConfigFiles(loaded: LoadedConfig, scope: FileCheckScope): void {
+  const { config } = loaded;
+  const problems: string[] = [];
+  const simulated = Boolean(scope.embedded && config.simulator.enabled);
+  const simCaFile = path.join(config.dataDir, 'sim', 'tls', 'ca.pem');
+
+  const check = (
+    at: string,
+    p: string | undefined,
+    kind: Kind,
+    opts: { mayBeMissing?: boolean; pem?: boolean; executable?: boolean } = {},
+  ): void => {
+    // A Windows path checked on another OS (or the reverse) belongs to a host elsewhere.
+    if (p === undefined || !path.isAbsolute(p)) return;
+    const stat = describeStat(p);
+    if (stat === 'missing') {
+      if (!opts.mayBeMissing) problems.push(`${at}: ${p} does not exist (expected a ${kind})`);
+      return;
+    }
+    if (stat instanceof Error) {
+      problems.push(`${at}: ${p} cannot be read: ${stat.message}`);
+      return;
+    }
+    if (kind === 'folder' && !stat.isDirectory()) {
+      problems.push(`${at}: ${p} is not a folder`);
+      return;
+    }
+    if (kind === 'file' && !stat.isFile()) {
+      problems.push(`${at}: ${p} is ${stat.isDirectory() ? 'a folder' : 'not a regular file'}, expected a file`);
+      return;
+    }
+    const mode = kind === 'folder' ? fs.constants.R_OK | fs.constants.X_OK : fs.constants.R_OK;
+    try {
+      fs.accessSync(p, opts.executable && process.platform !== 'win32' ? mode | fs.constants.X_OK : mode);
+    } catch {
+      problems.push(`${at}: ${p} is not ${opts.executable ? 'readable and executable' : 'readable'} by this process`);
+      return;
+    }
+    if (opts.pem) {
+      const problem = pemCertificateProblem(fs.readFileSync(p, 'utf8'));
+      if (problem) problems.push(`${at}: ${p} ${problem}`);
+    }
+  };
+
+  check('dataDir', config.dataDir, 'folder', { mayBeMissing: true });
+  if (scope.control && config.mail.smtp) check('mail.smtp.caFile', config.mail.smtp.caFile, 'file', { pem: true });
+
+  config.sites.forEach((site, i) => {
+    const managers: Array<[string, ManagerConfig]> = [
+      [`sites.${i}.dmz.manager`, site.dmz.manager],
+      [`sites.${i}.airgapped.manager`, site.airgapped.manager],
+    ];
+    for (const [at, manager] of managers) {
+      const calledHere = manager.zone ? scope.zones.includes(manager.zone) : scope.control;
+      if (calledHere) {
+        check(`${at}.caFile`, manager.caFile, 'file', {
+          pem: true,
+          mayBeMissing: simulated && manager.caFile === simCaFile,
+        });
+      }
+    }
+    const relays = [
+      { at: `sites.${i}.dmz.relay`, relay: site.dmz.relay },
+      ...site.airgapped.relays.map((relay, j) => ({ at: `sites.${i}.airgapped.relays.${j}`, relay })),
+    ];
+    for (const { at, relay } of relays) {
+      if (!scope.hosts.includes(relay.name)) continue;
+      check(`${at}.installDir`, installDirOf(relay), 'folder', { mayBeMissing: simulated });
+    }
+    if (scope.hosts.includes(site.dmz.relay.name)) {
+      // Made on the first archive.
+      check(`sites.${i}.retention.archiveDir`, site.retention.archiveDir, 'folder', { mayBeMissing: true });
+    }
+    const managerHost = site.airgapped.manager.host;
+    if (managerHost && scope.hosts.includes(managerHost)) {
+      check(`sites.${i}.airgapped.manager.dsmCPath`, site.airgapped.manager.dsmCPath, 'file', {
+        executable: true,
+        mayBeMissing: simulated,
+      });
+    }
+    const rulesHost = rulesHostOf(site);
+    if (rulesHost && scope.hosts.includes(rulesHost)) {
+      check(`sites.${i}.rules.importFolder`, site.rules.importFolder, 'folder', { mayBeMissing: scope.embedded });
+    }
+  });
+  if (problems.length > 0) throw new ConfigError(loaded.path, problems);
+}
+
+/** Why a CA file's text is not a PEM certificate (or bundle of them), or undefined when it is. */
+export function pemCertificateProblem(text: string): string | undefined {
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) return 'holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)';
+  for (const [n, block] of blocks.entries()) {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      return `holds a certificate that cannot be parsed (certificate ${n + 1}: ${(err as Error).message})`;
+    }
+  }
+  return undefined;
 }

@@ -14,6 +14,19 @@ import { createTemporalActionGateway } from '../web/temporal-gateway';
 import { createHistoryProvider, createOverviewProvider, createRunProvider } from '../web/temporal-providers';
 import { publicUrlOf } from '../worker';
 
+/**
+ * The names the web app answers to besides publicUrl's host and the loopback names: the listen
+ * address when it is a name or an address people can type (not 0.0.0.0 or ::), and web.allowedHosts.
+ */
+export function allowedHostsOf(config: AppConfig): string[] {
+  const host = config.web.host;
+  const listen =
+    host === '0.0.0.0' || host === '::' || host === '[::]'
+      ? []
+      : [host.includes(':') && !host.startsWith('[') ? `[${host}]` : host];
+  return [...listen, ...config.web.allowedHosts];
+}
+
 export interface RunningWeb {
   url: string;
   close(): Promise<void>;
@@ -41,6 +54,7 @@ export async function startWebServer(options: {
     runs: createRunProvider(client, audit),
     sites: config.sites.map((s) => ({ id: s.id, name: s.name })),
     publicUrl: publicUrlOf(config),
+    allowedHosts: allowedHostsOf(config),
   });
   const server = await serveApp(app, { host: config.web.host, port: options.port ?? config.web.port });
   return {

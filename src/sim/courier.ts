@@ -38,8 +38,11 @@ export async function carryBundle(input: CarryInput): Promise<CarryResult> {
   const copies: CarryResult['copies'] = [];
   for (const relay of input.relays) {
     const installDir = relay.installDir;
-    if (!installDir || !fs.existsSync(installDir)) {
-      throw new CourierError(`relay ${relay.name}: install dir ${String(installDir)} does not exist`);
+    const dir = installDir ? await fs.promises.stat(installDir).catch(() => undefined) : undefined;
+    if (!installDir || !dir?.isDirectory()) {
+      throw new CourierError(
+        `relay ${relay.name}: the install dir ${String(installDir)} ${dir ? 'is not a folder' : 'does not exist'}; nothing was copied there`,
+      );
     }
     const target = targetPath(installDir, fileName, input.mistake);
     if (input.mistake === 'truncate') {

@@ -45,19 +45,85 @@ function securityHeaders(): MiddlewareHandler<WebEnv> {
   };
 }
 
+/** localhost and the loopback addresses: only a browser on this machine sends these. */
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+
+/** "name" or "name:port" as the Host header and allowedHosts write it; undefined when malformed. */
+function splitHost(value: string): { name: string; port?: string } | undefined {
+  const m = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+?)\.?(?::(\d{1,5}))?$/.exec(value.trim().toLowerCase());
+  if (!m) return undefined;
+  return m[2] === undefined ? { name: m[1]! } : { name: m[1]!, port: m[2] };
+}
+
+/**
+ * Which Host values the app answers to: the loopback names, publicUrl's host (its port, or the
+ * scheme's default), and each allowed host ("name" for any port, "name:port" for that one).
+ */
+export function hostMatcher(options: {
+  publicUrl?: string;
+  allowedHosts?: readonly string[];
+}): (host: string) => boolean {
+  const entries: Array<{ name: string; port?: string }> = LOOPBACK_NAMES.map((name) => ({ name }));
+  if (options.publicUrl) {
+    const url = new URL(options.publicUrl);
+    entries.push({ name: url.hostname.toLowerCase(), port: url.port || (url.protocol === 'https:' ? '443' : '80') });
+  }
+  for (const allowed of options.allowedHosts ?? []) {
+    const entry = splitHost(allowed);
+    if (!entry) throw new WebConfigError(`allowedHosts: "${allowed}" is not a host name or name:port`);
+    entries.push(entry);
+  }
+  return (host) => {
+    const given = splitHost(host);
+    if (!given) return false;
+    // No port in the Host header: the scheme's default, 80 or 443 (behind a TLS proxy).
+    const portMatches = (e: { port?: string }) =>
+      e.port === undefined || (given.port === undefined ? e.port === '80' || e.port === '443' : e.port === given.port);
+    return entries.some((e) => e.name === given.name && portMatches(e));
+  };
+}
+
+/**
+ * Only configured names are served. The browser's same-origin rules protect nothing when an
+ * attacker's name resolves to this server (DNS rebinding): its pages would then read the outbox
+ * and post forms as "same origin". So the Host header must be one of ours, before anything else.
+ */
+function configuredHostsOnly(allowed: (host: string) => boolean): MiddlewareHandler<WebEnv> {
+  return async (c, next) => {
+    // Node's server refuses HTTP/1.1 requests without Host; in-process requests carry it in the URL.
+    const host = c.req.header('host') ?? new URL(c.req.url).host;
+    if (!allowed(host)) {
+      throw new WebError(
+        'misdirected',
+        'Unknown address',
+        `This server does not answer to the name "${host.slice(0, 100)}". ` +
+          'Open it by its configured address; an operator can add a name to web.allowedHosts. Nothing was read or changed.',
+      );
+    }
+    await next();
+  };
+}
+
 /**
  * A POST must come from a page of this site. Browsers say where a request comes from in
  * Sec-Fetch-Site and Origin; with `Referrer-Policy: no-referrer` our own forms send `Origin: null`,
- * so null is allowed here and the per-form CSRF check does the rest.
+ * so null is allowed here and the per-form CSRF check does the rest. An Origin is compared with
+ * the configured names, never with the request's own Host (which the sender chooses).
  */
-function sameSitePosts(publicOrigin: string | undefined): MiddlewareHandler<WebEnv> {
+function sameSitePosts(allowed: (host: string) => boolean): MiddlewareHandler<WebEnv> {
   return async (c, next) => {
     if (c.req.method === 'POST') {
       const fetchSite = c.req.header('sec-fetch-site');
       const origin = c.req.header('origin');
-      const ownOrigin = new URL(c.req.url).origin;
-      const foreignOrigin =
-        origin !== undefined && origin !== 'null' && origin !== ownOrigin && origin !== publicOrigin;
+      let foreignOrigin = false;
+      if (origin !== undefined && origin !== 'null') {
+        try {
+          const url = new URL(origin);
+          foreignOrigin = !/^https?:$/.test(url.protocol) || !allowed(url.host);
+        } catch {
+          foreignOrigin = true;
+        }
+      }
       if (fetchSite === 'cross-site' || foreignOrigin) {
         throw new WebError('forbidden', 'Refused', 'This form was sent from another site. Nothing was changed.');
       }
@@ -83,6 +149,10 @@ export function createApp(deps: WebDeps): Hono<WebEnv> {
   }
   const now = deps.now ?? Date.now;
   const publicOrigin = deps.publicUrl ? new URL(deps.publicUrl).origin : undefined;
+  const allowedHost = hostMatcher({
+    ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
+    ...(deps.allowedHosts ? { allowedHosts: deps.allowedHosts } : {}),
+  });
   const secureCookies = deps.secureCookies ?? publicOrigin?.startsWith('https:') ?? false;
   const log = deps.log ?? ((message: string) => process.stderr.write(`${message}\n`));
   const clientAddress = (c: Context<WebEnv>): string | undefined => c.env?.incoming?.socket?.remoteAddress;
@@ -120,6 +190,7 @@ export function createApp(deps: WebDeps): Hono<WebEnv> {
   };
 
   app.use('*', securityHeaders());
+  app.use('*', configuredHostsOnly(allowedHost));
   app.use(
     '*',
     bodyLimit({
@@ -129,7 +200,7 @@ export function createApp(deps: WebDeps): Hono<WebEnv> {
       },
     }),
   );
-  app.use('*', sameSitePosts(publicOrigin));
+  app.use('*', sameSitePosts(allowedHost));
   app.use('*', async (c, next) => {
     if (OPEN_PATHS.some((p) => p.test(c.req.path))) return next();
     const identity = await deps.auth.identify(c, runtime);

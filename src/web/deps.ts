@@ -212,8 +212,15 @@ export interface WebDeps {
   runs?: RunProvider;
   /** The sites, for the history filter. */
   sites?: Array<{ id: string; name?: string }>;
-  /** The URL mails link to (config web.publicUrl); also accepted as the origin of form posts. */
+  /** The URL mails link to (config web.publicUrl); its host is served and accepted as the origin of form posts. */
   publicUrl?: string;
+  /**
+   * Other names the app answers to, "name" (any port) or "name:port" (config web.host and
+   * web.allowedHosts). localhost, 127.0.0.1 and [::1] are always served. Any other Host header is
+   * answered 421 and nothing else: a page reached through a name someone else controls (DNS
+   * rebinding) must neither read nor act.
+   */
+  allowedHosts?: readonly string[];
   /** Mark cookies Secure; defaults to publicUrl being https. */
   secureCookies?: boolean;
   /** Where unexpected errors are reported; stderr by default. */

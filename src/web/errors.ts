@@ -6,6 +6,7 @@
 
 export type WebErrorKind =
   | 'bad-request'
+  | 'misdirected'
   | 'invalid-link'
   | 'expired-link'
   | 'form-expired'
@@ -19,6 +20,7 @@ export type WebErrorKind =
 
 const STATUS: Record<WebErrorKind, number> = {
   'bad-request': 400,
+  misdirected: 421,
   'invalid-link': 400,
   'expired-link': 410,
   'form-expired': 403,

@@ -120,7 +120,8 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
       return (err as Error).message;
     }
     if (!digestMatches(quoted, bundle.sha256)) {
-      return `the digest ${quoted} does not match this cycle's bundle ${bundle.fileName} (sha256 ${bundle.sha256.slice(0, 12)}…)`;
+      // Never the expected digest, nor part of it: the check is that a person computed it on the relay.
+      return `the digest ${quoted} differs from the SHA-256 of ${bundle.fileName}: compute it again on the relay, over the copied file (nothing was recorded)`;
     }
     const targets = i.relay ? relays.filter((r) => r.name === i.relay) : relays;
     if (i.relay && targets.length === 0) {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import {
   createHostOps,
   DsaControlOutputError,
+  FolderMissingError,
   HostCommandError,
   InvalidCommandArgumentError,
   PathOutsideAllowedError,
@@ -221,5 +222,44 @@ describe('dsm_c on the manager host (H7, H8)', () => {
     await expect(
       airgap.runDsmC({ dsmCPath: dsmC(), args: ['-action', 'changesetting', '-value', 'いいえ'] }),
     ).rejects.toBeInstanceOf(InvalidCommandArgumentError);
+  });
+});
+
+describe('a folder the configuration names that does not exist', () => {
+  const gone = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'airgap-gone-')), 'opt', 'ds_agent');
+
+  test('an arrival check says the install dir is missing', async () => {
+    const ops = createHostOps({ name: 'relay-x', os: 'linux', installDir: gone() });
+    const report = await ops.inspectArrival({ fileName: built.fileName, size: built.size, sha256: built.sha256 });
+    expect(report.status).toBe('missing');
+    expect(report.message).toContain(`the install dir ${ops.host.installDir} does not exist on relay-x`);
+  });
+
+  test('hashing a file in a missing folder names the folder', async () => {
+    const dir = gone();
+    const ops = createHostOps({ name: 'relay-x', os: 'linux', installDir: dir });
+    const err = await ops.sha256File({ path: 'b.zip' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FolderMissingError);
+    expect((err as Error).message).toBe(`the folder ${dir} on relay-x does not exist, so b.zip cannot be in it`);
+    // A missing file in a folder that exists is still reported as the file.
+    const here = createHostOps({ name: 'relay-y', os: 'linux', installDir: airgapDir });
+    expect(await here.sha256File({ path: 'nope.zip' }).catch((e: unknown) => e)).not.toBeInstanceOf(FolderMissingError);
+  });
+
+  test('dsa_control in a missing install dir names the folder, not the command', async () => {
+    const dir = gone();
+    const err = await createHostOps({ name: 'relay-x', os: 'linux', installDir: dir })
+      .buildBundle()
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HostCommandError);
+    expect((err as Error).message).toContain(`the folder ${dir} does not exist`);
+  });
+
+  test('archiving from a missing install dir names the folder', async () => {
+    const dir = gone();
+    const err = await createHostOps({ name: 'relay-x', os: 'linux', installDir: dir })
+      .archiveFile({ path: 'b.zip' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FolderMissingError);
   });
 });

@@ -44,4 +44,15 @@ describe('classifying what arrived on an air-gapped relay', () => {
     expect(report.status).toBe('missing');
     expect(report.message).toContain('/opt/ds_agent/old.zip');
   });
+
+  test('says the install dir itself is missing, not merely that the zip is not there', () => {
+    const report = classify({ installDirProblem: 'missing' });
+    expect(report.status).toBe('missing');
+    expect(report.message).toContain('the install dir /opt/ds_agent does not exist on relay-1');
+    expect(report.message).not.toContain('is not there');
+    const dropped = classify({ installDirProblem: 'missing', misplaced: [{ path: '/opt/b.zip', size: 1000 }] });
+    expect(dropped).toMatchObject({ status: 'missing', foundPath: '/opt/b.zip' });
+    expect(dropped.message).toContain('b.zip was found at /opt/b.zip');
+    expect(classify({ installDirProblem: 'not-a-folder' }).message).toContain('/opt/ds_agent is not a folder');
+  });
 });

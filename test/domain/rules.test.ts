@@ -120,6 +120,14 @@ describe('what arrived in the import folder', () => {
     expect(other.message).toContain(`does not start with ${SHA.slice(0, 16)}`);
     expect(at({ isFile: false }).status).toBe('not-a-file');
   });
+
+  test('says the import folder itself is missing, not merely that the file is not in it', () => {
+    const missing = at({ exists: false, folderProblem: 'missing' });
+    expect(missing.status).toBe('missing');
+    expect(missing.message).toContain('the import folder /var/dsru does not exist on ag-manager');
+    expect(missing.message).not.toContain('is not in');
+    expect(at({ exists: false, folderProblem: 'not-a-folder' }).message).toContain('/var/dsru is not a folder');
+  });
 });
 
 describe('what the approver and the importer are told', () => {

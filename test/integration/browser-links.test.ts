@@ -70,6 +70,24 @@ describeWithChromium('mail links of a real cycle in a real browser', () => {
 
     // The operator copies the file and confirms it in the browser, typing the digest.
     await carryBundle({ bundlePath: view.bundle!.path, relays: site.stack.site.airgapped.relays });
+    // Neither the page with the box nor the answer to a wrong digest gives away any part of the
+    // expected one: the person has to compute it on the relay.
+    const expected = view.bundle!.sha256;
+    const windows = Array.from({ length: 64 - 11 }, (_, i) => expected.slice(i, i + 12));
+    const formHtml = await page.content();
+    expect(formHtml).toContain(view.bundle!.fileName);
+    expect(formHtml).toContain('sha256sum');
+    for (const w of windows) expect(formHtml).not.toContain(w);
+    await page.getByLabel('SHA-256 of the copied file').fill((expected.startsWith('0') ? '1' : '0').repeat(64));
+    await page.getByRole('button', { name: 'Confirm: file copied' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Not accepted' }).waitFor();
+    const refusal = await page.content();
+    expect(refusal).toContain(`differs from the SHA-256 of ${view.bundle!.fileName}`);
+    for (const w of windows) expect(refusal).not.toContain(w);
+    // The refusal page comes with 409, which Chromium logs; nothing else may be logged.
+    expect(problems).toEqual([expect.stringContaining('status of 409')]);
+    problems.length = 0;
+    await page.getByRole('link', { name: 'Back to the form' }).click();
     await page.getByLabel('SHA-256 of the copied file').fill(view.bundle!.sha256);
     await page.getByRole('button', { name: 'Confirm: file copied' }).click();
     await page.getByRole('heading', { level: 1, name: 'Done' }).waitFor();

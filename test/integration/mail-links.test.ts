@@ -38,7 +38,8 @@ describe('a cycle driven from its mails through real SMTP and the real web app',
     const { page, csrf } = await operator.formOf(copiedUrl);
     expect(page.heading).toBe('Confirm the file is copied');
     expect(page.html).toContain(view.bundle!.fileName);
-    expect(page.html).toContain(sha256);
+    // The mail gives the courier the digest to compare; the page with the box does not show it.
+    for (let i = 0; i + 12 <= 64; i++) expect(page.html).not.toContain(sha256.slice(i, i + 12));
     expect((await site.stack.view(handle)).state).toBe('awaiting-transfer');
 
     // Typed the way people copy a digest from a tool: upper case, in groups.

@@ -46,6 +46,7 @@ function demoConfig(dir: string, ports: Ports) {
             url: `https://127.0.0.1:${ports.airgap}/api`,
             apiKeyEnv: 'E2E_AG_KEY',
             caFile: path.join(dir, 'sim/tls/ca.pem'),
+            host: 'e2e-ag-manager',
           },
           relays: [{ name: 'e2e-ag-relay', computerId: 21, installDir: host('e2e-ag-relay') }],
         },
@@ -53,6 +54,7 @@ function demoConfig(dir: string, ports: Ports) {
         waits: { pollInterval: '300ms', importTimeout: '1m' },
         approval: { policy: 'any' },
         steps: { import: 'automated' },
+        rules: { importFolder: path.join(dir, 'sim', 'hosts', 'e2e-ag-manager', 'var', 'dsru-import') },
       },
     ],
   };
@@ -145,6 +147,14 @@ describe('the embedded default (npm start)', () => {
       expect(banner).toContain(part);
     expect(await fetch(`http://127.0.0.1:${ports.ui}/`).then((r) => r.status)).toBe(200);
     expect(await fetch(`http://127.0.0.1:${ports.web}/`).then((r) => r.status)).toBe(200);
+    // The embedded default made its own folders: the simulated relays' install dirs and the rule import folder.
+    for (const folder of [
+      path.join(dir, 'sim', 'hosts', 'e2e-dmz-relay', 'opt', 'ds_agent'),
+      path.join(dir, 'sim', 'hosts', 'e2e-ag-relay', 'opt', 'ds_agent'),
+      path.join(dir, 'sim', 'hosts', 'e2e-ag-manager', 'var', 'dsru-import'),
+    ]) {
+      expect([folder, fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()]).toEqual([folder, true]);
+    }
 
     const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
     const ns = await connection.workflowService.describeNamespace({ namespace: 'airgap' });
@@ -246,5 +256,75 @@ describe('the embedded default (npm start)', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(bad);
     expect(r.stderr).toMatch(/web\.port: expected number/);
+  });
+
+  it.each([
+    ['a day of week out of range', { schedule: { cron: '0 6 * * 9' } }, /sites\.0\.schedule\.cron: .*day of week "9"/],
+    [
+      'a cron with four fields',
+      { schedule: { cron: '0 6 * *' } },
+      /sites\.0\.schedule\.cron: .*4 field\(s\); expected 5/,
+    ],
+    [
+      'an unknown time zone',
+      { schedule: { timezone: 'Mars/Olympus_Mons' } },
+      /sites\.0\.schedule\.timezone: expected an IANA time zone/,
+    ],
+    ['a zero deadline', { waits: { deadline: '0s' } }, /sites\.0\.waits\.deadline: expected a duration longer than 0/],
+  ])('refuses %s at load, naming the file and the path, and starts nothing', async (_what, siteChange, message) => {
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'airgap-bad-'));
+    try {
+      const base = demoConfig(data, ports);
+      const bad = path.join(data, 'bad.yaml');
+      fs.writeFileSync(bad, stringify({ ...base, sites: [{ ...base.sites[0]!, ...siteChange }] }));
+      const r = airgap(bad, 'start');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`Invalid configuration in ${bad}`);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+      expect(fs.readdirSync(data)).toEqual(['bad.yaml']);
+      expect(await listening(ports.temporal)).toBe(false);
+    } finally {
+      fs.rmSync(data, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a CA file that is missing or not a certificate, and an exposed web app without login, before anything starts', async () => {
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'airgap-bad-'));
+    try {
+      const base = demoConfig(data, ports);
+      const site = base.sites[0]!;
+      const notPem = path.join(data, 'not-a-cert.pem');
+      fs.writeFileSync(notPem, 'hello\n');
+      const bad = path.join(data, 'bad.yaml');
+      fs.writeFileSync(
+        bad,
+        stringify({
+          ...base,
+          sites: [
+            {
+              ...site,
+              dmz: { ...site.dmz, manager: { ...site.dmz.manager, caFile: '/nonexistent/ca.pem' } },
+              airgapped: { ...site.airgapped, manager: { ...site.airgapped.manager, caFile: notPem } },
+            },
+          ],
+        }),
+      );
+      let r = airgap(bad, 'start');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(bad);
+      expect(r.stderr).toContain('sites.0.dmz.manager.caFile: /nonexistent/ca.pem does not exist (expected a file)');
+      expect(r.stderr).toContain(`sites.0.airgapped.manager.caFile: ${notPem} holds no PEM certificate`);
+      expect(fs.readdirSync(data).sort()).toEqual(['bad.yaml', 'not-a-cert.pem']);
+      expect(await listening(ports.temporal)).toBe(false);
+
+      fs.writeFileSync(bad, stringify({ ...base, web: { host: '0.0.0.0', port: ports.web } }));
+      r = airgap(bad, 'start');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/web\.auth\.mode: web\.host 0\.0\.0\.0 is reachable from other machines/);
+      expect(await listening(ports.web)).toBe(false);
+    } finally {
+      fs.rmSync(data, { recursive: true, force: true });
+    }
   });
 });

@@ -52,5 +52,11 @@ test('a copy into the wrong folder lands next to the install dir, not in it', as
 test('a relay whose install dir does not exist stops the courier with its name', async () => {
   fs.rmSync(relays[1]!.installDir, { recursive: true });
   await expect(carryBundle({ bundlePath: bundle, relays })).rejects.toThrow(CourierError);
-  await expect(carryBundle({ bundlePath: bundle, relays })).rejects.toThrow('relay r2');
+  await expect(carryBundle({ bundlePath: bundle, relays })).rejects.toThrow(
+    `relay r2: the install dir ${relays[1]!.installDir} does not exist`,
+  );
+  fs.writeFileSync(relays[1]!.installDir, 'a file where the folder should be');
+  await expect(carryBundle({ bundlePath: bundle, relays })).rejects.toThrow(
+    `relay r2: the install dir ${relays[1]!.installDir} is not a folder`,
+  );
 });

@@ -96,6 +96,40 @@ describe('the confirmation page of a link', () => {
     expect(page).toContain('/opt/ds_agent/relay');
   });
 
+  it('does not show the expected digest on the page that asks for it; it shows the file, its size and the command per relay OS', async () => {
+    const gateway = new RecordingGateway();
+    const describe = gateway.describe.bind(gateway);
+    gateway.describe = async (payload, tokenId) => {
+      const view = await describe(payload, tokenId);
+      return view.state === 'waiting'
+        ? {
+            ...view,
+            relays: [
+              { name: 'demo-airgap-relay', os: 'linux', targetFolder: '/opt/ds_agent/relay' },
+              {
+                name: 'win-relay',
+                os: 'windows',
+                targetFolder: 'C:\\Program Files\\Trend Micro\\Deep Security Agent\\',
+              },
+            ],
+          }
+        : view;
+    };
+    const app = createApp({ actions: gateway, keys: KEYS, auth: noAuth(), now: () => NOW });
+    const page = squash(await (await app.request(`/a/${tokenFor('file-copied')}`)).text());
+    for (let i = 0; i + 12 <= 64; i++) expect(page).not.toContain(SHA.slice(i, i + 12));
+    expect(page).not.toContain('<dt>SHA-256</dt>');
+    expect(page).toContain('<code>ds-updates-20261125.zip</code>');
+    expect(page).toContain('150.0 MB (157,286,400 bytes)');
+    expect(page).toContain('<code>sha256sum &#39;/opt/ds_agent/relay/ds-updates-20261125.zip&#39;</code>');
+    expect(page).toContain(
+      '<code>Get-FileHash -Algorithm SHA256 -LiteralPath &#39;C:\\Program Files\\Trend Micro\\Deep Security Agent\\ds-updates-20261125.zip&#39;</code>',
+    );
+    // The approver, who compares rather than computes, still sees the digest.
+    const approve = squash(await (await app.request(`/a/${tokenFor('approve')}`)).text());
+    expect(approve).toContain(SHA);
+  });
+
   it('shows the steps on a manual-step link', async () => {
     const { get } = setup();
     const page = squash(await (await get(`/a/${tokenFor('manual-done')}`)).text());

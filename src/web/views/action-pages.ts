@@ -60,11 +60,27 @@ function fact(label: string, value: SafeHtml | string | undefined): SafeHtml {
     <dd>${value}</dd> `;
 }
 
+/**
+ * The command that prints a file's SHA-256 on a relay of this OS, for the file in its target
+ * folder (quoted for the shell that runs it: sh on Linux, PowerShell on Windows).
+ */
+export function digestCommand(os: string, folder: string, file: string): string {
+  if (os === 'windows') {
+    const at = `${folder.replace(/[\\/]+$/, '')}\\${file}`.replace(/'/g, "''");
+    return `Get-FileHash -Algorithm SHA256 -LiteralPath '${at}'`;
+  }
+  const at = `${folder.replace(/\/+$/, '')}/${file}`.replace(/'/g, `'\\''`);
+  return `sha256sum '${at}'`;
+}
+
 function waitingFacts(view: WaitingActionView, payload: LinkPayload, now: number): SafeHtml {
+  // A "file copied" page asks the person for the digest they computed on the relay: showing the
+  // expected one there would let them copy it instead (the mail to the courier still has it).
+  const showDigest = payload.action !== 'file-copied';
   return html`<dl class="facts">
     ${fact('Site', view.site)} ${fact('Run', view.runLabel ?? view.workflowId)}
     ${fact('File', view.file ? html`<code>${view.file}</code>` : undefined)}
-    ${fact('SHA-256', view.sha256 ? html`<code>${view.sha256}</code>` : undefined)}
+    ${fact('SHA-256', showDigest && view.sha256 ? html`<code>${view.sha256}</code>` : undefined)}
     ${fact('Size', view.sizeBytes === undefined ? undefined : formatSize(view.sizeBytes))}
     ${fact(
       'Versions',
@@ -117,6 +133,21 @@ function instructionsList(view: WaitingActionView): SafeHtml {
     </ol>`;
 }
 
+function digestCommands(view: WaitingActionView): SafeHtml {
+  const file = view.file ?? 'the file';
+  const relays = view.relays ?? [];
+  if (relays.length === 0) {
+    return html`<p class="help">
+      On Linux: <code>sha256sum ${file}</code>; on Windows (PowerShell):
+      <code>Get-FileHash -Algorithm SHA256 ${file}</code>
+    </p>`;
+  }
+  return html`<p class="help">Commands to run:</p>
+    <ul class="commands">
+      ${relays.map((r) => html`<li>${r.name} (${r.os}): <code>${digestCommand(r.os, r.targetFolder, file)}</code></li>`)}
+    </ul>`;
+}
+
 function formFields(input: ConfirmationPageInput, text: ActionText): SafeHtml {
   const describedBy = input.error ? 'form-error ' : '';
   if (input.payload.action === 'file-copied') {
@@ -137,8 +168,10 @@ function formFields(input: ConfirmationPageInput, text: ActionText): SafeHtml {
         value="${input.values?.sha256 ?? ''}"
       />
       <p class="help" id="sha256-help">
-        Compute it on the relay and type or paste it here: at least the first 12 hex digits, the whole digest is best.
+        Compute it on the relay, over the copied file, and type or paste what the command prints: at least the first 12
+        hex digits, the whole digest is best.
       </p>
+      ${digestCommands(input.view)}
     </div>`;
   }
   if (!text.comment) return html``;
