@@ -58,8 +58,13 @@ export const STAGE_STATUSES = [
   'soaking',
   'verified',
   'failed',
+  'aborted',
+  'not-started',
 ] as const;
 export type StageStatus = (typeof STAGE_STATUSES)[number];
+
+/** Where a stage rests for good: nothing moves it any more (a failed stage may still be retried). */
+export const FINAL_STAGE_STATUSES: ReadonlySet<StageStatus> = new Set(['verified', 'aborted', 'not-started']);
 
 /**
  * Every move a stage may make. A failed stage only moves when an operator retries it (back to
@@ -75,6 +80,9 @@ export const STAGE_MOVES: Readonly<Record<StageStatus, readonly StageStatus[]>> 
   soaking: ['verified', 'failed'],
   verified: [],
   failed: ['prechecking'],
+  // Only set by `endStages` when the rollout ends: the stage that was under way, and those never begun.
+  aborted: [],
+  'not-started': [],
 };
 
 export interface StageFailure {
@@ -146,7 +154,7 @@ export function orderViolation(stages: readonly StageProgress[]): string | undef
   }
   const current = stages.findIndex((s) => s.status !== 'verified');
   if (current < 0) return undefined;
-  const later = stages.slice(current + 1).find((s) => s.status !== 'pending');
+  const later = stages.slice(current + 1).find((s) => s.status !== 'pending' && s.status !== 'not-started');
   return later
     ? `${later.id} is ${later.status} although ${stages[current]!.id} is not verified (${stages[current]!.status})`
     : undefined;
@@ -211,6 +219,35 @@ export function recordSeen(
       ? { ...s, before: s.before ?? seen.before, ...(seen.after !== undefined ? { after: seen.after } : {}) }
       : s,
   );
+}
+
+/**
+ * The stages as a rollout that ended `end` leaves them, so that none claims work that will never
+ * happen: the stage under way becomes `aborted` (an abort) or `failed` with the reason (a failure
+ * that was not a stage's own); stages never begun become `not-started`. Verified stages stay
+ * verified and a failed stage stays failed. A completed rollout's stages are all verified already.
+ */
+export function endStages(
+  stages: readonly StageProgress[],
+  end: 'completed' | 'aborted' | 'expired' | 'failed',
+  now: number,
+  reason?: string,
+): StageProgress[] {
+  const current = currentStage(stages);
+  if (!current || end === 'completed') return [...stages];
+  const index = stageIndex(current.id);
+  return stages.map((s, i): StageProgress => {
+    if (i > index) return s.status === 'pending' ? { ...s, status: 'not-started', since: now } : s;
+    if (i < index || s.status === 'failed' || FINAL_STAGE_STATUSES.has(s.status)) return s;
+    if (s.status === 'pending') return { ...s, status: 'not-started', since: now };
+    if (end === 'aborted') return { ...s, status: 'aborted', since: now };
+    return {
+      ...s,
+      status: 'failed',
+      since: now,
+      failure: { during: s.status, message: reason ?? `the rollout ended ${end}`, at: now },
+    };
+  });
 }
 
 // ---- what operators may do --------------------------------------------------------------------

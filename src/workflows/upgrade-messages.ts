@@ -87,6 +87,8 @@ export interface RolloutCarry {
   agents: AgentProgress;
   /** The latest timeline entries; the audit has them all. */
   timeline: TimelineEntry[];
+  /** An abort accepted in an earlier run: it holds in this one. */
+  abort?: { by: string; reason: string };
 }
 
 export type { StageFailure };

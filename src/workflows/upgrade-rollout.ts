@@ -22,6 +22,7 @@ import {
   continueAsNew,
   executeChild,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -36,6 +37,7 @@ import { approvalText, upgradeText, type StepText } from '../domain/upgrade-inst
 import {
   actionRefusal,
   currentStage,
+  endStages,
   initialStages,
   moveStage,
   ORDER_TEXT,
@@ -116,7 +118,7 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
     ? { ...carried.agents, runs: carried.agents.runs + 1 }
     : { verified: 0, failed: 0, wavesStarted: 0, wavesDone: 0, afterId: 0, inFlight: [], failures: [], runs: 1 };
   let ended: RolloutEnd | undefined;
-  let abortRequest: { by: string; reason: string } | undefined;
+  let abortRequest: { by: string; reason: string } | undefined = carried?.abort;
   let retryRequest: { stage: StageId; by: string } | undefined;
   /** The confirmation the rollout waits for now, if any. */
   let asking: { stage: StageId; step: string; kind: 'approval' | 'upgrade' | 'wave' } | undefined;
@@ -151,7 +153,7 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
       })),
       current: current?.id,
       halted:
-        current && failure
+        current && failure && !ended
           ? {
               stage: current.id,
               during: failure.during,
@@ -681,11 +683,21 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
   // ---- endings --------------------------------------------------------------------------------------
   async function finish(final: RolloutEnd, reason?: string): Promise<RolloutResult> {
     ended = final;
+    // Every field of the status is true for the final state: no stage still "awaiting-upgrade".
+    stages = endStages(stages, final, Date.now(), reason);
     if (plan) {
-      kit.notify('upgrade-stage', plan.people.operators, `rollout ${final}`, {
-        step: { id: 'rollout', title: `rollout ${ORDER_TEXT}`, instructions: [] },
-        outcome: final === 'completed' ? 'completed' : 'failed',
-        body: reason ?? `every stage verified: ${stages.map((s) => `${s.id} ${s.after ?? s.status}`).join(', ')}`,
+      kit.notify('result', plan.people.operators, `rollout ${final}`, {
+        outcome: final,
+        body: reason,
+        notice: {
+          lead: reason ?? 'Every stage was verified at its target version.',
+          heading: `Stages (${ORDER_TEXT})`,
+          lines: stages.map(
+            (s) =>
+              `${stageLabel(s.id)}: ${s.status}${s.after ? ` at ${s.after}` : ''}` +
+              (s.failure ? ` — ${s.failure.message}` : ''),
+          ),
+        },
       });
     }
     await kit.close(final, reason, {
@@ -715,6 +727,8 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
       stages,
       agents: { ...agents, inFlight: [], waveWaiting: undefined },
       timeline: kit.timeline.slice(-CARRIED_TIMELINE),
+      // Every accepted action holds in the next run too (normally an abort ends this run first).
+      abort: abortRequest,
     };
   }
 
@@ -752,7 +766,12 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
       if (outcome === 'aborted')
         return await finish('aborted', `aborted by ${abortRequest!.by}: ${abortRequest!.reason}`);
       if (outcome === 'continue') {
+        // Waits for every write and mail of this run (SMTP down: for as long as it is down).
+        // An abort accepted meanwhile is acted on here, before the next run could start anything.
         await kit.drain();
+        if (aborted() && patched('rollout-abort-before-continue-as-new')) {
+          return await finish('aborted', `aborted by ${abortRequest!.by}: ${abortRequest!.reason}`);
+        }
         continued = carry();
         break;
       }
