@@ -91,6 +91,8 @@ export function renderRollout(v: UpgradeView): string {
     lines.push(
       `${s.id}  ${s.status.padEnd(17)} target ${s.target.padEnd(12)} ${s.title} [${flags}]${seen ? `  ${seen}` : ''}`,
     );
+    if (s.reading) lines.push(`    ${s.reading}`);
+    if (s.failure && s.status === 'failed' && !v.halted) lines.push(`    failed while ${s.failure.during}: ${s.failure.message}`);
   }
   const a = v.agents;
   if (a.total !== undefined || a.wavesStarted > 0) {
@@ -98,6 +100,7 @@ export function renderRollout(v: UpgradeView): string {
       `agents  ${a.verified} verified, ${a.failed} below target${a.total !== undefined ? ` of ${a.total}` : ''}; ` +
         `waves ${a.wavesDone} done, ${a.inFlight.length} verifying${a.runs > 1 ? `; run ${a.runs}` : ''}`,
     );
+    for (const w of a.inFlight) if (w.reading) lines.push(`  wave ${w.wave}: ${w.reading}`);
   }
   if (v.halted) {
     lines.push(`HALTED at ${stageLabel(v.halted.stage)} (while ${v.halted.during}): ${v.halted.message}`);
@@ -123,10 +126,13 @@ export function register(program: Command, ctx: CliContext): void {
   upgrade
     .command('start <site>')
     .description('start a rollout (refused while the site has an open rollout)')
-    .option('--to <version>', 'target version of every component')
-    .option('--manager-version <version>', 'target of both managers (X-DSM-Version), default --to')
-    .option('--relay-version <version>', 'target agent version of the relays, default --to')
-    .option('--agent-version <version>', 'target version of the agents, default --to')
+    .option('--to <version>', 'default of each --*-version below; refused for a component whose format it does not fit')
+    .option('--manager-version <version>', 'target of both managers (X-DSM-Version, e.g. 20.0.877), default --to')
+    .option('--relay-version <version>', 'target agentVersion of the relays (e.g. 20.0.0.8438), default --to')
+    .option(
+      '--agent-version <version>',
+      'target agentVersion of the agents (e.g. 20.0.0.8438; never newer than the relays), default --to',
+    )
     .option('--by <who>', 'who starts it (recorded)')
     .action(async (site: string, opts: StartOptions) => {
       const id = await startRollout(ctx, site, opts);

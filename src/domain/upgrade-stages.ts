@@ -8,7 +8,12 @@
  *
  * Pure: no Temporal, no I/O; times are epoch milliseconds passed in by the caller.
  */
-import { compareVersions } from './versions';
+import {
+  compareVersions,
+  componentVersionProblem,
+  relayAgentOrderProblem,
+  type UpgradeComponent,
+} from './versions';
 
 export const UPGRADE_STAGES = ['U1', 'U2', 'U3', 'U4', 'U5'] as const;
 export type StageId = (typeof UPGRADE_STAGES)[number];
@@ -328,27 +333,44 @@ export class InvalidTargetError extends Error {
 }
 
 /**
- * The target of each component: `to` for all, each overridable (manager and agent builds are
- * numbered differently, e.g. manager 20.0.877 and agent 20.0.0.8438).
+ * The target of each component, each checked against the format that component reports (managers
+ * 20.0.877, relays and agents 20.0.0.8438): `to` is the default of each option and is refused for
+ * a component whose format it does not fit, so one number never becomes the target of both
+ * numbering schemes. Targets that would leave agents newer than their relays are refused with the
+ * vendor's rule.
  */
 export function targetsFrom(input: { to?: string; manager?: string; relay?: string; agent?: string }): UpgradeTargets {
-  const pick = (option: string, value: string | undefined): string => {
+  const pick = (option: UpgradeComponent, value: string | undefined): string => {
     const chosen = value?.trim() || input.to?.trim();
     if (!chosen) throw new InvalidTargetError(`no target version for ${option}: give --to or --${option}-version`);
-    try {
-      compareVersions(chosen, '0');
-    } catch {
+    const problem = componentVersionProblem(option, chosen);
+    if (problem) {
+      const flag = value?.trim() ? `--${option}-version` : '--to';
       throw new InvalidTargetError(
-        `--${value?.trim() ? `${option}-version` : 'to'} "${chosen}" is not a version such as 20.0.877 or 20.0.1-3180`,
+        `${flag} ${problem}${flag === '--to' ? `; give --${option}-version` : ''}`,
       );
     }
     return chosen;
   };
-  return {
+  const targets = {
     manager: pick('manager', input.manager),
     relay: pick('relay', input.relay),
     agent: pick('agent', input.agent),
   };
+  const order = relayAgentOrderProblem(targets.relay, targets.agent);
+  if (order) throw new InvalidTargetError(order);
+  return targets;
+}
+
+/** Why complete targets cannot be a rollout's (format, relay ≥ agent), or undefined. */
+export function targetsRefusal(targets: UpgradeTargets): string | undefined {
+  try {
+    targetsFrom(targets);
+    return undefined;
+  } catch (err) {
+    if (err instanceof InvalidTargetError) return err.message;
+    throw err;
+  }
 }
 
 export function targetOf(targets: UpgradeTargets, id: StageId): string {
@@ -452,6 +474,19 @@ export function precheckVerdict(input: PrecheckInput): PrecheckVerdict {
     problems,
     seen: describeReadings(input.current),
   };
+}
+
+/**
+ * What hosts below their target report, for a status and a failure alike:
+ * "plant-dmz-relay reports 20.0.0.9000, expects 20.0.1.200 (active)", at most `sample` of them.
+ */
+export function lagText(behind: readonly VersionReading[], behindCount: number, target: string, sample = 25): string {
+  const shown = behind
+    .slice(0, sample)
+    .map((b) => `${b.name} reports ${b.version}, expects ${target} (${b.status ?? 'reachable'})`)
+    .join('; ');
+  const more = behindCount > Math.min(behind.length, sample) ? ` and ${behindCount - Math.min(behind.length, sample)} more` : '';
+  return `${shown}${more}`;
 }
 
 // ---- polling and waves ------------------------------------------------------------------------

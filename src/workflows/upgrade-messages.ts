@@ -4,7 +4,7 @@
  * order, and where the rollout is). A mail's "done" link confirms through the shared
  * `manualStepDoneUpdate`, like every guided manual step.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Actor } from '../domain/cycle';
 import type { SitePlan } from '../domain/site-plan';
 import type { VersionReading } from '../domain/upgrade-stages';
@@ -52,8 +52,8 @@ export interface AgentProgress {
   wavesDone: number;
   /** The next wave starts after this computer id. */
   afterId: number;
-  /** Waves being verified now. */
-  inFlight: { wave: number; agents: number; first: number; last: number }[];
+  /** Waves being verified now; `reading` is what their lagging agents report ("reports X, expects Y"). */
+  inFlight: { wave: number; agents: number; first: number; last: number; reading?: string }[];
   /** A manual wave waiting for its confirmation: the person upgrades these agents. */
   waveWaiting?: { wave: number; step: string; agents: { id: number; hostName: string }[] };
   /** At most 25 agents that did not reach the target. */
@@ -63,6 +63,8 @@ export interface AgentProgress {
 }
 
 export interface StageView extends StageProgress {
+  /** While verifying: what the hosts below the target report, "relay reports X, expects Y". */
+  reading?: string;
   title: string;
   mode: 'manual' | 'external';
   approval: boolean;
@@ -97,3 +99,11 @@ export const confirmStageUpdate = defineUpdate<ActionAnswer, [StageActionInput]>
 export const retryStageUpdate = defineUpdate<ActionAnswer, [StageActionInput]>('upgradeRetryStage');
 export const abortRolloutUpdate = defineUpdate<ActionAnswer, [AbortInput]>('upgradeAbort');
 export const upgradeStateQuery = defineQuery<UpgradeView>('upgradeState');
+
+/** Sent by a verification to its rollout with each new reading of hosts still below the target. */
+export interface VerifyProgress {
+  /** The verification's workflow id. */
+  child: string;
+  text: string;
+}
+export const verifyProgressSignal = defineSignal<[VerifyProgress]>('upgradeVerifyProgress');

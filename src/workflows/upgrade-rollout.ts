@@ -32,6 +32,7 @@ import type { createUpgradeActivities, VersionSubject } from '../activities/upgr
 import type { ManagerSide } from '../activities/types';
 import { sameActor } from '../domain/cycle';
 import { formatDuration } from '../domain/duration';
+import { compareVersions } from '../domain/versions';
 import type { SitePlan } from '../domain/site-plan';
 import { approvalText, upgradeText, type StepText } from '../domain/upgrade-instructions';
 import {
@@ -39,6 +40,7 @@ import {
   currentStage,
   endStages,
   initialStages,
+  lagText,
   moveStage,
   ORDER_TEXT,
   precheckVerdict,
@@ -49,7 +51,7 @@ import {
   stageIndex,
   stageLabel,
   stepIdOf,
-  targetsFrom,
+  targetsRefusal,
   UPGRADE_STAGES,
   waveOverThreshold,
   percent,
@@ -66,6 +68,7 @@ import {
   retryStageUpdate,
   runStateQuery,
   upgradeStateQuery,
+  verifyProgressSignal,
   type AgentProgress,
   type RolloutCarry,
   type RolloutEnd,
@@ -84,6 +87,18 @@ const control = proxyActivities<ControlActivities>({ startToCloseTimeout: '1m', 
 // Counting or paging thousands of agents takes seconds; minutes would mean the manager is stuck.
 const managerProxy = (taskQueue: string) =>
   proxyActivities<UpgradeActivities>({ taskQueue, startToCloseTimeout: '5m', retry: UPGRADE_MANAGER_RETRY });
+
+/** The check of rollouts started before targets were checked per component: numbers only. */
+function legacyTargetsRefusal(targets: RolloutInput['targets']): string | undefined {
+  for (const [component, version] of Object.entries(targets)) {
+    try {
+      compareVersions(version, '0');
+    } catch {
+      return `--${component}-version "${version}" is not a version such as 20.0.877 or 20.0.1-3180`;
+    }
+  }
+  return undefined;
+}
 
 /** The timeline entries handed to the next run when the rollout continues as new; the audit has all. */
 const CARRIED_TIMELINE = 40;
@@ -123,6 +138,13 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
   /** The confirmation the rollout waits for now, if any. */
   let asking: { stage: StageId; step: string; kind: 'approval' | 'upgrade' | 'wave' } | undefined;
   const confirmed = new Map<string, string>();
+  /** What each running verification last read, by its child workflow id ("x reports A, expects B"). */
+  const readings = new Map<string, string>();
+  setHandler(verifyProgressSignal, (p) => {
+    readings.set(p.child, p.text);
+  });
+  const verifyIdOf = (s: StageId, attempt: number) => `${id}/${s}-verify-${attempt}`;
+  const waveIdOf = (wave: number) => `${id}/U5-wave-${wave}`;
 
   const aborted = () => abortRequest !== undefined;
   const stage = (s: StageId) => stages.find((x) => x.id === s)!;
@@ -146,6 +168,7 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
       targets: input.targets,
       stages: stages.map((s) => ({
         ...s,
+        reading: s.status === 'verifying' && !ended ? readings.get(verifyIdOf(s.id, s.attempts)) : undefined,
         title: STAGE_SPECS[s.id].title,
         mode: plan?.upgrade ? stageSettings(s.id).mode : 'manual',
         approval: plan?.upgrade ? stageSettings(s.id).approval : false,
@@ -165,7 +188,10 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
               ],
             }
           : undefined,
-      agents,
+      agents: {
+        ...agents,
+        inFlight: agents.inFlight.map((w) => ({ ...w, reading: readings.get(waveIdOf(w.wave)) })),
+      },
     };
   };
   setHandler(upgradeStateQuery, view);
@@ -400,11 +426,8 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
     });
   }
 
-  function behindText(result: VerifyResult): string {
-    const lagging = result.behind.map((b) => `${b.name} reports ${b.version} (${b.status ?? 'reachable'})`).join(', ');
-    const more =
-      result.behindCount > result.behind.length ? ` and ${result.behindCount - result.behind.length} more` : '';
-    return `${lagging}${more}`;
+  function behindText(result: VerifyResult, target: string): string {
+    return lagText(result.behind, result.behindCount, target);
   }
 
   // ---- one stage ----------------------------------------------------------------------------------
@@ -468,7 +491,7 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
         : { kind: 'computers', ids: s === 'U2' ? [plan!.dmzRelay.computerId] : relayIds() };
     let result: VerifyResult | typeof ABORTED;
     try {
-      result = await untilAborted(() => verifyChild(s, `${id}/${s}-verify-${attempt}`, subject));
+      result = await untilAborted(() => verifyChild(s, verifyIdOf(s, attempt), subject));
     } catch (err) {
       if (isCancellation(err) && !aborted()) throw err;
       return fail(s, `verification: ${describeFailure(err)}`);
@@ -477,7 +500,7 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
     if (!result.reached) {
       return fail(
         s,
-        `not at ${target} within ${formatDuration(plan!.upgrade!.verifyTimeout)}${settings.mode === 'manual' ? ' of the confirmation' : ''}: ${behindText(result)}`,
+        `not at ${target} within ${formatDuration(plan!.upgrade!.verifyTimeout)}${settings.mode === 'manual' ? ' of the confirmation' : ''}: ${behindText(result, target)}`,
       );
     }
     const soak = soakOf(s);
@@ -524,7 +547,7 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
         run.failed = true;
         stop ??=
           `wave ${run.wave} (agents ${run.ids[0]}–${run.ids.at(-1)}): ${share} did not report ${target} within ` +
-          `${formatDuration(p.upgrade!.verifyTimeout)}, more than the ${waves.failureThresholdPercent} % threshold: ${behindText(r)}`;
+          `${formatDuration(p.upgrade!.verifyTimeout)}, more than the ${waves.failureThresholdPercent} % threshold: ${behindText(r, target)}`;
         kit.note('wave.failed', `wave ${run.wave}: ${share} below ${target}: over the threshold`);
         void kit.audit('wave.failed', { wave: run.wave, total: r.total, behind: r.behindCount, sample: r.behind });
         return;
@@ -555,7 +578,7 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
         last: run.ids.at(-1),
       });
       void scope
-        .run(() => verifyChild('U5', `${id}/U5-wave-${run.wave}`, { kind: 'agents', ids: run.ids }))
+        .run(() => verifyChild('U5', waveIdOf(run.wave), { kind: 'agents', ids: run.ids }))
         .then(
           (result) => settle(run, result),
           (err: unknown) => settle(run, undefined, err),
@@ -740,11 +763,11 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
       await kit.audit('upgrade.continued', { run: agents.runs, wavesDone: agents.wavesDone, afterId: agents.afterId });
     } else {
       await kit.audit('upgrade.started', { targets: input.targets, order: ORDER_TEXT }, trigger);
-      try {
-        targetsFrom(input.targets);
-      } catch (err) {
-        return await finish('failed', (err as Error).message);
-      }
+      // Each component's own format and relays ≥ agents (runs started before this check keep the old one).
+      const refusal = patched('upgrade-targets-per-component')
+        ? targetsRefusal(input.targets)
+        : legacyTargetsRefusal(input.targets);
+      if (refusal) return await finish('failed', refusal);
       plan = await control.loadSitePlan({ site: input.site });
       if (!plan.upgrade)
         throw ApplicationFailure.nonRetryable(`site ${input.site} has no upgrade settings`, 'NoUpgradeSettings');
