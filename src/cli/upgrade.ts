@@ -4,19 +4,21 @@
  * with the reason): a confirmation for another stage than the current one is refused, naming the
  * order and where the rollout is.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { findSite } from '../domain/config';
-import { InvalidTargetError, rolloutIdOf, stageLabel, targetsFrom } from '../domain/upgrade-stages';
+import { InvalidTargetError, stageLabel, targetsFrom } from '../domain/upgrade-stages';
 import {
   abortRolloutUpdate,
   confirmStageUpdate,
   retryStageUpdate,
+  rolloutLockId,
   upgradeStateQuery,
   type UpgradeView,
 } from '../workflows/upgrade-messages';
 import { CliError, type CliContext } from './context';
 import { act, ago, answerLine, registerRunList } from './run-actions';
+import { newRolloutId } from './run-id';
 
 /** The open rollout of a site, if any (visibility, so a moment behind the truth). */
 export async function openRolloutOf(client: Client, site: string): Promise<string | undefined> {
@@ -51,22 +53,42 @@ export async function startRollout(ctx: CliContext, site: string, opts: StartOpt
     throw err;
   }
   const client = await ctx.client();
-  const open = await openRolloutOf(client, site);
+  const open = (await openRolloutOf(client, site)) ?? (await lockHolderOf(client, site, config.temporal.taskQueue));
   if (open) throw new CliError(`site ${site} already has an open rollout: ${open}`, { open });
-  const workflowId = rolloutIdOf(site, targets);
+  // Every rollout has its own id; one open rollout per site is held by the site's rollout lock.
+  const workflowId = newRolloutId(site, targets);
+  await client.workflow.start('upgradeRolloutWorkflow', {
+    taskQueue: config.temporal.taskQueue,
+    workflowId,
+    args: [{ site, targets, trigger: { who: opts.by ?? 'cli', channel: 'cli' } }],
+  });
+  return workflowId;
+}
+
+/**
+ * The rollout holding the site's rollout lock, if it is still running. A lock whose holder ended
+ * without releasing it (terminated from outside) is released here, saying so in the lock's history.
+ */
+async function lockHolderOf(client: Client, site: string, controlQueue: string): Promise<string | undefined> {
+  const lock = client.workflow.getHandle(rolloutLockId(site, controlQueue));
+  let holder: string | undefined;
   try {
-    await client.workflow.start('upgradeRolloutWorkflow', {
-      taskQueue: config.temporal.taskQueue,
-      workflowId,
-      args: [{ site, targets, trigger: { who: opts.by ?? 'cli', channel: 'cli' } }],
-    });
+    const d = await lock.describe();
+    if (d.status.name !== 'RUNNING') return undefined;
+    holder = typeof d.memo?.holder === 'string' ? d.memo.holder : undefined;
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new CliError(`site ${site} already has an open rollout: ${workflowId}`, { open: workflowId });
-    }
+    if (err instanceof WorkflowNotFoundError) return undefined;
     throw err;
   }
-  return workflowId;
+  if (holder) {
+    try {
+      if ((await client.workflow.getHandle(holder).describe()).status.name === 'RUNNING') return holder;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+  }
+  await lock.terminate(`its holder ${holder ?? '(unknown)'} is no longer running`).catch(() => undefined);
+  return undefined;
 }
 
 export async function rolloutView(client: Client, id: string): Promise<UpgradeView> {
@@ -92,7 +114,8 @@ export function renderRollout(v: UpgradeView): string {
       `${s.id}  ${s.status.padEnd(17)} target ${s.target.padEnd(12)} ${s.title} [${flags}]${seen ? `  ${seen}` : ''}`,
     );
     if (s.reading) lines.push(`    ${s.reading}`);
-    if (s.failure && s.status === 'failed' && !v.halted) lines.push(`    failed while ${s.failure.during}: ${s.failure.message}`);
+    if (s.failure && s.status === 'failed' && !v.halted)
+      lines.push(`    failed while ${s.failure.during}: ${s.failure.message}`);
   }
   const a = v.agents;
   if (a.total !== undefined || a.wavesStarted > 0) {

@@ -97,7 +97,15 @@ export interface ApprovalRequestInput {
 }
 
 /** How a run ends, as every run kind names it: the state `status` shows is the outcome its mail states. */
-export const RUN_OUTCOMES = ['completed', 'nothing-new', 'expired', 'cancelled', 'rejected', 'aborted', 'failed'] as const;
+export const RUN_OUTCOMES = [
+  'completed',
+  'nothing-new',
+  'expired',
+  'cancelled',
+  'rejected',
+  'aborted',
+  'failed',
+] as const;
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
 
 export function isRunOutcome(value: unknown): value is RunOutcome {
@@ -618,7 +626,9 @@ export function outcomeLead(kind: MailRun['kind'], outcome: RunOutcome): string 
 /** How a run ended: subject and body state the run's own outcome, in the words of its kind. */
 export function resultMail(input: ResultInput): MailMessage {
   if (!isRunOutcome(input.outcome)) {
-    throw new MailTemplateError(`result mail: "${String(input.outcome)}" is not an outcome (${RUN_OUTCOMES.join(', ')})`);
+    throw new MailTemplateError(
+      `result mail: "${String(input.outcome)}" is not an outcome (${RUN_OUTCOMES.join(', ')})`,
+    );
   }
   return build({
     run: input.run,
@@ -774,7 +784,9 @@ export interface PlainNoticeInput {
 export function plainNoticeMail(input: PlainNoticeInput): MailMessage {
   const outcome = input.outcome;
   if (outcome !== undefined && !isRunOutcome(outcome)) {
-    throw new MailTemplateError(`${input.purpose} mail: "${String(outcome)}" is not an outcome (${RUN_OUTCOMES.join(', ')})`);
+    throw new MailTemplateError(
+      `${input.purpose} mail: "${String(outcome)}" is not an outcome (${RUN_OUTCOMES.join(', ')})`,
+    );
   }
   const blocks: Block[] = outcome ? [{ kind: 'strong', text: outcomeLead(input.run.kind, outcome) }] : [];
   blocks.push({ kind: 'p', text: input.lead });

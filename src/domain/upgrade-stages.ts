@@ -8,12 +8,7 @@
  *
  * Pure: no Temporal, no I/O; times are epoch milliseconds passed in by the caller.
  */
-import {
-  compareVersions,
-  componentVersionProblem,
-  relayAgentOrderProblem,
-  type UpgradeComponent,
-} from './versions';
+import { compareVersions, componentVersionProblem, relayAgentOrderProblem, type UpgradeComponent } from './versions';
 
 export const UPGRADE_STAGES = ['U1', 'U2', 'U3', 'U4', 'U5'] as const;
 export type StageId = (typeof UPGRADE_STAGES)[number];
@@ -346,9 +341,7 @@ export function targetsFrom(input: { to?: string; manager?: string; relay?: stri
     const problem = componentVersionProblem(option, chosen);
     if (problem) {
       const flag = value?.trim() ? `--${option}-version` : '--to';
-      throw new InvalidTargetError(
-        `${flag} ${problem}${flag === '--to' ? `; give --${option}-version` : ''}`,
-      );
+      throw new InvalidTargetError(`${flag} ${problem}${flag === '--to' ? `; give --${option}-version` : ''}`);
     }
     return chosen;
   };
@@ -375,14 +368,6 @@ export function targetsRefusal(targets: UpgradeTargets): string | undefined {
 
 export function targetOf(targets: UpgradeTargets, id: StageId): string {
   return targets[STAGE_SPECS[id].component];
-}
-
-/** One rollout per site and target versions: the business id of the workflow. */
-export function rolloutIdOf(site: string, targets: UpgradeTargets): string {
-  const same = targets.manager === targets.relay && targets.relay === targets.agent;
-  return same
-    ? `upgrade-${site}-${targets.manager}`
-    : `upgrade-${site}-m${targets.manager}-r${targets.relay}-a${targets.agent}`;
 }
 
 /** Whether a reported version is at least the target; a version that cannot be read never is. */
@@ -485,7 +470,8 @@ export function lagText(behind: readonly VersionReading[], behindCount: number, 
     .slice(0, sample)
     .map((b) => `${b.name} reports ${b.version}, expects ${target} (${b.status ?? 'reachable'})`)
     .join('; ');
-  const more = behindCount > Math.min(behind.length, sample) ? ` and ${behindCount - Math.min(behind.length, sample)} more` : '';
+  const more =
+    behindCount > Math.min(behind.length, sample) ? ` and ${behindCount - Math.min(behind.length, sample)} more` : '';
   return `${shown}${more}`;
 }
 

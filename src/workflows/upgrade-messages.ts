@@ -91,7 +91,17 @@ export interface RolloutCarry {
   timeline: TimelineEntry[];
   /** An abort accepted in an earlier run: it holds in this one. */
   abort?: { by: string; reason: string };
+  /** The first run took the site's rollout lock; the run that ends the rollout releases it. */
+  locked?: boolean;
 }
+
+/**
+ * One open rollout per site: every rollout holds this lock (a `siteLockWorkflow`, as cycles do)
+ * from its first run until it ends, whatever its id; Temporal refuses a second running lock. The
+ * lock outlives continue-as-new (ABANDON), and names its holder in its memo so that a lock whose
+ * holder was terminated from outside can be recognised and released.
+ */
+export const rolloutLockId = (site: string, controlQueue: string) => `site-lock-upgrade-${controlQueue}-${site}`;
 
 export type { StageFailure };
 

@@ -21,12 +21,16 @@ import {
   condition,
   continueAsNew,
   executeChild,
+  getExternalWorkflowHandle,
   isCancellation,
+  ParentClosePolicy,
   patched,
   proxyActivities,
   setHandler,
+  startChild,
   workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createControlActivities } from '../activities/control-activities';
 import type { createUpgradeActivities, VersionSubject } from '../activities/upgrade-activities';
 import type { ManagerSide } from '../activities/types';
@@ -66,6 +70,7 @@ import {
   abortRolloutUpdate,
   confirmStageUpdate,
   retryStageUpdate,
+  rolloutLockId,
   runStateQuery,
   upgradeStateQuery,
   verifyProgressSignal,
@@ -76,6 +81,7 @@ import {
   type RolloutResult,
   type UpgradeView,
 } from './upgrade-messages';
+import { releaseSiteLockSignal, siteLockWorkflow } from './site-lock';
 import { UPGRADE_MANAGER_RETRY, upgradeVerifyWorkflow, type VerifyResult } from './upgrade-verify';
 
 export * from './upgrade-messages';
@@ -135,6 +141,7 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
   let ended: RolloutEnd | undefined;
   let abortRequest: { by: string; reason: string } | undefined = carried?.abort;
   let retryRequest: { stage: StageId; by: string } | undefined;
+  let locked = carried?.locked ?? false;
   /** The confirmation the rollout waits for now, if any. */
   let asking: { stage: StageId; step: string; kind: 'approval' | 'upgrade' | 'wave' } | undefined;
   const confirmed = new Map<string, string>();
@@ -704,11 +711,19 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
   }
 
   // ---- endings --------------------------------------------------------------------------------------
-  async function finish(final: RolloutEnd, reason?: string): Promise<RolloutResult> {
+  async function finish(final: RolloutEnd, reason?: string, mailOutcome = true): Promise<RolloutResult> {
     ended = final;
+    if (locked) {
+      try {
+        await getExternalWorkflowHandle(rolloutLockId(input.site, plan!.controlQueue)).signal(releaseSiteLockSignal);
+      } catch {
+        // The lock has gone already (released or terminated by hand): nothing holds the site.
+      }
+      locked = false;
+    }
     // Every field of the status is true for the final state: no stage still "awaiting-upgrade".
     stages = endStages(stages, final, Date.now(), reason);
-    if (plan) {
+    if (plan && mailOutcome) {
       kit.notify('result', plan.people.operators, `rollout ${final}`, {
         outcome: final,
         body: reason,
@@ -752,6 +767,7 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
       timeline: kit.timeline.slice(-CARRIED_TIMELINE),
       // Every accepted action holds in the next run too (normally an abort ends this run first).
       abort: abortRequest,
+      locked,
     };
   }
 
@@ -771,6 +787,26 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
       plan = await control.loadSitePlan({ site: input.site });
       if (!plan.upgrade)
         throw ApplicationFailure.nonRetryable(`site ${input.site} has no upgrade settings`, 'NoUpgradeSettings');
+      if (patched('rollout-site-lock')) {
+        const lockId = rolloutLockId(input.site, plan.controlQueue);
+        try {
+          await startChild(siteLockWorkflow, {
+            workflowId: lockId,
+            args: [{ site: input.site, holder: id }],
+            parentClosePolicy: ParentClosePolicy.ABANDON,
+            memo: { holder: id },
+          });
+          locked = true;
+        } catch (err) {
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+          // Another rollout of this site is open: this one steps aside without bothering anyone.
+          return await finish(
+            'failed',
+            `another rollout of site ${input.site} is still open (${lockId} is held)`,
+            false,
+          );
+        }
+      }
     }
     kit.audience = { siteName: plan!.name, escalation: plan!.people.escalation, waits: plan!.waits };
 
