@@ -27,7 +27,7 @@ import { testConfigDocument, type StackOptions } from './cycle-stack';
 import { pollQuery } from './poll-query';
 import { TEST_NAMESPACE, testTemporalAddress, testWorkflowBundlePath } from './env';
 
-export interface UpgradeStackOptions extends Pick<StackOptions, 'relays' | 'approvers' | 'waits'> {
+export interface UpgradeStackOptions extends Pick<StackOptions, 'relays' | 'approvers' | 'waits' | 'mail'> {
   agentsPerRelay?: number;
   /** The site's `upgrade` block, as an operator writes it. */
   upgrade?: Record<string, unknown>;
@@ -177,7 +177,8 @@ export async function startUpgradeStack(options: UpgradeStackOptions = {}): Prom
         roles: allRoles(config),
         env,
         workflowBundle: { codePath: testWorkflowBundlePath() },
-        mailer: outbox,
+        // With `mail.smtp` the workers mail through a real SMTP server (the config's SmtpMailer).
+        mailer: options.mail?.smtp ? undefined : outbox,
         audit,
       });
       running = workers.run();

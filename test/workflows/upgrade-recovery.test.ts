@@ -38,7 +38,9 @@ describe('an upgrade rollout after failures and restarts', () => {
     expect(halted.state).toBe('u4-failed');
     expect(halted.halted).toMatchObject({ stage: 'U4', during: 'verifying' });
     expect(halted.halted!.message).toMatch(
-      new RegExp(`not at 20\\.0\\.1\\.100 within 1s.*: ${relay2!.name} reports 20\\.0\\.0\\.8438 \\(active\\)`),
+      new RegExp(
+        `not at 20\\.0\\.1\\.100 within 1s.*: ${relay2!.name} reports 20\\.0\\.0\\.8438, expects 20\\.0\\.1\\.100 \\(active\\)`,
+      ),
     );
     expect(halted.halted!.message).not.toContain(`${relay1!.name} reports`);
     expect(halted.halted!.options.join('\n')).toMatch(/airgap upgrade retry .* --stage U4[\s\S]*airgap upgrade abort/);
