@@ -4,7 +4,7 @@
  * with the reason): a confirmation for another stage than the current one is refused, naming the
  * order and where the rollout is.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { findSite } from '../domain/config';
 import { InvalidTargetError, stageLabel, targetsFrom } from '../domain/upgrade-stages';
@@ -53,29 +53,70 @@ export async function startRollout(ctx: CliContext, site: string, opts: StartOpt
     throw err;
   }
   const client = await ctx.client();
-  const open = (await openRolloutOf(client, site)) ?? (await lockHolderOf(client, site, config.temporal.taskQueue));
+  const open = await openRolloutOf(client, site);
   if (open) throw new CliError(`site ${site} already has an open rollout: ${open}`, { open });
-  // Every rollout has its own id; one open rollout per site is held by the site's rollout lock.
+  // Every rollout has its own id; one open rollout per site is held by the site's rollout lock,
+  // taken here for the new rollout, so a second start is refused at once (visibility lags).
   const workflowId = newRolloutId(site, targets);
-  await client.workflow.start('upgradeRolloutWorkflow', {
-    taskQueue: config.temporal.taskQueue,
-    workflowId,
-    args: [{ site, targets, trigger: { who: opts.by ?? 'cli', channel: 'cli' } }],
-  });
+  const lock = await takeRolloutLock(client, site, config.temporal.taskQueue, workflowId);
+  try {
+    await client.workflow.start('upgradeRolloutWorkflow', {
+      taskQueue: config.temporal.taskQueue,
+      workflowId,
+      args: [{ site, targets, trigger: { who: opts.by ?? 'cli', channel: 'cli' }, lock }],
+    });
+  } catch (err) {
+    await client.workflow
+      .getHandle(lock)
+      .terminate(`rollout ${workflowId} did not start`)
+      .catch(() => undefined);
+    throw err;
+  }
   return workflowId;
 }
 
 /**
- * The rollout holding the site's rollout lock, if it is still running. A lock whose holder ended
- * without releasing it (terminated from outside) is released here, saying so in the lock's history.
+ * Takes the site's rollout lock for `holder`, or refuses naming the open rollout that holds it. A
+ * lock whose holder ended without releasing it (terminated from outside) is released first.
  */
-async function lockHolderOf(client: Client, site: string, controlQueue: string): Promise<string | undefined> {
-  const lock = client.workflow.getHandle(rolloutLockId(site, controlQueue));
+async function takeRolloutLock(client: Client, site: string, taskQueue: string, holder: string): Promise<string> {
+  const lockId = rolloutLockId(site, taskQueue);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.workflow.start('siteLockWorkflow', {
+        taskQueue,
+        workflowId: lockId,
+        args: [{ site, holder }],
+        memo: { holder },
+      });
+      return lockId;
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError) || attempt > 0) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) {
+          throw new CliError(`site ${site} already has an open rollout (${lockId} is held)`, { lock: lockId });
+        }
+        throw err;
+      }
+    }
+    const open = await lockHolderOf(client, lockId);
+    if (open) throw new CliError(`site ${site} already has an open rollout: ${open}`, { open });
+  }
+}
+
+/**
+ * The rollout holding a lock, if it is still running. A lock whose holder ended without releasing
+ * it is terminated here, saying so in the lock's history.
+ */
+async function lockHolderOf(client: Client, lockId: string): Promise<string | undefined> {
+  const lock = client.workflow.getHandle(lockId);
   let holder: string | undefined;
+  let young = false;
   try {
     const d = await lock.describe();
     if (d.status.name !== 'RUNNING') return undefined;
     holder = typeof d.memo?.holder === 'string' ? d.memo.holder : undefined;
+    // A lock taken a moment ago may belong to a rollout being started right now.
+    young = Date.now() - d.startTime.getTime() < 60_000;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return undefined;
     throw err;
@@ -85,6 +126,7 @@ async function lockHolderOf(client: Client, site: string, controlQueue: string):
       if ((await client.workflow.getHandle(holder).describe()).status.name === 'RUNNING') return holder;
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
+      if (young) return holder;
     }
   }
   await lock.terminate(`its holder ${holder ?? '(unknown)'} is no longer running`).catch(() => undefined);

@@ -22,6 +22,11 @@ export interface RolloutInput {
   trigger?: Actor;
   /** Only set by the rollout itself when it continues as new. */
   carried?: RolloutCarry;
+  /**
+   * The id of the site's rollout lock when whoever started the rollout took it for it (the CLI
+   * does, so a second start is refused at once); otherwise the rollout takes the lock itself.
+   */
+  lock?: string;
 }
 
 export interface RolloutResult {

@@ -126,6 +126,13 @@ interface WaveRun {
 }
 
 export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<RolloutResult> {
+  // Changes made after rollouts were already running, decided once before this run's first command
+  // (a patch marker after a local activity does not replay reliably); older runs take the old path.
+  const changes = {
+    targetsPerComponent: patched('upgrade-targets-per-component'),
+    siteLock: patched('rollout-site-lock'),
+    abortBeforeContinue: patched('rollout-abort-before-continue-as-new'),
+  };
   const carried: RolloutCarry | undefined = input.carried;
   const kit = new RunKit('upgrade', input.site, carried ? rolloutStateOf(carried.stages) : 'starting');
   const id = kit.info.workflowId;
@@ -715,7 +722,9 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
     ended = final;
     if (locked) {
       try {
-        await getExternalWorkflowHandle(rolloutLockId(input.site, plan!.controlQueue)).signal(releaseSiteLockSignal);
+        await getExternalWorkflowHandle(input.lock ?? rolloutLockId(input.site, plan!.controlQueue)).signal(
+          releaseSiteLockSignal,
+        );
       } catch {
         // The lock has gone already (released or terminated by hand): nothing holds the site.
       }
@@ -780,14 +789,14 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
     } else {
       await kit.audit('upgrade.started', { targets: input.targets, order: ORDER_TEXT }, trigger);
       // Each component's own format and relays ≥ agents (runs started before this check keep the old one).
-      const refusal = patched('upgrade-targets-per-component')
-        ? targetsRefusal(input.targets)
-        : legacyTargetsRefusal(input.targets);
+      const refusal = changes.targetsPerComponent ? targetsRefusal(input.targets) : legacyTargetsRefusal(input.targets);
       if (refusal) return await finish('failed', refusal);
       plan = await control.loadSitePlan({ site: input.site });
       if (!plan.upgrade)
         throw ApplicationFailure.nonRetryable(`site ${input.site} has no upgrade settings`, 'NoUpgradeSettings');
-      if (patched('rollout-site-lock')) {
+      if (input.lock) {
+        locked = true; // taken for this rollout by whoever started it (the CLI)
+      } else if (changes.siteLock) {
         const lockId = rolloutLockId(input.site, plan.controlQueue);
         try {
           await startChild(siteLockWorkflow, {
@@ -828,7 +837,7 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
         // Waits for every write and mail of this run (SMTP down: for as long as it is down).
         // An abort accepted meanwhile is acted on here, before the next run could start anything.
         await kit.drain();
-        if (aborted() && patched('rollout-abort-before-continue-as-new')) {
+        if (aborted() && changes.abortBeforeContinue) {
           return await finish('aborted', `aborted by ${abortRequest!.by}: ${abortRequest!.reason}`);
         }
         continued = carry();
