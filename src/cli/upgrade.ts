@@ -110,7 +110,7 @@ async function takeRolloutLock(client: Client, site: string, taskQueue: string, 
 async function lockHolderOf(client: Client, lockId: string): Promise<string | undefined> {
   const lock = client.workflow.getHandle(lockId);
   let holder: string | undefined;
-  let young = false;
+  let young: boolean;
   try {
     const d = await lock.describe();
     if (d.status.name !== 'RUNNING') return undefined;
