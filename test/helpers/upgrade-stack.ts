@@ -48,7 +48,8 @@ export interface UpgradeStack {
   audit: SqliteAuditStore;
   /** Air-gapped agent ids, in id order. */
   agentIds(): number[];
-  start(targets: Parameters<typeof targetsFrom>[0], by?: string): Promise<Rollout>;
+  /** `workflowId`: a fixed id, e.g. for a history recorded under its file name. */
+  start(targets: Parameters<typeof targetsFrom>[0], by?: string, workflowId?: string): Promise<Rollout>;
   view(handle: WorkflowHandle): Promise<UpgradeView>;
   waitFor(handle: WorkflowHandle, test: (v: UpgradeView) => boolean, timeoutMs?: number): Promise<UpgradeView>;
   /** Waits until the rollout asks a person for the manual step `step` (e.g. "U1-upgrade"). */
@@ -119,7 +120,7 @@ export async function startUpgradeStack(options: UpgradeStackOptions = {}): Prom
         .map((c) => c.id)
         .sort((a, b) => a - b);
     },
-    start(targets, by = 'lead@plant.example') {
+    start(targets, by = 'lead@plant.example', workflowId?: string) {
       const input: RolloutInput = {
         site: site.id,
         targets: targetsFrom(targets),
@@ -127,7 +128,7 @@ export async function startUpgradeStack(options: UpgradeStackOptions = {}): Prom
       };
       return client.workflow.start<typeof upgradeRolloutWorkflow>('upgradeRolloutWorkflow', {
         taskQueue: config.temporal.taskQueue,
-        workflowId: `upgrade-plant-${tag}-${++started}`,
+        workflowId: workflowId ?? `upgrade-plant-${tag}-${++started}`,
         args: [input],
       });
     },

@@ -7,6 +7,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { targetsFrom } from '../../src/domain/upgrade-stages';
 import { abortRolloutUpdate } from '../../src/workflows/upgrade-messages';
+import { recordHistory } from '../helpers/record-history';
 import { startSmtpCatcher, type SmtpCatcher } from '../helpers/smtp-catcher';
 import { startUpgradeStack, type UpgradeStack } from '../helpers/upgrade-stack';
 
@@ -52,7 +53,8 @@ describe('an upgrade rollout aborted while it waits for undelivered mails before
     // Managers and relays were upgraded earlier: U1–U4 verify at once; the agents wait for U5.
     stack.person.upgradeAll(targets, agents);
     await smtp.stop();
-    const handle = await stack.start(targets);
+    // A fixed id: the replay test replays this run's history under its file name.
+    const handle = await stack.start(targets, undefined, `rollout-aborted-before-continue`);
 
     const asking = await stack.waitFor(handle, (v) => v.agents.waveWaiting?.wave === 1);
     const wave1 = asking.agents.waveWaiting!.agents.map((a) => a.id);
@@ -98,6 +100,7 @@ describe('an upgrade rollout aborted while it waits for undelivered mails before
     expect(requested).toContain('U5-wave-1');
     expect(requested).not.toContain('U5-wave-2');
     expect(records.at(-1)).toMatchObject({ type: 'upgrade.ended', outcome: 'aborted' });
+    await recordHistory(handle, 'rollout-aborted-before-continue');
 
     // Once the SMTP server is back every mail arrives: the final notice says aborted; no mail asks
     // anyone to upgrade the second agent.
