@@ -285,6 +285,19 @@ describe('an upgrade rollout on a simulated site', () => {
       expect(shown.stdout.split('\n')[0]).toContain('aborted');
       await airgap('upgrade', 'abort', id2, '--by', 'lead@plant.example', '--reason', 'test over');
       expect((await handle2.result()).state).toBe('aborted');
+
+      // Every kind of run gets its own id: two hardening plans of the same site in a row.
+      const plans = [
+        await airgap('--json', 'harden', 'plant', '--plan'),
+        await airgap('--json', 'harden', 'plant', '--plan'),
+      ];
+      expect(plans.map((p) => p.code)).toEqual([0, 0]);
+      const planIds = plans.map((p) => (JSON.parse(p.stdout) as { id: string }).id);
+      for (const planId of planIds)
+        expect(planId).toMatch(/^harden-plan-plant-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ-[0-9a-f]{4}$/);
+      expect(planIds[0]).not.toBe(planIds[1]);
+      const planRuns = await Promise.all(planIds.map((planId) => stack.audit.run(planId)));
+      expect(planRuns.map((r) => r?.workflowId)).toEqual(planIds);
     } finally {
       for (const [k, v] of [
         ['TEMPORAL_ADDRESS', saved.address],
