@@ -50,6 +50,11 @@ export function createAuditMaintenanceActivities(deps: AuditMaintenanceDeps) {
           to: site.people.operators,
           ask: 'the site is running on old patterns',
           body: `Site ${site.id}: ${said} (threshold ${formatDuration(site.protectionAgeThreshold)}). Start a cycle: airgap cycle start ${site.id}`,
+          // Not the end of a run: a plain notice, so no mail claims that some run failed.
+          notice: {
+            lead: `Site ${site.id}: ${said} (threshold ${formatDuration(site.protectionAgeThreshold)}).`,
+            commands: [`airgap cycle start ${site.id}`],
+          },
           links: [],
         });
       }

@@ -21,11 +21,19 @@ import {
   resultMail,
   transferInstructionsMail,
   upgradeStageMail,
-  RUN_OUTCOMES,
+  STAGE_STATUSES,
   type MailRun,
   type RunOutcome,
+  type StageStatus,
 } from '../domain/mail-templates';
 import type { LinkAction, NoticeRequest } from './types';
+
+/** A stage notice's status; an unknown one is refused rather than mailed as another. */
+function stageStatusOf(outcome: string | undefined): StageStatus {
+  if (outcome === undefined) return 'waiting';
+  if ((STAGE_STATUSES as readonly string[]).includes(outcome)) return outcome as StageStatus;
+  throw new Error(`"${outcome}" is not a stage status (${STAGE_STATUSES.join(', ')})`);
+}
 
 export interface NotifyDeps {
   mailer: Mailer;
@@ -68,6 +76,9 @@ export function createNotifyActivities(deps: NotifyDeps) {
     const relays = n.relays ?? [];
     const details = relays.filter((r) => r.problem).map((r) => ({ label: r.name, value: r.problem! }));
     const each = (make: (recipient: string) => MailMessage) => n.to.map(make);
+    // A result or failure notice that names an outcome is a run's final notice; an outcome the
+    // templates do not know is refused (rendered as a failure to send), never mailed as another.
+    const finalNotice = (n.purpose === 'result' || n.purpose === 'failure') && n.outcome !== undefined;
     if (n.notice) {
       const purpose =
         n.purpose === 'transfer' ? 'transfer-instructions' : n.purpose === 'arrival-problem' ? 'reminder' : n.purpose;
@@ -85,6 +96,8 @@ export function createNotifyActivities(deps: NotifyDeps) {
             ...(n.deadline !== undefined ? [{ label: 'Deadline', value: formatMailTime(n.deadline) }] : []),
           ],
           actions,
+          // A run's final notice: its subject and first line state the run's own outcome.
+          outcome: finalNotice ? (n.outcome as RunOutcome) : undefined,
         });
       // Links act in their recipient's name: one mail each when there are links, else one for all.
       if (n.links.length === 0) return [plain(n.to)];
@@ -167,9 +180,7 @@ export function createNotifyActivities(deps: NotifyDeps) {
           resultMail({
             run,
             to: n.to,
-            outcome: (RUN_OUTCOMES as readonly string[]).includes(n.outcome ?? '')
-              ? (n.outcome as RunOutcome)
-              : 'completed',
+            outcome: n.outcome as RunOutcome,
             at: now,
             reason: n.body,
             bundle,
@@ -196,7 +207,7 @@ export function createNotifyActivities(deps: NotifyDeps) {
             run,
             to: n.to,
             stage: { id: n.step?.id ?? 'stage', name: n.step?.title ?? n.ask },
-            status: (n.outcome as never) ?? 'waiting',
+            status: stageStatusOf(n.outcome),
             at: now,
             detail: n.body,
           }),

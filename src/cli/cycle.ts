@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { findSite } from '../domain/config';
 import { cycleStateQuery, fileCopiedUpdate, type CycleView } from '../workflows/cycle-messages';
 import { CliError, type CliContext } from './context';
+import { newRunId } from './run-id';
 import { act, ago, answerLine, registerRunList, registerRunVerbs, timelineLines } from './run-actions';
 
 /** The open cycle of a site, if any (visibility, so a moment behind the truth). */
@@ -31,10 +32,9 @@ export async function startCycle(
   const client = await ctx.client();
   const open = await openCycleOf(client, site);
   if (open) throw new CliError(`site ${site} already has an open cycle: ${open}`, { open });
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const handle = await client.workflow.start('cycleWorkflow', {
     taskQueue: config.temporal.taskQueue,
-    workflowId: `cycle-${site}-${stamp}`,
+    workflowId: newRunId('cycle', site),
     args: [
       {
         site,

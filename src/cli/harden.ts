@@ -15,10 +15,11 @@ import {
   type HardenResult,
   type HardenView,
 } from '../workflows/harden-messages';
+import { newRunId } from './run-id';
 import { CliError, type CliContext } from './context';
 import { registerRunList, registerRunVerbs, timelineLines } from './run-actions';
 
-const WORKFLOW_ID_PREFIX: Record<HardenMode, string> = {
+const WORKFLOW_ID_PREFIX: Record<HardenMode, 'harden-plan' | 'harden-check' | 'harden-apply'> = {
   plan: 'harden-plan',
   check: 'harden-check',
   apply: 'harden-apply',
@@ -107,10 +108,9 @@ export function register(program: Command, ctx: CliContext): void {
           const open = await openHardeningOf(client, site);
           if (open) throw new CliError(`site ${site} already has an open hardening run: ${open}`, { open });
         }
-        const stamp = new Date().toISOString().replace(/[:.]/g, '-');
         const options = {
           taskQueue: config.temporal.taskQueue,
-          workflowId: `${WORKFLOW_ID_PREFIX[mode]}-${site}-${stamp}`,
+          workflowId: newRunId(WORKFLOW_ID_PREFIX[mode], site),
           args: [{ site, mode, trigger: { who: opts.by ?? 'cli', channel: 'cli' as const } }],
         };
         if (mode === 'apply') {

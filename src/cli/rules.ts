@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { findSite } from '../domain/config';
 import type { ReportedRuleFile } from '../domain/rules';
 import { rulesCopiedUpdate, rulesExportedUpdate, rulesStateQuery, type RulesView } from '../workflows/rules-messages';
+import { newRunId } from './run-id';
 import { CliError, type CliContext } from './context';
 import { act, answerLine, registerRunList, registerRunVerbs, timelineLines } from './run-actions';
 
@@ -92,10 +93,9 @@ export function register(program: Command, ctx: CliContext): void {
         ?.split(',')
         .map((s) => s.trim())
         .filter(Boolean);
-      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       const handle = await client.workflow.start('rulesTransferWorkflow', {
         taskQueue: config.temporal.taskQueue,
-        workflowId: `rules-${site}-${stamp}`,
+        workflowId: newRunId('rules', site),
         args: [{ site, trigger: { who: opts.by ?? 'cli', channel: 'cli' }, ...(only?.length ? { only } : {}) }],
       });
       ctx.result(`started rule transfer ${handle.workflowId}`, { id: handle.workflowId });

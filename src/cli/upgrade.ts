@@ -4,19 +4,21 @@
  * with the reason): a confirmation for another stage than the current one is refused, naming the
  * order and where the rollout is.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { findSite } from '../domain/config';
-import { InvalidTargetError, rolloutIdOf, stageLabel, targetsFrom } from '../domain/upgrade-stages';
+import { InvalidTargetError, stageLabel, targetsFrom } from '../domain/upgrade-stages';
 import {
   abortRolloutUpdate,
   confirmStageUpdate,
   retryStageUpdate,
+  rolloutLockId,
   upgradeStateQuery,
   type UpgradeView,
 } from '../workflows/upgrade-messages';
 import { CliError, type CliContext } from './context';
 import { act, ago, answerLine, registerRunList, stageIdOf } from './run-actions';
+import { newRolloutId } from './run-id';
 
 /** The open rollout of a site, if any (visibility, so a moment behind the truth). */
 export async function openRolloutOf(client: Client, site: string): Promise<string | undefined> {
@@ -53,20 +55,82 @@ export async function startRollout(ctx: CliContext, site: string, opts: StartOpt
   const client = await ctx.client();
   const open = await openRolloutOf(client, site);
   if (open) throw new CliError(`site ${site} already has an open rollout: ${open}`, { open });
-  const workflowId = rolloutIdOf(site, targets);
+  // Every rollout has its own id; one open rollout per site is held by the site's rollout lock,
+  // taken here for the new rollout, so a second start is refused at once (visibility lags).
+  const workflowId = newRolloutId(site, targets);
+  const lock = await takeRolloutLock(client, site, config.temporal.taskQueue, workflowId);
   try {
     await client.workflow.start('upgradeRolloutWorkflow', {
       taskQueue: config.temporal.taskQueue,
       workflowId,
-      args: [{ site, targets, trigger: { who: opts.by ?? 'cli', channel: 'cli' } }],
+      args: [{ site, targets, trigger: { who: opts.by ?? 'cli', channel: 'cli' }, lock }],
     });
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new CliError(`site ${site} already has an open rollout: ${workflowId}`, { open: workflowId });
-    }
+    await client.workflow
+      .getHandle(lock)
+      .terminate(`rollout ${workflowId} did not start`)
+      .catch(() => undefined);
     throw err;
   }
   return workflowId;
+}
+
+/**
+ * Takes the site's rollout lock for `holder`, or refuses naming the open rollout that holds it. A
+ * lock whose holder ended without releasing it (terminated from outside) is released first.
+ */
+async function takeRolloutLock(client: Client, site: string, taskQueue: string, holder: string): Promise<string> {
+  const lockId = rolloutLockId(site, taskQueue);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.workflow.start('siteLockWorkflow', {
+        taskQueue,
+        workflowId: lockId,
+        args: [{ site, holder }],
+        memo: { holder },
+      });
+      return lockId;
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError) || attempt > 0) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) {
+          throw new CliError(`site ${site} already has an open rollout (${lockId} is held)`, { lock: lockId });
+        }
+        throw err;
+      }
+    }
+    const open = await lockHolderOf(client, lockId);
+    if (open) throw new CliError(`site ${site} already has an open rollout: ${open}`, { open });
+  }
+}
+
+/**
+ * The rollout holding a lock, if it is still running. A lock whose holder ended without releasing
+ * it is terminated here, saying so in the lock's history.
+ */
+async function lockHolderOf(client: Client, lockId: string): Promise<string | undefined> {
+  const lock = client.workflow.getHandle(lockId);
+  let holder: string | undefined;
+  let young: boolean;
+  try {
+    const d = await lock.describe();
+    if (d.status.name !== 'RUNNING') return undefined;
+    holder = typeof d.memo?.holder === 'string' ? d.memo.holder : undefined;
+    // A lock taken a moment ago may belong to a rollout being started right now.
+    young = Date.now() - d.startTime.getTime() < 60_000;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+  if (holder) {
+    try {
+      if ((await client.workflow.getHandle(holder).describe()).status.name === 'RUNNING') return holder;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      if (young) return holder;
+    }
+  }
+  await lock.terminate(`its holder ${holder ?? '(unknown)'} is no longer running`).catch(() => undefined);
+  return undefined;
 }
 
 export async function rolloutView(client: Client, id: string): Promise<UpgradeView> {
@@ -91,6 +155,9 @@ export function renderRollout(v: UpgradeView): string {
     lines.push(
       `${s.id}  ${s.status.padEnd(17)} target ${s.target.padEnd(12)} ${s.title} [${flags}]${seen ? `  ${seen}` : ''}`,
     );
+    if (s.reading) lines.push(`    ${s.reading}`);
+    if (s.failure && s.status === 'failed' && !v.halted)
+      lines.push(`    failed while ${s.failure.during}: ${s.failure.message}`);
   }
   const a = v.agents;
   if (a.total !== undefined || a.wavesStarted > 0) {
@@ -98,6 +165,7 @@ export function renderRollout(v: UpgradeView): string {
       `agents  ${a.verified} verified, ${a.failed} below target${a.total !== undefined ? ` of ${a.total}` : ''}; ` +
         `waves ${a.wavesDone} done, ${a.inFlight.length} verifying${a.runs > 1 ? `; run ${a.runs}` : ''}`,
     );
+    for (const w of a.inFlight) if (w.reading) lines.push(`  wave ${w.wave}: ${w.reading}`);
   }
   if (v.halted) {
     lines.push(`HALTED at ${stageLabel(v.halted.stage)} (while ${v.halted.during}): ${v.halted.message}`);
@@ -123,10 +191,13 @@ export function register(program: Command, ctx: CliContext): void {
   upgrade
     .command('start <site>')
     .description('start a rollout (refused while the site has an open rollout)')
-    .option('--to <version>', 'target version of every component')
-    .option('--manager-version <version>', 'target of both managers (X-DSM-Version), default --to')
-    .option('--relay-version <version>', 'target agent version of the relays, default --to')
-    .option('--agent-version <version>', 'target version of the agents, default --to')
+    .option('--to <version>', 'default of each --*-version below; refused for a component whose format it does not fit')
+    .option('--manager-version <version>', 'target of both managers (X-DSM-Version, e.g. 20.0.877), default --to')
+    .option('--relay-version <version>', 'target agentVersion of the relays (e.g. 20.0.0.8438), default --to')
+    .option(
+      '--agent-version <version>',
+      'target agentVersion of the agents (e.g. 20.0.0.8438; never newer than the relays), default --to',
+    )
     .option('--by <who>', 'who starts it (recorded)')
     .action(async (site: string, opts: StartOptions) => {
       const id = await startRollout(ctx, site, opts);

@@ -96,8 +96,21 @@ export interface ApprovalRequestInput {
   round?: number | undefined;
 }
 
-export const RUN_OUTCOMES = ['completed', 'nothing-new', 'expired', 'cancelled', 'rejected'] as const;
+/** How a run ends, as every run kind names it: the state `status` shows is the outcome its mail states. */
+export const RUN_OUTCOMES = [
+  'completed',
+  'nothing-new',
+  'expired',
+  'cancelled',
+  'rejected',
+  'aborted',
+  'failed',
+] as const;
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
+
+export function isRunOutcome(value: unknown): value is RunOutcome {
+  return typeof value === 'string' && (RUN_OUTCOMES as readonly string[]).includes(value);
+}
 
 export interface ResultInput {
   run: MailRun;
@@ -550,35 +563,82 @@ export function approvalRequestMail(input: ApprovalRequestInput): MailMessage {
   });
 }
 
-const OUTCOME_TEXT: Record<RunOutcome, { ask: string; lead: string }> = {
-  completed: { ask: 'completed', lead: 'The run completed: the updates are imported on the air-gapped side.' },
-  'nothing-new': {
-    ask: 'nothing new to import',
-    lead: 'The run ended without a transfer: the air-gapped side already has the latest updates.',
+/** What the end of each kind of run leaves behind: "the updates are imported", "nothing was applied"… */
+const KIND_EFFECT: Record<MailRun['kind'], { done: string; none: string }> = {
+  cycle: { done: 'the updates are imported on the air-gapped side', none: 'Nothing was imported.' },
+  'rule transfer': {
+    done: 'the rule updates are imported on the air-gapped manager',
+    none: 'No rule update was imported.',
   },
-  expired: {
-    ask: 'expired without an answer',
-    lead: 'The run ended at its deadline without the awaited answer. Nothing was imported.',
+  hardening: {
+    done: 'every item was applied and verified or confirmed',
+    none: 'Nothing more is applied; items applied before stay applied.',
   },
-  cancelled: { ask: 'cancelled', lead: 'The run was cancelled. Nothing more will happen in it.' },
-  rejected: { ask: 'import rejected', lead: 'The import was rejected. Nothing was imported.' },
+  rollout: {
+    done: 'every stage was verified at its target version',
+    none: 'Nothing new is started; stages already upgraded stay upgraded.',
+  },
 };
 
-/** How a run ended. */
+/** The words of an outcome in a subject: "rollout aborted", "cycle: nothing new to import". */
+const OUTCOME_WORDS: Record<RunOutcome, string> = {
+  completed: 'completed',
+  'nothing-new': 'ended: nothing new to import',
+  expired: 'expired without an answer',
+  cancelled: 'cancelled',
+  rejected: 'rejected',
+  aborted: 'aborted',
+  failed: 'failed',
+};
+
+/**
+ * The subject's "what" of a run's final notice: the run kind and its own outcome, and who when a
+ * person decided it ("rollout aborted by lead@plant.example"). One function for every kind, so a
+ * notice cannot name another outcome than the run's.
+ */
+export function outcomeHeadline(kind: MailRun['kind'], outcome: RunOutcome, by?: string): string {
+  const who = by && (outcome === 'rejected' || outcome === 'cancelled' || outcome === 'aborted') ? ` by ${by}` : '';
+  return `${kind} ${OUTCOME_WORDS[outcome]}${who}`;
+}
+
+/** The first line of a final notice's body: the outcome in a sentence, with what it leaves behind. */
+export function outcomeLead(kind: MailRun['kind'], outcome: RunOutcome): string {
+  const effect = KIND_EFFECT[kind];
+  const The = `The ${kind}`;
+  switch (outcome) {
+    case 'completed':
+      return `${The} completed: ${effect.done}.`;
+    case 'nothing-new':
+      return `${The} ended without a transfer (nothing new): the air-gapped side already has the latest updates.`;
+    case 'expired':
+      return `${The} expired: it ended at its deadline without the awaited answer. ${effect.none}`;
+    case 'cancelled':
+      return `${The} was cancelled. ${effect.none}`;
+    case 'rejected':
+      return `${The} was rejected. ${effect.none}`;
+    case 'aborted':
+      return `${The} was aborted. ${effect.none}`;
+    case 'failed':
+      return `${The} failed. ${effect.none}`;
+  }
+}
+
+/** How a run ended: subject and body state the run's own outcome, in the words of its kind. */
 export function resultMail(input: ResultInput): MailMessage {
-  const text = OUTCOME_TEXT[input.outcome];
+  if (!isRunOutcome(input.outcome)) {
+    throw new MailTemplateError(
+      `result mail: "${String(input.outcome)}" is not an outcome (${RUN_OUTCOMES.join(', ')})`,
+    );
+  }
   return build({
     run: input.run,
     purpose: 'result',
     to: input.to,
     discriminator: input.outcome,
-    ask:
-      input.by && (input.outcome === 'rejected' || input.outcome === 'cancelled')
-        ? `${text.ask} by ${input.by}`
-        : text.ask,
+    ask: outcomeHeadline(input.run.kind, input.outcome, input.by),
     personal: false,
     blocks: [
-      { kind: 'p', text: text.lead },
+      { kind: 'p', text: outcomeLead(input.run.kind, input.outcome) },
       ...(input.summary ? [{ kind: 'p' as const, text: input.summary }] : []),
       {
         kind: 'facts',
@@ -610,13 +670,17 @@ export function failureMail(input: FailureInput): MailMessage {
     purpose: 'failure',
     to: input.to,
     discriminator: input.failureKey ?? input.stage ?? 'run',
-    ask: input.stage ? `failed at ${input.stage}: action needed` : 'failed: action needed',
+    ask: `${input.run.kind} failed${input.stage ? ` at ${input.stage}` : ''}: action needed`,
     personal: false,
     blocks: [
-      { kind: 'strong', text: input.stage ? `The run failed at ${input.stage}.` : 'The run failed.' },
+      {
+        kind: 'strong',
+        text: input.stage ? `The ${input.run.kind} failed at ${input.stage}.` : `The ${input.run.kind} failed.`,
+      },
       {
         kind: 'facts',
         rows: [
+          { label: 'Outcome', value: 'failed' },
           { label: 'Reason', value: input.reason },
           { label: 'At', value: formatMailTime(input.at) },
         ],
@@ -706,6 +770,11 @@ export interface PlainNoticeInput {
    * is personal: exactly one recipient.
    */
   actions?: ReadonlyArray<{ label: string; url: string }> | undefined;
+  /**
+   * Set for a run's final notice: the subject becomes the outcome's headline, and the body begins
+   * with the outcome in a sentence and an "Outcome" fact, whatever the lead says.
+   */
+  outcome?: RunOutcome | undefined;
 }
 
 /**
@@ -713,8 +782,16 @@ export interface PlainNoticeInput {
  * steps, a list, the commands that answer it, and optionally the recipient's own action links.
  */
 export function plainNoticeMail(input: PlainNoticeInput): MailMessage {
-  const blocks: Block[] = [{ kind: 'p', text: input.lead }];
-  if (input.facts && input.facts.length > 0) blocks.push({ kind: 'facts', rows: input.facts });
+  const outcome = input.outcome;
+  if (outcome !== undefined && !isRunOutcome(outcome)) {
+    throw new MailTemplateError(
+      `${input.purpose} mail: "${String(outcome)}" is not an outcome (${RUN_OUTCOMES.join(', ')})`,
+    );
+  }
+  const blocks: Block[] = outcome ? [{ kind: 'strong', text: outcomeLead(input.run.kind, outcome) }] : [];
+  blocks.push({ kind: 'p', text: input.lead });
+  const facts = [...(outcome ? [{ label: 'Outcome', value: outcome }] : []), ...(input.facts ?? [])];
+  if (facts.length > 0) blocks.push({ kind: 'facts', rows: facts });
   if (input.steps && input.steps.length > 0) {
     blocks.push({ kind: 'heading', text: 'Steps' }, { kind: 'steps', items: input.steps });
   }
@@ -738,7 +815,7 @@ export function plainNoticeMail(input: PlainNoticeInput): MailMessage {
     purpose: input.purpose,
     to: input.to,
     discriminator: input.discriminator,
-    ask: input.ask,
+    ask: outcome ? outcomeHeadline(input.run.kind, outcome) : input.ask,
     personal: (input.actions?.length ?? 0) > 0,
     blocks,
   });

@@ -8,7 +8,7 @@
  *
  * Pure: no Temporal, no I/O; times are epoch milliseconds passed in by the caller.
  */
-import { compareVersions } from './versions';
+import { compareVersions, componentVersionProblem, relayAgentOrderProblem, type UpgradeComponent } from './versions';
 
 export const UPGRADE_STAGES = ['U1', 'U2', 'U3', 'U4', 'U5'] as const;
 export type StageId = (typeof UPGRADE_STAGES)[number];
@@ -58,8 +58,13 @@ export const STAGE_STATUSES = [
   'soaking',
   'verified',
   'failed',
+  'aborted',
+  'not-started',
 ] as const;
 export type StageStatus = (typeof STAGE_STATUSES)[number];
+
+/** Where a stage rests for good: nothing moves it any more (a failed stage may still be retried). */
+export const FINAL_STAGE_STATUSES: ReadonlySet<StageStatus> = new Set(['verified', 'aborted', 'not-started']);
 
 /**
  * Every move a stage may make. A failed stage only moves when an operator retries it (back to
@@ -75,6 +80,9 @@ export const STAGE_MOVES: Readonly<Record<StageStatus, readonly StageStatus[]>> 
   soaking: ['verified', 'failed'],
   verified: [],
   failed: ['prechecking'],
+  // Only set by `endStages` when the rollout ends: the stage that was under way, and those never begun.
+  aborted: [],
+  'not-started': [],
 };
 
 export interface StageFailure {
@@ -146,7 +154,7 @@ export function orderViolation(stages: readonly StageProgress[]): string | undef
   }
   const current = stages.findIndex((s) => s.status !== 'verified');
   if (current < 0) return undefined;
-  const later = stages.slice(current + 1).find((s) => s.status !== 'pending');
+  const later = stages.slice(current + 1).find((s) => s.status !== 'pending' && s.status !== 'not-started');
   return later
     ? `${later.id} is ${later.status} although ${stages[current]!.id} is not verified (${stages[current]!.status})`
     : undefined;
@@ -211,6 +219,35 @@ export function recordSeen(
       ? { ...s, before: s.before ?? seen.before, ...(seen.after !== undefined ? { after: seen.after } : {}) }
       : s,
   );
+}
+
+/**
+ * The stages as a rollout that ended `end` leaves them, so that none claims work that will never
+ * happen: the stage under way becomes `aborted` (an abort) or `failed` with the reason (a failure
+ * that was not a stage's own); stages never begun become `not-started`. Verified stages stay
+ * verified and a failed stage stays failed. A completed rollout's stages are all verified already.
+ */
+export function endStages(
+  stages: readonly StageProgress[],
+  end: 'completed' | 'aborted' | 'expired' | 'failed',
+  now: number,
+  reason?: string,
+): StageProgress[] {
+  const current = currentStage(stages);
+  if (!current || end === 'completed') return [...stages];
+  const index = stageIndex(current.id);
+  return stages.map((s, i): StageProgress => {
+    if (i > index) return s.status === 'pending' ? { ...s, status: 'not-started', since: now } : s;
+    if (i < index || s.status === 'failed' || FINAL_STAGE_STATUSES.has(s.status)) return s;
+    if (s.status === 'pending') return { ...s, status: 'not-started', since: now };
+    if (end === 'aborted') return { ...s, status: 'aborted', since: now };
+    return {
+      ...s,
+      status: 'failed',
+      since: now,
+      failure: { during: s.status, message: reason ?? `the rollout ended ${end}`, at: now },
+    };
+  });
 }
 
 // ---- what operators may do --------------------------------------------------------------------
@@ -291,39 +328,46 @@ export class InvalidTargetError extends Error {
 }
 
 /**
- * The target of each component: `to` for all, each overridable (manager and agent builds are
- * numbered differently, e.g. manager 20.0.877 and agent 20.0.0.8438).
+ * The target of each component, each checked against the format that component reports (managers
+ * 20.0.877, relays and agents 20.0.0.8438): `to` is the default of each option and is refused for
+ * a component whose format it does not fit, so one number never becomes the target of both
+ * numbering schemes. Targets that would leave agents newer than their relays are refused with the
+ * vendor's rule.
  */
 export function targetsFrom(input: { to?: string; manager?: string; relay?: string; agent?: string }): UpgradeTargets {
-  const pick = (option: string, value: string | undefined): string => {
+  const pick = (option: UpgradeComponent, value: string | undefined): string => {
     const chosen = value?.trim() || input.to?.trim();
     if (!chosen) throw new InvalidTargetError(`no target version for ${option}: give --to or --${option}-version`);
-    try {
-      compareVersions(chosen, '0');
-    } catch {
-      throw new InvalidTargetError(
-        `--${value?.trim() ? `${option}-version` : 'to'} "${chosen}" is not a version such as 20.0.877 or 20.0.1-3180`,
-      );
+    const problem = componentVersionProblem(option, chosen);
+    if (problem) {
+      const flag = value?.trim() ? `--${option}-version` : '--to';
+      throw new InvalidTargetError(`${flag} ${problem}${flag === '--to' ? `; give --${option}-version` : ''}`);
     }
     return chosen;
   };
-  return {
+  const targets = {
     manager: pick('manager', input.manager),
     relay: pick('relay', input.relay),
     agent: pick('agent', input.agent),
   };
+  const order = relayAgentOrderProblem(targets.relay, targets.agent);
+  if (order) throw new InvalidTargetError(order);
+  return targets;
+}
+
+/** Why complete targets cannot be a rollout's (format, relay ≥ agent), or undefined. */
+export function targetsRefusal(targets: UpgradeTargets): string | undefined {
+  try {
+    targetsFrom(targets);
+    return undefined;
+  } catch (err) {
+    if (err instanceof InvalidTargetError) return err.message;
+    throw err;
+  }
 }
 
 export function targetOf(targets: UpgradeTargets, id: StageId): string {
   return targets[STAGE_SPECS[id].component];
-}
-
-/** One rollout per site and target versions: the business id of the workflow. */
-export function rolloutIdOf(site: string, targets: UpgradeTargets): string {
-  const same = targets.manager === targets.relay && targets.relay === targets.agent;
-  return same
-    ? `upgrade-${site}-${targets.manager}`
-    : `upgrade-${site}-m${targets.manager}-r${targets.relay}-a${targets.agent}`;
 }
 
 /** Whether a reported version is at least the target; a version that cannot be read never is. */
@@ -415,6 +459,20 @@ export function precheckVerdict(input: PrecheckInput): PrecheckVerdict {
     problems,
     seen: describeReadings(input.current),
   };
+}
+
+/**
+ * What hosts below their target report, for a status and a failure alike:
+ * "plant-dmz-relay reports 20.0.0.9000, expects 20.0.1.200 (active)", at most `sample` of them.
+ */
+export function lagText(behind: readonly VersionReading[], behindCount: number, target: string, sample = 25): string {
+  const shown = behind
+    .slice(0, sample)
+    .map((b) => `${b.name} reports ${b.version}, expects ${target} (${b.status ?? 'reachable'})`)
+    .join('; ');
+  const more =
+    behindCount > Math.min(behind.length, sample) ? ` and ${behindCount - Math.min(behind.length, sample)} more` : '';
+  return `${shown}${more}`;
 }
 
 // ---- polling and waves ------------------------------------------------------------------------

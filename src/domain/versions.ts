@@ -82,3 +82,45 @@ function numericParts(text: string): number[] {
   }
   return trimmed.split(/[.-]/).map(Number);
 }
+
+// ---- component versions (airgap-procedure.md "U"; deep-security-interfaces.md) -------------------
+
+/** The components an upgrade rollout moves; relays are agents with the relay role. */
+export type UpgradeComponent = 'manager' | 'relay' | 'agent';
+
+/**
+ * How each component reports its version: a manager in `X-DSM-Version` with three numbers
+ * ("20.0.877"), an agent or relay in `agentVersion` with four ("20.0.0.8438"; a Linux build may be
+ * written "20.0.1-3180"). The two are numbered differently, so one version can never be the
+ * target of both, and comparing one with the other orders nothing.
+ */
+export const COMPONENT_VERSION_FORMATS: Readonly<
+  Record<UpgradeComponent, { pattern: RegExp; reports: string; example: string }>
+> = {
+  manager: { pattern: /^\d+\.\d+\.\d+$/, reports: 'X-DSM-Version, three numbers', example: '20.0.877' },
+  relay: { pattern: /^\d+\.\d+\.\d+[.-]\d+$/, reports: 'agentVersion, four numbers', example: '20.0.0.8438' },
+  agent: { pattern: /^\d+\.\d+\.\d+[.-]\d+$/, reports: 'agentVersion, four numbers', example: '20.0.0.8438' },
+};
+
+const COMPONENT_PLURAL: Record<UpgradeComponent, string> = { manager: 'managers', relay: 'relays', agent: 'agents' };
+
+/** Why `text` is not a version `component` reports, or undefined when it is one. */
+export function componentVersionProblem(component: UpgradeComponent, text: string): string | undefined {
+  const format = COMPONENT_VERSION_FORMATS[component];
+  if (format.pattern.test(text.trim())) return undefined;
+  return `"${text}" is not a version the ${COMPONENT_PLURAL[component]} report (${format.reports}, such as ${format.example})`;
+}
+
+/**
+ * The vendor's order (airgap-procedure.md, "U"): relays are upgraded before the agents that update
+ * from them, because security-component and software upgrades can fail when they are not; so no
+ * agent may end newer than its relays. Why `relay`/`agent` targets break it, or undefined.
+ */
+export function relayAgentOrderProblem(relay: string, agent: string): string | undefined {
+  if (compareVersions(relay, agent) >= 0) return undefined;
+  return (
+    `agents at ${agent} would be newer than their relays at ${relay}: the vendor's rule is that relays ` +
+    `are upgraded first and agents are never newer than their relays (security-component and software ` +
+    `upgrades can fail otherwise); give a relay version of at least ${agent}`
+  );
+}

@@ -144,6 +144,7 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
     // A drift check that cannot read the manager must not fail silently: it is the only watch.
     if (plan && mode === 'check' && final === 'failed') {
       kit.notify('failure', plan.people.operators, 'the drift check could not read the site', {
+        outcome: final,
         notice: { lead: `The scheduled hardening drift check of ${plan.name} failed: ${reason}` },
       });
     }

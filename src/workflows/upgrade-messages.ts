@@ -4,7 +4,7 @@
  * order, and where the rollout is). A mail's "done" link confirms through the shared
  * `manualStepDoneUpdate`, like every guided manual step.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Actor } from '../domain/cycle';
 import type { SitePlan } from '../domain/site-plan';
 import type { VersionReading } from '../domain/upgrade-stages';
@@ -22,6 +22,11 @@ export interface RolloutInput {
   trigger?: Actor;
   /** Only set by the rollout itself when it continues as new. */
   carried?: RolloutCarry;
+  /**
+   * The id of the site's rollout lock when whoever started the rollout took it for it (the CLI
+   * does, so a second start is refused at once); otherwise the rollout takes the lock itself.
+   */
+  lock?: string;
 }
 
 export interface RolloutResult {
@@ -52,8 +57,8 @@ export interface AgentProgress {
   wavesDone: number;
   /** The next wave starts after this computer id. */
   afterId: number;
-  /** Waves being verified now. */
-  inFlight: { wave: number; agents: number; first: number; last: number }[];
+  /** Waves being verified now; `reading` is what their lagging agents report ("reports X, expects Y"). */
+  inFlight: { wave: number; agents: number; first: number; last: number; reading?: string }[];
   /** A manual wave waiting for its confirmation: the person upgrades these agents. */
   waveWaiting?: { wave: number; step: string; agents: { id: number; hostName: string }[] };
   /** At most 25 agents that did not reach the target. */
@@ -63,6 +68,8 @@ export interface AgentProgress {
 }
 
 export interface StageView extends StageProgress {
+  /** While verifying: what the hosts below the target report, "relay reports X, expects Y". */
+  reading?: string;
   title: string;
   mode: 'manual' | 'external';
   approval: boolean;
@@ -87,7 +94,19 @@ export interface RolloutCarry {
   agents: AgentProgress;
   /** The latest timeline entries; the audit has them all. */
   timeline: TimelineEntry[];
+  /** An abort accepted in an earlier run: it holds in this one. */
+  abort?: { by: string; reason: string };
+  /** The first run took the site's rollout lock; the run that ends the rollout releases it. */
+  locked?: boolean;
 }
+
+/**
+ * One open rollout per site: every rollout holds this lock (a `siteLockWorkflow`, as cycles do)
+ * from its first run until it ends, whatever its id; Temporal refuses a second running lock. The
+ * lock outlives continue-as-new (ABANDON), and names its holder in its memo so that a lock whose
+ * holder was terminated from outside can be recognised and released.
+ */
+export const rolloutLockId = (site: string, controlQueue: string) => `site-lock-upgrade-${controlQueue}-${site}`;
 
 export type { StageFailure };
 
@@ -95,3 +114,11 @@ export const confirmStageUpdate = defineUpdate<ActionAnswer, [StageActionInput]>
 export const retryStageUpdate = defineUpdate<ActionAnswer, [StageActionInput]>('upgradeRetryStage');
 export const abortRolloutUpdate = defineUpdate<ActionAnswer, [AbortInput]>('upgradeAbort');
 export const upgradeStateQuery = defineQuery<UpgradeView>('upgradeState');
+
+/** Sent by a verification to its rollout with each new reading of hosts still below the target. */
+export interface VerifyProgress {
+  /** The verification's workflow id. */
+  child: string;
+  text: string;
+}
+export const verifyProgressSignal = defineSignal<[VerifyProgress]>('upgradeVerifyProgress');

@@ -21,22 +21,30 @@ import {
   condition,
   continueAsNew,
   executeChild,
+  getExternalWorkflowHandle,
   isCancellation,
+  ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
+  startChild,
   workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createControlActivities } from '../activities/control-activities';
 import type { createUpgradeActivities, VersionSubject } from '../activities/upgrade-activities';
 import type { ManagerSide } from '../activities/types';
 import { sameActor } from '../domain/cycle';
 import { formatDuration } from '../domain/duration';
+import { compareVersions } from '../domain/versions';
 import type { SitePlan } from '../domain/site-plan';
 import { approvalText, upgradeText, type StepText } from '../domain/upgrade-instructions';
 import {
   actionRefusal,
   currentStage,
+  endStages,
   initialStages,
+  lagText,
   moveStage,
   ORDER_TEXT,
   precheckVerdict,
@@ -47,7 +55,7 @@ import {
   stageIndex,
   stageLabel,
   stepIdOf,
-  targetsFrom,
+  targetsRefusal,
   UPGRADE_STAGES,
   waveOverThreshold,
   percent,
@@ -62,8 +70,10 @@ import {
   abortRolloutUpdate,
   confirmStageUpdate,
   retryStageUpdate,
+  rolloutLockId,
   runStateQuery,
   upgradeStateQuery,
+  verifyProgressSignal,
   type AgentProgress,
   type RolloutCarry,
   type RolloutEnd,
@@ -71,6 +81,7 @@ import {
   type RolloutResult,
   type UpgradeView,
 } from './upgrade-messages';
+import { releaseSiteLockSignal, siteLockWorkflow } from './site-lock';
 import { UPGRADE_MANAGER_RETRY, upgradeVerifyWorkflow, type VerifyResult } from './upgrade-verify';
 
 export * from './upgrade-messages';
@@ -82,6 +93,18 @@ const control = proxyActivities<ControlActivities>({ startToCloseTimeout: '1m', 
 // Counting or paging thousands of agents takes seconds; minutes would mean the manager is stuck.
 const managerProxy = (taskQueue: string) =>
   proxyActivities<UpgradeActivities>({ taskQueue, startToCloseTimeout: '5m', retry: UPGRADE_MANAGER_RETRY });
+
+/** The check of rollouts started before targets were checked per component: numbers only. */
+function legacyTargetsRefusal(targets: RolloutInput['targets']): string | undefined {
+  for (const [component, version] of Object.entries(targets)) {
+    try {
+      compareVersions(version, '0');
+    } catch {
+      return `--${component}-version "${version}" is not a version such as 20.0.877 or 20.0.1-3180`;
+    }
+  }
+  return undefined;
+}
 
 /** The timeline entries handed to the next run when the rollout continues as new; the audit has all. */
 const CARRIED_TIMELINE = 40;
@@ -103,6 +126,13 @@ interface WaveRun {
 }
 
 export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<RolloutResult> {
+  // Changes made after rollouts were already running, decided once before this run's first command
+  // (a patch marker after a local activity does not replay reliably); older runs take the old path.
+  const changes = {
+    targetsPerComponent: patched('upgrade-targets-per-component'),
+    siteLock: patched('rollout-site-lock'),
+    abortBeforeContinue: patched('rollout-abort-before-continue-as-new'),
+  };
   const carried: RolloutCarry | undefined = input.carried;
   const kit = new RunKit('upgrade', input.site, carried ? rolloutStateOf(carried.stages) : 'starting');
   const id = kit.info.workflowId;
@@ -116,11 +146,19 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
     ? { ...carried.agents, runs: carried.agents.runs + 1 }
     : { verified: 0, failed: 0, wavesStarted: 0, wavesDone: 0, afterId: 0, inFlight: [], failures: [], runs: 1 };
   let ended: RolloutEnd | undefined;
-  let abortRequest: { by: string; reason: string } | undefined;
+  let abortRequest: { by: string; reason: string } | undefined = carried?.abort;
   let retryRequest: { stage: StageId; by: string } | undefined;
+  let locked = carried?.locked ?? false;
   /** The confirmation the rollout waits for now, if any. */
   let asking: { stage: StageId; step: string; kind: 'approval' | 'upgrade' | 'wave' } | undefined;
   const confirmed = new Map<string, string>();
+  /** What each running verification last read, by its child workflow id ("x reports A, expects B"). */
+  const readings = new Map<string, string>();
+  setHandler(verifyProgressSignal, (p) => {
+    readings.set(p.child, p.text);
+  });
+  const verifyIdOf = (s: StageId, attempt: number) => `${id}/${s}-verify-${attempt}`;
+  const waveIdOf = (wave: number) => `${id}/U5-wave-${wave}`;
 
   const aborted = () => abortRequest !== undefined;
   const stage = (s: StageId) => stages.find((x) => x.id === s)!;
@@ -144,6 +182,7 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
       targets: input.targets,
       stages: stages.map((s) => ({
         ...s,
+        reading: s.status === 'verifying' && !ended ? readings.get(verifyIdOf(s.id, s.attempts)) : undefined,
         title: STAGE_SPECS[s.id].title,
         mode: plan?.upgrade ? stageSettings(s.id).mode : 'manual',
         approval: plan?.upgrade ? stageSettings(s.id).approval : false,
@@ -151,7 +190,7 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
       })),
       current: current?.id,
       halted:
-        current && failure
+        current && failure && !ended
           ? {
               stage: current.id,
               during: failure.during,
@@ -163,7 +202,10 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
               ],
             }
           : undefined,
-      agents,
+      agents: {
+        ...agents,
+        inFlight: agents.inFlight.map((w) => ({ ...w, reading: readings.get(waveIdOf(w.wave)) })),
+      },
     };
   };
   setHandler(upgradeStateQuery, view);
@@ -398,11 +440,8 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
     });
   }
 
-  function behindText(result: VerifyResult): string {
-    const lagging = result.behind.map((b) => `${b.name} reports ${b.version} (${b.status ?? 'reachable'})`).join(', ');
-    const more =
-      result.behindCount > result.behind.length ? ` and ${result.behindCount - result.behind.length} more` : '';
-    return `${lagging}${more}`;
+  function behindText(result: VerifyResult, target: string): string {
+    return lagText(result.behind, result.behindCount, target);
   }
 
   // ---- one stage ----------------------------------------------------------------------------------
@@ -466,7 +505,7 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
         : { kind: 'computers', ids: s === 'U2' ? [plan!.dmzRelay.computerId] : relayIds() };
     let result: VerifyResult | typeof ABORTED;
     try {
-      result = await untilAborted(() => verifyChild(s, `${id}/${s}-verify-${attempt}`, subject));
+      result = await untilAborted(() => verifyChild(s, verifyIdOf(s, attempt), subject));
     } catch (err) {
       if (isCancellation(err) && !aborted()) throw err;
       return fail(s, `verification: ${describeFailure(err)}`);
@@ -475,7 +514,7 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
     if (!result.reached) {
       return fail(
         s,
-        `not at ${target} within ${formatDuration(plan!.upgrade!.verifyTimeout)}${settings.mode === 'manual' ? ' of the confirmation' : ''}: ${behindText(result)}`,
+        `not at ${target} within ${formatDuration(plan!.upgrade!.verifyTimeout)}${settings.mode === 'manual' ? ' of the confirmation' : ''}: ${behindText(result, target)}`,
       );
     }
     const soak = soakOf(s);
@@ -522,7 +561,7 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
         run.failed = true;
         stop ??=
           `wave ${run.wave} (agents ${run.ids[0]}–${run.ids.at(-1)}): ${share} did not report ${target} within ` +
-          `${formatDuration(p.upgrade!.verifyTimeout)}, more than the ${waves.failureThresholdPercent} % threshold: ${behindText(r)}`;
+          `${formatDuration(p.upgrade!.verifyTimeout)}, more than the ${waves.failureThresholdPercent} % threshold: ${behindText(r, target)}`;
         kit.note('wave.failed', `wave ${run.wave}: ${share} below ${target}: over the threshold`);
         void kit.audit('wave.failed', { wave: run.wave, total: r.total, behind: r.behindCount, sample: r.behind });
         return;
@@ -553,7 +592,7 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
         last: run.ids.at(-1),
       });
       void scope
-        .run(() => verifyChild('U5', `${id}/U5-wave-${run.wave}`, { kind: 'agents', ids: run.ids }))
+        .run(() => verifyChild('U5', waveIdOf(run.wave), { kind: 'agents', ids: run.ids }))
         .then(
           (result) => settle(run, result),
           (err: unknown) => settle(run, undefined, err),
@@ -679,13 +718,33 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
   }
 
   // ---- endings --------------------------------------------------------------------------------------
-  async function finish(final: RolloutEnd, reason?: string): Promise<RolloutResult> {
+  async function finish(final: RolloutEnd, reason?: string, mailOutcome = true): Promise<RolloutResult> {
     ended = final;
-    if (plan) {
-      kit.notify('upgrade-stage', plan.people.operators, `rollout ${final}`, {
-        step: { id: 'rollout', title: `rollout ${ORDER_TEXT}`, instructions: [] },
-        outcome: final === 'completed' ? 'completed' : 'failed',
-        body: reason ?? `every stage verified: ${stages.map((s) => `${s.id} ${s.after ?? s.status}`).join(', ')}`,
+    if (locked) {
+      try {
+        await getExternalWorkflowHandle(input.lock ?? rolloutLockId(input.site, plan!.controlQueue)).signal(
+          releaseSiteLockSignal,
+        );
+      } catch {
+        // The lock has gone already (released or terminated by hand): nothing holds the site.
+      }
+      locked = false;
+    }
+    // Every field of the status is true for the final state: no stage still "awaiting-upgrade".
+    stages = endStages(stages, final, Date.now(), reason);
+    if (plan && mailOutcome) {
+      kit.notify('result', plan.people.operators, `rollout ${final}`, {
+        outcome: final,
+        body: reason,
+        notice: {
+          lead: reason ?? 'Every stage was verified at its target version.',
+          heading: `Stages (${ORDER_TEXT})`,
+          lines: stages.map(
+            (s) =>
+              `${stageLabel(s.id)}: ${s.status}${s.after ? ` at ${s.after}` : ''}` +
+              (s.failure ? ` — ${s.failure.message}` : ''),
+          ),
+        },
       });
     }
     await kit.close(final, reason, {
@@ -715,6 +774,9 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
       stages,
       agents: { ...agents, inFlight: [], waveWaiting: undefined },
       timeline: kit.timeline.slice(-CARRIED_TIMELINE),
+      // Every accepted action holds in the next run too (normally an abort ends this run first).
+      abort: abortRequest,
+      locked,
     };
   }
 
@@ -726,14 +788,34 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
       await kit.audit('upgrade.continued', { run: agents.runs, wavesDone: agents.wavesDone, afterId: agents.afterId });
     } else {
       await kit.audit('upgrade.started', { targets: input.targets, order: ORDER_TEXT }, trigger);
-      try {
-        targetsFrom(input.targets);
-      } catch (err) {
-        return await finish('failed', (err as Error).message);
-      }
+      // Each component's own format and relays ≥ agents (runs started before this check keep the old one).
+      const refusal = changes.targetsPerComponent ? targetsRefusal(input.targets) : legacyTargetsRefusal(input.targets);
+      if (refusal) return await finish('failed', refusal);
       plan = await control.loadSitePlan({ site: input.site });
       if (!plan.upgrade)
         throw ApplicationFailure.nonRetryable(`site ${input.site} has no upgrade settings`, 'NoUpgradeSettings');
+      if (input.lock) {
+        locked = true; // taken for this rollout by whoever started it (the CLI)
+      } else if (changes.siteLock) {
+        const lockId = rolloutLockId(input.site, plan.controlQueue);
+        try {
+          await startChild(siteLockWorkflow, {
+            workflowId: lockId,
+            args: [{ site: input.site, holder: id }],
+            parentClosePolicy: ParentClosePolicy.ABANDON,
+            memo: { holder: id },
+          });
+          locked = true;
+        } catch (err) {
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+          // Another rollout of this site is open: this one steps aside without bothering anyone.
+          return await finish(
+            'failed',
+            `another rollout of site ${input.site} is still open (${lockId} is held)`,
+            false,
+          );
+        }
+      }
     }
     kit.audience = { siteName: plan!.name, escalation: plan!.people.escalation, waits: plan!.waits };
 
@@ -752,7 +834,12 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
       if (outcome === 'aborted')
         return await finish('aborted', `aborted by ${abortRequest!.by}: ${abortRequest!.reason}`);
       if (outcome === 'continue') {
+        // Waits for every write and mail of this run (SMTP down: for as long as it is down).
+        // An abort accepted meanwhile is acted on here, before the next run could start anything.
         await kit.drain();
+        if (aborted() && changes.abortBeforeContinue) {
+          return await finish('aborted', `aborted by ${abortRequest!.by}: ${abortRequest!.reason}`);
+        }
         continued = carry();
         break;
       }

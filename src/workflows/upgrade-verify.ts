@@ -6,10 +6,11 @@
  * stay out of the rollout's own history, and a wave can be verified while the next one is
  * prepared.
  */
-import { proxyActivities, sleep } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, patched, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { createUpgradeActivities, VersionCheck, VersionSubject } from '../activities/upgrade-activities';
 import type { ManagerSide } from '../activities/types';
-import { pollDelay } from '../domain/upgrade-stages';
+import { lagText, pollDelay } from '../domain/upgrade-stages';
+import { verifyProgressSignal } from './upgrade-messages';
 
 type UpgradeActivities = ReturnType<typeof createUpgradeActivities>;
 
@@ -51,6 +52,11 @@ export async function upgradeVerifyWorkflow(input: VerifyInput): Promise<VerifyR
     retry: UPGRADE_MANAGER_RETRY,
   });
   const startedAt = Date.now();
+  // The rollout shows what the hosts report while this waits ("reports X, expects Y"): each new
+  // reading is signalled to it (verifications started before this existed do not).
+  const parent = workflowInfo().parent;
+  const report = parent !== undefined && patched('verify-reports-progress');
+  let reported: string | undefined;
   for (let poll = 0; ; poll++) {
     const seen = await manager.readVersions({
       site: input.site,
@@ -59,6 +65,18 @@ export async function upgradeVerifyWorkflow(input: VerifyInput): Promise<VerifyR
       target: input.target,
     });
     const waitedMs = Date.now() - startedAt;
+    const text = seen.behindCount === 0 ? undefined : lagText(seen.behind, seen.behindCount, input.target, 5);
+    if (report && text !== undefined && text !== reported) {
+      reported = text;
+      try {
+        await getExternalWorkflowHandle(parent!.workflowId).signal(verifyProgressSignal, {
+          child: workflowInfo().workflowId,
+          text,
+        });
+      } catch {
+        // A rollout that has ended no longer shows anything: nothing to tell it.
+      }
+    }
     if (seen.behindCount === 0 || waitedMs >= input.timeout) {
       return { ...seen, reached: seen.behindCount === 0, polls: poll + 1, waitedMs };
     }

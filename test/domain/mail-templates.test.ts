@@ -6,6 +6,7 @@ import {
   failureMail,
   formatSize,
   MailTemplateError,
+  plainNoticeMail,
   manualStepMail,
   reminderMail,
   resultMail,
@@ -278,5 +279,72 @@ describe('the html helper', () => {
     for (const bad of ['javascript:alert(1)', '//evil.example', '/\\evil.example', 'data:text/html,x']) {
       expect(safeHref(bad)).toBe('#');
     }
+  });
+});
+
+describe("a run's final notice", () => {
+  const KINDS: MailRun['kind'][] = ['cycle', 'rule transfer', 'hardening', 'rollout'];
+  const OUTCOMES = ['aborted', 'expired', 'rejected', 'cancelled', 'failed', 'completed'] as const;
+  const others = (outcome: string) =>
+    OUTCOMES.filter((o) => o !== outcome && !(outcome === 'completed' && o === 'failed'));
+  const runOf = (kind: MailRun['kind']): MailRun => ({ ...run, kind, runId: `${kind.replace(' ', '-')}-demo-1` });
+
+  it("states the run's own outcome in subject and body, and no other, for every kind × outcome (result mail)", () => {
+    for (const kind of KINDS) {
+      for (const outcome of OUTCOMES) {
+        const mail = resultMail({ run: runOf(kind), to: ['op@demo.example'], outcome, at: NOW });
+        const subject = mail.subject.split(' — ')[1]!;
+        expect([kind, outcome, subject.startsWith(`${kind} ${outcome}`)]).toEqual([kind, outcome, true]);
+        const lead = mail.text.split('\n')[0]!;
+        expect(lead).toContain(`The ${kind} `);
+        expect(lead).toMatch(new RegExp(`\\b${outcome === 'completed' ? 'completed' : outcome}\\b`));
+        expect(mail.text).toMatch(new RegExp(`Outcome: +${outcome}\\n`));
+        for (const other of others(outcome))
+          expect([kind, outcome, subject.includes(other)]).toEqual([kind, outcome, false]);
+      }
+    }
+  });
+
+  it('states the outcome in a plain notice too (rule transfer, hardening, rollout), whatever its lead says', () => {
+    for (const kind of KINDS) {
+      for (const outcome of OUTCOMES) {
+        const mail = plainNoticeMail({
+          run: runOf(kind),
+          to: ['op@demo.example'],
+          purpose: outcome === 'failed' ? 'failure' : 'result',
+          ask: 'stage rollout U1 → U2 → U3 → U4 → U5 failed',
+          lead: 'Something happened.',
+          outcome,
+        });
+        const subject = mail.subject.split(' — ')[1]!;
+        expect([kind, outcome, subject]).toEqual([
+          kind,
+          outcome,
+          expect.stringMatching(new RegExp(`^${kind} ${outcome}`)),
+        ]);
+        expect(mail.text.split('\n')[0]).toContain(`The ${kind} `);
+        expect(mail.text).toMatch(new RegExp(`Outcome: +${outcome}\\n`));
+        expect(mail.html).toContain(`>${outcome}</td>`);
+      }
+    }
+  });
+
+  it('names an aborted rollout aborted, not failed, and who aborted it', () => {
+    const mail = resultMail({
+      run: runOf('rollout'),
+      to: ['op@demo.example'],
+      outcome: 'aborted',
+      by: 'lead@demo.example',
+      reason: 'maintenance window cancelled',
+      at: NOW,
+    });
+    expect(mail.subject).toBe('[airgap demo] rollout rollout-demo-1 — rollout aborted by lead@demo.example');
+    expect(mail.text).not.toMatch(/failed/);
+  });
+
+  it('refuses an outcome it does not know rather than mailing it as another', () => {
+    expect(() =>
+      resultMail({ run, to: ['op@demo.example'], outcome: 'drifted' as unknown as 'completed', at: NOW }),
+    ).toThrow(/"drifted" is not an outcome/);
   });
 });

@@ -1,5 +1,7 @@
 import {
   actionRefusal,
+  endStages,
+  lagText,
   currentStage,
   initialStages,
   InvalidTargetError,
@@ -9,20 +11,21 @@ import {
   precheckVerdict,
   reachedTarget,
   recordSeen,
-  rolloutIdOf,
   rolloutStateOf,
   STAGE_MOVES,
   STAGE_STATUSES,
   StageOrderError,
   stepIdOf,
   targetsFrom,
+  targetsRefusal,
   UPGRADE_STAGES,
   waveOverThreshold,
   type StageProgress,
   type StageStatus,
 } from '../../src/domain/upgrade-stages';
 
-const targets = targetsFrom({ manager: '20.0.1000', relay: '20.0.1.200', agent: '20.0.1.300' });
+// Agents are never newer than their relays (the vendor's order), so the agent target is the older.
+const targets = targetsFrom({ manager: '20.0.1000', relay: '20.0.1.300', agent: '20.0.1.200' });
 const T0 = Date.UTC(2026, 10, 1);
 
 /** A rollout at stage index `k` in `status`: earlier stages verified, later ones pending. */
@@ -47,10 +50,10 @@ describe('the upgrade stage order', () => {
     const stages = initialStages(targets, T0);
     expect(stages.map((s) => [s.id, s.target])).toEqual([
       ['U1', '20.0.1000'],
-      ['U2', '20.0.1.200'],
+      ['U2', '20.0.1.300'],
       ['U3', '20.0.1000'],
-      ['U4', '20.0.1.200'],
-      ['U5', '20.0.1.300'],
+      ['U4', '20.0.1.300'],
+      ['U5', '20.0.1.200'],
     ]);
     expect(currentStage(stages)?.id).toBe('U1');
     expect(rolloutStateOf(stages)).toBe('u1-pending');
@@ -79,8 +82,8 @@ describe('the upgrade stage order', () => {
         }
       }
     }
-    // 5 stages × 8 current statuses + all verified = 41 states; 41 × 5 × 9 moves tried.
-    expect(allowed + refused).toBe(41 * 5 * 9);
+    // 5 stages × 10 current statuses + all verified = 51 states; 51 × 5 × 11 moves tried.
+    expect(allowed + refused).toBe(51 * 5 * 11);
     expect(allowed).toBe(5 * Object.values(STAGE_MOVES).reduce((n, m) => n + m.length, 0));
   });
 
@@ -202,23 +205,63 @@ describe('operator actions on stages', () => {
 });
 
 describe('target versions', () => {
-  it('default to --to and can be set per component', () => {
-    expect(targetsFrom({ to: '20.0.1000' })).toEqual({ manager: '20.0.1000', relay: '20.0.1000', agent: '20.0.1000' });
-    expect(targetsFrom({ to: '20.0.1000', agent: '20.0.1.5' }).agent).toBe('20.0.1.5');
+  it("are set per component, --to only where it fits that component's format", () => {
+    expect(targetsFrom({ manager: '20.0.877', relay: '20.0.0.8438', agent: '20.0.0.8438' })).toEqual({
+      manager: '20.0.877',
+      relay: '20.0.0.8438',
+      agent: '20.0.0.8438',
+    });
+    expect(targetsFrom({ to: '20.0.0.9000', manager: '20.0.900' })).toEqual({
+      manager: '20.0.900',
+      relay: '20.0.0.9000',
+      agent: '20.0.0.9000',
+    });
+    expect(targetsFrom({ to: '20.0.900', relay: '20.0.1-3180', agent: '20.0.1-3180' }).relay).toBe('20.0.1-3180');
+  });
+
+  it('refuse one --to for every component: managers and agents are numbered differently', () => {
+    expect(() => targetsFrom({ to: '20.0.900' })).toThrow(
+      '--to "20.0.900" is not a version the relays report (agentVersion, four numbers, such as 20.0.0.8438); give --relay-version',
+    );
+    expect(() => targetsFrom({ to: '20.0.0.9000' })).toThrow(
+      '--to "20.0.0.9000" is not a version the managers report (X-DSM-Version, three numbers, such as 20.0.877); give --manager-version',
+    );
+    expect(() => targetsFrom({ manager: '20.0.0.8438', relay: '20.0.0.8438', agent: '20.0.0.8438' })).toThrow(
+      /^--manager-version "20.0.0.8438" is not a version the managers report/,
+    );
+    expect(() => targetsFrom({ manager: '20.0.877', relay: '20.0.877', agent: '20.0.0.8438' })).toThrow(
+      /^--relay-version "20.0.877" is not a version the relays report/,
+    );
+  });
+
+  it("refuse targets that would leave agents newer than their relays, with the vendor's rule", () => {
+    const refuse = () => targetsFrom({ manager: '20.0.900', relay: '20.0.0.8438', agent: '20.0.0.9000' });
+    expect(refuse).toThrow(InvalidTargetError);
+    expect(refuse).toThrow(
+      "agents at 20.0.0.9000 would be newer than their relays at 20.0.0.8438: the vendor's rule is that relays are upgraded first and agents are never newer than their relays",
+    );
+    expect(refuse).toThrow(/give a relay version of at least 20\.0\.0\.9000$/);
+    expect(targetsRefusal({ manager: '20.0.900', relay: '20.0.0.9000', agent: '20.0.0.8438' })).toBeUndefined();
+    expect(targetsRefusal({ manager: '20.0.900', relay: '20.0.0.8438', agent: '20.0.0.9000' })).toMatch(
+      /^agents at 20\.0\.0\.9000 would be newer than their relays/,
+    );
   });
 
   it('refuse a missing or unreadable version, naming the option', () => {
     expect(() => targetsFrom({ manager: '20.0.1' })).toThrow(
       'no target version for relay: give --to or --relay-version',
     );
-    expect(() => targetsFrom({ to: '20.0.1', agent: 'latest' })).toThrow(InvalidTargetError);
-    expect(() => targetsFrom({ to: '20.0.1', agent: 'latest' })).toThrow('--agent-version "latest" is not a version');
+    expect(() => targetsFrom({ to: '20.0.1.5', agent: 'latest' })).toThrow(InvalidTargetError);
+    expect(() => targetsFrom({ to: '20.0.1.5', manager: '20.0.1', agent: 'latest' })).toThrow(
+      '--agent-version "latest" is not a version',
+    );
     expect(() => targetsFrom({ to: 'v20' })).toThrow('--to "v20" is not a version');
   });
 
-  it('give one workflow id per site and targets', () => {
-    expect(rolloutIdOf('plant', targetsFrom({ to: '20.0.1000' }))).toBe('upgrade-plant-20.0.1000');
-    expect(rolloutIdOf('plant', targets)).toBe('upgrade-plant-m20.0.1000-r20.0.1.200-a20.0.1.300');
+  it('describe hosts below their target as "reports X, expects Y"', () => {
+    const behind = [{ name: 'plant-dmz-relay', version: '20.0.0.9000', reachable: true, status: 'active' }];
+    expect(lagText(behind, 1, '20.0.1.300')).toBe('plant-dmz-relay reports 20.0.0.9000, expects 20.0.1.300 (active)');
+    expect(lagText(behind, 4, '20.0.1.300', 1)).toMatch(/\(active\) and 3 more$/);
   });
 
   it('count a version at or above the target as reached, and an unreadable one as not', () => {
@@ -251,7 +294,7 @@ describe('prechecks', () => {
     });
     expect(verdict.ok).toBe(false);
     expect(verdict.problems).toEqual([
-      'U2 (DMZ Relay): dmz-relay reports 20.0.0.8438, below its target 20.0.1.200; the earlier stage is no longer verified',
+      'U2 (DMZ Relay): dmz-relay reports 20.0.0.8438, below its target 20.0.1.300; the earlier stage is no longer verified',
       'relay-2 is not reachable (agent status error)',
     ]);
     expect(verdict.seen).toBe('relay-1 20.0.0.8438, relay-2 20.0.0.8438');
@@ -271,7 +314,7 @@ describe('prechecks', () => {
     expect(u5).toMatchObject({
       ok: true,
       atTarget: false,
-      seen: '10 agent(s), 3 at 20.0.1.300 or newer, 1 unreachable',
+      seen: '10 agent(s), 3 at 20.0.1.200 or newer, 1 unreachable',
     });
   });
 });
@@ -294,5 +337,48 @@ describe('polling and waves', () => {
     expect(stepIdOf('U4', 'upgrade', 2)).toBe('U4-upgrade-a2');
     expect(stepIdOf('U2', 'approval')).toBe('U2-approval');
     expect(stepIdOf('U5', 'wave-7')).toBe('U5-wave-7');
+  });
+});
+
+describe('the stages of an ended rollout', () => {
+  it('show the stage under way as aborted and the ones never begun as not-started, not as awaiting anything', () => {
+    const ended = endStages(at(2, 'awaiting-upgrade'), 'aborted', T0 + 9, 'aborted by lead: window cancelled');
+    expect(ended.map((s) => s.status)).toEqual(['verified', 'verified', 'aborted', 'not-started', 'not-started']);
+    expect(ended[2]).toMatchObject({ since: T0 + 9 });
+    expect(orderViolation(ended)).toBeUndefined();
+  });
+
+  it('keep a failed stage failed when the rollout expires, and mark a stage a run failure stopped as failed', () => {
+    expect(endStages(at(0, 'failed'), 'expired', T0 + 1).map((s) => s.status)).toEqual([
+      'failed',
+      'not-started',
+      'not-started',
+      'not-started',
+      'not-started',
+    ]);
+    const failed = endStages(at(4, 'rolling-out'), 'failed', T0 + 2, 'manager gone');
+    expect(failed[4]).toMatchObject({
+      status: 'failed',
+      failure: { during: 'rolling-out', message: 'manager gone', at: T0 + 2 },
+    });
+  });
+
+  it('leave no stage in a status that waits for something, whatever state the rollout ended in', () => {
+    const waiting = new Set([
+      'pending',
+      'prechecking',
+      'awaiting-approval',
+      'awaiting-upgrade',
+      'verifying',
+      'rolling-out',
+      'soaking',
+    ]);
+    for (const [name, stages] of STATES) {
+      for (const end of ['aborted', 'expired', 'failed'] as const) {
+        const ended = endStages(stages, end, T0 + 3, 'why');
+        const still = ended.filter((s) => waiting.has(s.status));
+        expect([name, end, still.map((s) => `${s.id} ${s.status}`)]).toEqual([name, end, []]);
+      }
+    }
   });
 });

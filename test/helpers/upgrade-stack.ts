@@ -27,7 +27,7 @@ import { testConfigDocument, type StackOptions } from './cycle-stack';
 import { pollQuery } from './poll-query';
 import { TEST_NAMESPACE, testTemporalAddress, testWorkflowBundlePath } from './env';
 
-export interface UpgradeStackOptions extends Pick<StackOptions, 'relays' | 'approvers' | 'waits'> {
+export interface UpgradeStackOptions extends Pick<StackOptions, 'relays' | 'approvers' | 'waits' | 'mail'> {
   agentsPerRelay?: number;
   /** The site's `upgrade` block, as an operator writes it. */
   upgrade?: Record<string, unknown>;
@@ -48,7 +48,8 @@ export interface UpgradeStack {
   audit: SqliteAuditStore;
   /** Air-gapped agent ids, in id order. */
   agentIds(): number[];
-  start(targets: Parameters<typeof targetsFrom>[0], by?: string): Promise<Rollout>;
+  /** `workflowId`: a fixed id, e.g. for a history recorded under its file name. */
+  start(targets: Parameters<typeof targetsFrom>[0], by?: string, workflowId?: string): Promise<Rollout>;
   view(handle: WorkflowHandle): Promise<UpgradeView>;
   waitFor(handle: WorkflowHandle, test: (v: UpgradeView) => boolean, timeoutMs?: number): Promise<UpgradeView>;
   /** Waits until the rollout asks a person for the manual step `step` (e.g. "U1-upgrade"). */
@@ -119,7 +120,7 @@ export async function startUpgradeStack(options: UpgradeStackOptions = {}): Prom
         .map((c) => c.id)
         .sort((a, b) => a - b);
     },
-    start(targets, by = 'lead@plant.example') {
+    start(targets, by = 'lead@plant.example', workflowId?: string) {
       const input: RolloutInput = {
         site: site.id,
         targets: targetsFrom(targets),
@@ -127,7 +128,7 @@ export async function startUpgradeStack(options: UpgradeStackOptions = {}): Prom
       };
       return client.workflow.start<typeof upgradeRolloutWorkflow>('upgradeRolloutWorkflow', {
         taskQueue: config.temporal.taskQueue,
-        workflowId: `upgrade-plant-${tag}-${++started}`,
+        workflowId: workflowId ?? `upgrade-plant-${tag}-${++started}`,
         args: [input],
       });
     },
@@ -177,7 +178,8 @@ export async function startUpgradeStack(options: UpgradeStackOptions = {}): Prom
         roles: allRoles(config),
         env,
         workflowBundle: { codePath: testWorkflowBundlePath() },
-        mailer: outbox,
+        // With `mail.smtp` the workers mail through a real SMTP server (the config's SmtpMailer).
+        mailer: options.mail?.smtp ? undefined : outbox,
         audit,
       });
       running = workers.run();

@@ -11,7 +11,7 @@ describe('a manual upgrade stage nobody confirms', () => {
   afterAll(() => stack.close());
 
   it('waits with reminders, halts at the deadline instead of moving on, and expires when nobody decides', async () => {
-    const handle = await stack.start({ to: '20.0.1000' });
+    const handle = await stack.start({ manager: '20.0.1000', relay: '20.0.1.100', agent: '20.0.1.100' });
     await stack.waitForStep(handle, 'U1-upgrade');
 
     // Past the reminder: still waiting for U1, reminded by mail, the next stage untouched.
@@ -32,10 +32,20 @@ describe('a manual upgrade stage nobody confirms', () => {
     expect(halted.halted!.message).toMatch(/^nobody confirmed the upgrade of U1 before the deadline/);
     expect(halted.stages.slice(1).map((s) => s.status)).toEqual(['pending', 'pending', 'pending', 'pending']);
 
-    // Nobody decides either: the rollout ends as expired, with U2–U5 never begun.
+    // Nobody decides either: the rollout ends as expired, with U2–U5 never begun (and shown so).
     const result = await handle.result();
     expect(result.state).toBe('expired');
-    expect(result.stages.map((s) => s.status)).toEqual(['failed', 'pending', 'pending', 'pending', 'pending']);
+    expect(result.stages.map((s) => s.status)).toEqual([
+      'failed',
+      'not-started',
+      'not-started',
+      'not-started',
+      'not-started',
+    ]);
+    // Ended: the status no longer offers retry or abort.
+    const final = await stack.view(handle);
+    expect(final.halted).toBeUndefined();
+    expect(final.state).toBe('expired');
     const records = await stack.audit.timeline(handle.workflowId);
     expect(records.filter((r) => r.type === 'wait.reminder').length).toBeGreaterThanOrEqual(2);
     expect(records.filter((r) => r.type === 'stage.started').map((r) => r.data!.stage)).toEqual(['U1']);

@@ -1,3 +1,4 @@
+import { renderRollout } from '../../src/cli/upgrade';
 import { targetsFrom } from '../../src/domain/upgrade-stages';
 import { createRunProvider } from '../../src/web/temporal-providers';
 import { abortRolloutUpdate, confirmStageUpdate, retryStageUpdate } from '../../src/workflows/upgrade-messages';
@@ -34,11 +35,19 @@ describe('an upgrade rollout after failures and restarts', () => {
     await stack.waitForStep(handle, 'U4-upgrade');
     stack.person.upgradeComputers('airgapped', [relay1!.computerId], targets.relay);
     await stack.confirm(handle, 'U4');
+    // While U4 verifies, its status says what the lagging relay reports and what is expected.
+    const verifying = await stack.waitFor(handle, (v) => v.stages[3]!.reading !== undefined, 5000);
+    expect(verifying.stages[3]!.status).toBe('verifying');
+    expect(verifying.stages[3]!.reading).toBe(`${relay2!.name} reports 20.0.0.8438, expects 20.0.1.100 (active)`);
+    expect(renderRollout(verifying)).toContain(`    ${relay2!.name} reports 20.0.0.8438, expects 20.0.1.100 (active)`);
     const halted = await stack.waitFor(handle, (v) => v.halted !== undefined);
+    expect(halted.stages[3]!.reading).toBeUndefined();
     expect(halted.state).toBe('u4-failed');
     expect(halted.halted).toMatchObject({ stage: 'U4', during: 'verifying' });
     expect(halted.halted!.message).toMatch(
-      new RegExp(`not at 20\\.0\\.1\\.100 within 1s.*: ${relay2!.name} reports 20\\.0\\.0\\.8438 \\(active\\)`),
+      new RegExp(
+        `not at 20\\.0\\.1\\.100 within 1s.*: ${relay2!.name} reports 20\\.0\\.0\\.8438, expects 20\\.0\\.1\\.100 \\(active\\)`,
+      ),
     );
     expect(halted.halted!.message).not.toContain(`${relay1!.name} reports`);
     expect(halted.halted!.options.join('\n')).toMatch(/airgap upgrade retry .* --stage U4[\s\S]*airgap upgrade abort/);

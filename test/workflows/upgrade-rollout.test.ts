@@ -137,7 +137,7 @@ describe('an upgrade rollout on a simulated site', () => {
   });
 
   it('refuses at once, with the reason, a retry of a stage that has not failed, an unknown stage and an abort without reason', async () => {
-    const handle = await stack.start({ to: '20.0.2000' });
+    const handle = await stack.start({ manager: '20.0.2000', relay: '20.0.2.100', agent: '20.0.2.100' });
     await stack.waitForStep(handle, 'U1-upgrade');
     const retry = await stack.attempt(handle, (h) =>
       h.executeUpdate(retryStageUpdate, { args: [{ stage: 'U1', by: 'operator@plant.example' }] }),
@@ -159,15 +159,27 @@ describe('an upgrade rollout on a simulated site', () => {
     });
     const result = await handle.result();
     expect(result).toMatchObject({ state: 'aborted', reason: expect.stringContaining('maintenance window cancelled') });
+    // Every field is true for the final state: U1 no longer "awaiting-upgrade", U2–U5 never begun.
     expect(result.stages.map((s) => s.status)).toEqual([
-      'awaiting-upgrade',
-      'pending',
-      'pending',
-      'pending',
-      'pending',
+      'aborted',
+      'not-started',
+      'not-started',
+      'not-started',
+      'not-started',
     ]);
+    const final = await stack.view(handle);
+    expect([final.state, final.waitingFor, final.halted]).toEqual(['aborted', undefined, undefined]);
+    expect(final.stages.map((s) => s.status)).toEqual(result.stages.map((s) => s.status));
     const records = await stack.audit.timeline(handle.workflowId);
     expect(records.at(-1)).toMatchObject({ type: 'upgrade.ended', outcome: 'aborted' });
+    // The notice says what status says: aborted, not failed.
+    const [summary] = await stack.outbox.list({ workflowId: handle.workflowId, purpose: 'result' });
+    const notice = await stack.outbox.get(summary!.id);
+    expect(notice!.subject).toMatch(/ — rollout aborted$/);
+    expect(notice!.subject).not.toMatch(/failed/);
+    expect(notice!.text).toMatch(/^The rollout was aborted\./);
+    expect(notice!.text).toMatch(/Outcome: +aborted/);
+    expect(notice!.text).toContain('maintenance window cancelled');
     expect(records.find((r) => r.type === 'human.abort')?.actor?.who).toBe('lead@plant.example');
   });
 
@@ -195,22 +207,36 @@ describe('an upgrade rollout on a simulated site', () => {
       }
     };
     try {
-      const started = await airgap(
-        '--json',
+      // One --to cannot be the version of managers (20.0.877) and agents (20.0.0.8438) alike.
+      const oneTo = await airgap('upgrade', 'start', 'plant', '--to', '20.0.3000');
+      expect(oneTo.code).toBe(1);
+      expect(oneTo.stderr).toMatch(
+        /--to "20\.0\.3000" is not a version the relays report \(agentVersion, four numbers/,
+      );
+      // Agents newer than their relays: refused with the vendor's rule.
+      const newer = await airgap(
         'upgrade',
         'start',
         'plant',
-        '--to',
+        '--manager-version',
         '20.0.3000',
-        '--by',
-        'lead@plant.example',
+        '--relay-version',
+        '20.0.3.100',
+        '--agent-version',
+        '20.0.3.200',
       );
+      expect(newer.code).toBe(1);
+      expect(newer.stderr).toMatch(
+        /agents at 20\.0\.3\.200 would be newer than their relays at 20\.0\.3\.100: the vendor's rule is that relays are upgraded first/,
+      );
+      const targets = ['--manager-version', '20.0.3000', '--to', '20.0.3.100'];
+      const started = await airgap('--json', 'upgrade', 'start', 'plant', ...targets, '--by', 'lead@plant.example');
       expect(started.code).toBe(0);
       const { id } = JSON.parse(started.stdout) as { id: string };
-      expect(id).toBe('upgrade-plant-20.0.3000');
-      const again = await airgap('upgrade', 'start', 'plant', '--to', '20.0.3000');
+      expect(id).toMatch(/^upgrade-plant-20\.0\.3000-20\.0\.3\.100-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ-[0-9a-f]{4}$/);
+      const again = await airgap('upgrade', 'start', 'plant', ...targets);
       expect(again.code).toBe(1);
-      expect(again.stderr).toMatch(/already has an open rollout: upgrade-plant-20\.0\.3000/);
+      expect(again.stderr).toContain(`already has an open rollout: ${id}`);
 
       const handle = stack.client.workflow.getHandle(id);
       await stack.waitForStep(handle, 'U1-upgrade');
@@ -226,6 +252,7 @@ describe('an upgrade rollout on a simulated site', () => {
       ]);
       const human = await airgap('upgrade', 'status', id);
       expect(human.stdout).toMatch(/U1 +awaiting-upgrade +target 20\.0\.3000/);
+      expect(human.stdout).toMatch(/U5 +pending +target 20\.0\.3\.100/);
 
       const refused = await airgap('upgrade', 'confirm', id, '--stage', 'U3', '--by', 'operator@plant.example');
       expect(refused.code).toBe(1);
@@ -235,6 +262,42 @@ describe('an upgrade rollout on a simulated site', () => {
       expect(aborted.code).toBe(0);
       expect(aborted.stdout).toMatch(/accepted: abort requested by lead@plant.example/);
       expect((await handle.result()).state).toBe('aborted');
+
+      // The same start again after the abort: a new run with its own id and its own audit entry.
+      let second = await airgap('--json', 'upgrade', 'start', 'plant', ...targets, '--by', 'lead@plant.example');
+      for (let i = 0; second.code !== 0 && second.stderr.includes(id) && i < 50; i++) {
+        await new Promise((r) => setTimeout(r, 100)); // visibility is a moment behind the run's end
+        second = await airgap('--json', 'upgrade', 'start', 'plant', ...targets, '--by', 'lead@plant.example');
+      }
+      expect(second.code).toBe(0);
+      const id2 = (JSON.parse(second.stdout) as { id: string }).id;
+      expect(id2).not.toBe(id);
+      const handle2 = stack.client.workflow.getHandle(id2);
+      await stack.waitForStep(handle2, 'U1-upgrade');
+      const [run1, run2] = [await stack.audit.run(id), await stack.audit.run(id2)];
+      expect(run1).toMatchObject({ workflowId: id, outcome: 'aborted' });
+      expect(run2).toMatchObject({ workflowId: id2 });
+      expect(run2!.outcome).toBeUndefined();
+      const started2 = (await stack.audit.timeline(id2)).filter((r) => r.type === 'upgrade.started');
+      expect(started2).toHaveLength(1);
+      expect((await stack.audit.timeline(id)).filter((r) => r.type === 'upgrade.started')).toHaveLength(1);
+      const shown = await airgap('audit', 'show', id);
+      expect(shown.stdout.split('\n')[0]).toContain('aborted');
+      await airgap('upgrade', 'abort', id2, '--by', 'lead@plant.example', '--reason', 'test over');
+      expect((await handle2.result()).state).toBe('aborted');
+
+      // Every kind of run gets its own id: two hardening plans of the same site in a row.
+      const plans = [
+        await airgap('--json', 'harden', 'plant', '--plan'),
+        await airgap('--json', 'harden', 'plant', '--plan'),
+      ];
+      expect(plans.map((p) => p.code)).toEqual([0, 0]);
+      const planIds = plans.map((p) => (JSON.parse(p.stdout) as { id: string }).id);
+      for (const planId of planIds)
+        expect(planId).toMatch(/^harden-plan-plant-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ-[0-9a-f]{4}$/);
+      expect(planIds[0]).not.toBe(planIds[1]);
+      const planRuns = await Promise.all(planIds.map((planId) => stack.audit.run(planId)));
+      expect(planRuns.map((r) => r?.workflowId)).toEqual(planIds);
     } finally {
       for (const [k, v] of [
         ['TEMPORAL_ADDRESS', saved.address],
