@@ -212,11 +212,23 @@ describe('the embedded default (npm start)', () => {
     const refused = airgap(configFile, 'cycle', 'approve', id, '--by', 'operator@demo.example');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/refused: .*not an approver/);
+    // A validator's refusal is audit evidence too: who, which channel, and the reason shown.
+    const shown = JSON.parse(airgap(configFile, '--json', 'audit', 'show', id).stdout) as {
+      records: { type: string; actor?: { who: string; channel: string }; data?: { reason?: string } }[];
+    };
+    const refusal = shown.records.find((r) => r.type === 'action.refused');
+    expect(refusal?.actor).toEqual({ who: 'operator@demo.example', channel: 'cli' });
+    expect(refusal?.data?.reason).toMatch(/not an approver/);
     expect(airgap(configFile, 'cycle', 'approve', id, '--by', 'approver@demo.example').code).toBe(0);
     await until('completed', () =>
       JSON.parse(airgap(configFile, '--json', 'cycle', 'status', id).stdout).state === 'completed' ? true : undefined,
     );
     expect(airgap(configFile, 'audit', 'list', '--format', 'json').stdout).toContain(id);
+
+    // A check's result is in its exit code: the simulated site starts un-hardened, so it has drifted.
+    const check = airgap(configFile, 'harden', 'demo', '--check');
+    expect(check.stderr).not.toMatch(/^\s+at /m);
+    expect(check.code).toBe(2);
 
     stack.child.kill('SIGTERM');
     expect(await stack.exited).toBe(0);
@@ -229,6 +241,7 @@ describe('the embedded default (npm start)', () => {
       const r = airgap(configFile, 'start');
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`port ${ports.web} is already in use; free it or change web.port`);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
       expect(await listening(ports.temporal)).toBe(false);
     } finally {
       blocker.close();
