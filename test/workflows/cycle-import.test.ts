@@ -70,7 +70,7 @@ describe('the import step of a cycle', () => {
     for (const p of keptPaths) expect(fs.existsSync(p)).toBe(false);
     expect(fs.existsSync(view.bundle!.path)).toBe(false);
     for (const relay of stack.site.airgapped.relays) {
-      expect(fs.readdirSync(relay.installDir).filter((n) => n.endsWith('.zip'))).toEqual([]);
+      expect(fs.readdirSync(relay.installDir!).filter((n) => n.endsWith('.zip'))).toEqual([]);
     }
     const removed = (await stack.audit.timeline(next.handle.workflowId)).filter(
       (r) => r.type === 'relay.stale-removed',
