@@ -100,6 +100,7 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
   const keptFiles: { host: string; path: string }[] = [];
   // Whether the run reached the point where a copy and an approval were needed (not nothing-new).
   let transferNeeded = true;
+  let approvalAsked = false;
   const system = (): Actor => ({ who: `cycle ${kit.info.workflowId}`, channel: 'system' });
 
   // A rollback override always needs at least one approver, whatever the site's policy.
@@ -112,7 +113,8 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
     bundle,
     installedBefore,
     relays,
-    approvalsRequired: transferNeeded ? approvalsRequired() : 0,
+    // An ended run that never reached the gate needed no approval: it shows none outstanding.
+    approvalsRequired: isTerminal(state()) && !approvalAsked ? 0 : approvalsRequired(),
     approvals,
     carriers,
     importAttempts,
@@ -527,6 +529,7 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
     // Approval gate before import.
     const needed = approvalsRequired();
     if (needed > 0) {
+      approvalAsked = true;
       kit.setState('awaiting-approval');
       const approvers = plan.approval.approvers;
       const decisionLinks = [

@@ -87,8 +87,7 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
   // ends (kept, named and remembered after a failure), and each removal is audited.
   const tracksRuleFiles = patched('rule-files-tidied');
   const system = (): Actor => ({ who: `rules ${id}`, channel: 'system' });
-  // Whether an import was ever on the table (no approval is outstanding for nothing-new).
-  let importNeeded = true;
+  let approvalAsked = false;
 
   const view = (): RulesView => ({
     ...kit.runState(),
@@ -100,7 +99,8 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
     pending,
     files,
     importFolder: plan?.importFolder && { host: plan.importFolder.host, folder: plan.importFolder.folder },
-    approvalsRequired: importNeeded ? approvalsRequired() : 0,
+    // An ended run that never reached the gate needed no approval: it shows none outstanding.
+    approvalsRequired: isTerminalRulesState(state()) && !approvalAsked ? 0 : approvalsRequired(),
     approvals,
     carriers,
   });
@@ -295,7 +295,6 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
   }
 
   async function finish(final: RulesState, reason?: string, after?: string): Promise<RulesTransferResult> {
-    if (final === 'nothing-new' && files.length === 0) importNeeded = false;
     if (tracksRuleFiles) await tidyImportFolder(final);
     const keptPaths = plan?.importFolder
       ? files.filter((f) => f.inFolder === 'kept' || f.inFolder === 'left').map((f) => f.fileName)
@@ -537,6 +536,7 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
     // Approval gate before import.
     const needed = approvalsRequired();
     if (needed > 0) {
+      approvalAsked = true;
       kit.setState('awaiting-approval');
       const approvers = plan.approval.approvers;
       const approvalWait: WaitProgress = { startedAt: Date.now(), remindersSent: 0, escalated: false };
