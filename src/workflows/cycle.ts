@@ -210,7 +210,13 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
   async function finish(final: CycleState, reason?: string, mailOutcome = true): Promise<CycleResult> {
     // A relay still "waiting" when the run ends was never copied to; the status says so.
     for (const r of relays) if (r.status === 'waiting') r.status = transferNeeded ? 'not-copied' : 'not-needed';
-    if (tracksRelayFiles && ownsSite && plan) await removeLeftFiles(plan);
+    if (tracksRelayFiles && ownsSite && plan) {
+      // Tidying after an earlier cycle must not change how this one ends.
+      await removeLeftFiles(plan).catch((err: unknown) => {
+        if (isCancellation(err)) throw err;
+        kit.note('relay.stale-unchecked', `copies left by earlier cycles were not checked: ${describeFailure(err)}`);
+      });
+    }
     if (lock) await lock.signal(releaseSiteLockSignal);
     if (mailOutcome && plan) {
       const to = final === 'completed' ? [...plan.people.operators, ...plan.people.approvers] : plan.people.operators;

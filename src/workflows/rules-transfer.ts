@@ -295,7 +295,13 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
   }
 
   async function finish(final: RulesState, reason?: string, after?: string): Promise<RulesTransferResult> {
-    if (tracksRuleFiles) await tidyImportFolder(final);
+    if (tracksRuleFiles) {
+      // Tidying the import folder must not change how the transfer ends.
+      await tidyImportFolder(final).catch((err: unknown) => {
+        if (isCancellation(err)) throw err;
+        kit.note('rules.files-unchecked', `the import folder was not tidied: ${describeFailure(err)}`);
+      });
+    }
     const keptPaths = plan?.importFolder
       ? files.filter((f) => f.inFolder === 'kept' || f.inFolder === 'left').map((f) => f.fileName)
       : [];
