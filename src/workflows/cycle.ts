@@ -420,7 +420,7 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
     };
     upsertSearchAttributes([{ key: BUNDLE_SHA256, value: bundle.sha256 }]);
     kit.note('bundle.built', `${bundle.fileName} (${bundle.size} bytes, sha256 ${bundle.sha256})`);
-    await kit.audit('bundle.built', { ...bundle, rawOutput: built.rawOutput });
+    await kit.audit('bundle.built', { ...bundle, rawOutput: built.rawOutput }, tracksRelayFiles ? system() : undefined);
 
     const installed = await managerProxy(plan.queues.airgappedManager).readRelayVersions({
       site: plan.site,
