@@ -64,6 +64,28 @@ export function createManagerHostActivities(ops: HostOps, options: ManagerHostOp
       return reports;
     },
 
+    /**
+     * Removes a carried .dsru file from the import folder once its transfer has ended, so no later
+     * import in the console takes a stale or unapproved file. Absent is fine.
+     */
+    async removeRuleFile(input: { fileName: string }): Promise<{ removed: boolean; path: string }> {
+      const folder = options.importFolder;
+      if (!folder) {
+        throw ApplicationFailure.nonRetryable(
+          `${ops.host.name} has no rule import folder (sites[].rules.importFolder)`,
+          'RulesNotConfigured',
+        );
+      }
+      if (/[\\/]/.test(input.fileName) || input.fileName === '..' || input.fileName === '.') {
+        throw ApplicationFailure.nonRetryable(
+          `"${input.fileName}" is not a plain file name`,
+          'InvalidCommandArgumentError',
+        );
+      }
+      const r = await ops.deleteFile({ path: p.join(folder, input.fileName) });
+      return { removed: r.deleted, path: r.path };
+    },
+
     /** H7/H8: `dsm_c -action changesetting -name <name> -value <value>` on the manager host. */
     async changeManagerSetting(input: {
       name: DsmCSettingName;

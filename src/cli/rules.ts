@@ -43,7 +43,11 @@ export function parseFileOption(text: string): ReportedRuleFile {
 
 export function renderRules(v: RulesView): string {
   const lines = [`rule transfer ${v.id}  site ${v.site}  state ${v.state} since ${v.stateSince}`];
-  if (v.current || v.latest) lines.push(`air-gapped manager ${v.current ?? '?'}  DMZ manager ${v.latest ?? '?'}`);
+  if (v.current || v.latest) {
+    lines.push(
+      `air-gapped manager ${v.current ?? '?'}${v.before ? ` (was ${v.before})` : ''}  DMZ manager ${v.latest ?? '?'}`,
+    );
+  }
   if (v.pending?.ids.length)
     lines.push(
       `to transfer ${v.pending.ids.join(', ')}${v.pending.incomplete ? ' (and any later ones of the older year)' : ''}`,
@@ -51,7 +55,7 @@ export function renderRules(v: RulesView): string {
   if (v.importFolder) lines.push(`import folder ${v.importFolder.folder} on ${v.importFolder.host}`);
   for (const f of v.files) {
     lines.push(
-      `file    ${f.fileName} (${f.ruleUpdate}) ${f.status}  sha256 ${f.sha256Full ?? `${f.sha256}…`}${f.problem ? ` — ${f.problem}` : ''}`,
+      `file    ${f.fileName} (${f.ruleUpdate}) ${f.status}${f.inFolder ? `, ${f.inFolder} in the import folder` : ''}  sha256 ${f.sha256Full ?? `${f.sha256}…`}${f.problem ? ` — ${f.problem}` : ''}`,
     );
   }
   if (v.waitingFor) {

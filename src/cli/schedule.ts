@@ -5,7 +5,7 @@
 import { ScheduleNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { findSite } from '../domain/config';
-import { scheduleIdFor } from '../runtime/schedules';
+import { scheduleAuditIn, scheduleChangeEvent, scheduleIdFor, type ScheduleChange } from '../runtime/schedules';
 import { CliError, type CliContext } from './context';
 
 function parseTime(text: string, flag: string): Date {
@@ -15,8 +15,30 @@ function parseTime(text: string, flag: string): Date {
   return new Date(t);
 }
 
+/** `--by`: who changes the schedule; recorded in the audit with the change. */
+function byOf(by: string | undefined): string {
+  if (!by?.trim())
+    throw new CliError('--by <who> is required: every change to a schedule is recorded with who made it');
+  return by.trim();
+}
+
 export function register(program: Command, ctx: CliContext): void {
   const schedule = program.command('schedule').description('the per-site cycle schedules');
+
+  /** Writes the audit record of a change made (after Temporal accepted it). */
+  const audited = async (site: string, change: ScheduleChange, by: string, data: Record<string, unknown> = {}) => {
+    const { config } = ctx.config();
+    await scheduleAuditIn(config.dataDir, { who: by, channel: 'cli' }).record(
+      scheduleChangeEvent({
+        scheduleId: scheduleIdFor(site),
+        site,
+        kind: 'cycle',
+        change,
+        by: { who: by, channel: 'cli' },
+        data,
+      }),
+    );
+  };
 
   const handleFor = async (site: string) => {
     if (!findSite(ctx.config().config, site)) throw new CliError(`unknown site "${site}"`);
@@ -49,7 +71,8 @@ export function register(program: Command, ctx: CliContext): void {
             timezone: site.schedule.timezone,
             paused: d.state.paused,
             note: d.state.note,
-            nextRuns: d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()),
+            // Temporal still computes next times while paused; none of them will run.
+            nextRuns: d.state.paused ? [] : d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()),
             recentRuns: d.info.recentActions.slice(-3).map((a) => a.takenAt.toISOString()),
           });
         } catch (err) {
@@ -61,7 +84,7 @@ export function register(program: Command, ctx: CliContext): void {
         .map((r) =>
           'missing' in r
             ? `${r.site}: no schedule yet (created when the worker stack starts)`
-            : `${r.site}: ${r.paused ? 'PAUSED' : 'active'} "${r.cron}" ${r.timezone}; next ${r.nextRuns.join(', ') || '-'}${r.note ? `; note: ${r.note}` : ''}`,
+            : `${r.site}: ${r.paused ? 'PAUSED' : 'active'} "${r.cron}" ${r.timezone}; next ${r.paused ? 'none while paused' : r.nextRuns.join(', ') || '-'}${r.note ? `; note: ${r.note}` : ''}`,
         )
         .join('\n');
       ctx.result(human, rows);
@@ -69,30 +92,41 @@ export function register(program: Command, ctx: CliContext): void {
 
   schedule
     .command('pause <site>')
+    .requiredOption('--by <who>', 'who pauses it (recorded)')
     .option('--note <text>', 'why')
-    .action(async (site: string, opts: { note?: string }) => {
+    .action(async (site: string, opts: { by: string; note?: string }) => {
+      const by = byOf(opts.by);
       const h = await handleFor(site);
-      await guard(site, () => h.pause(opts.note ?? 'paused from the CLI'));
-      ctx.result(`schedule of ${site} paused`, { site, paused: true });
+      const note = opts.note ?? `paused by ${by} from the CLI`;
+      await guard(site, () => h.pause(note));
+      await audited(site, 'paused', by, { note });
+      ctx.result(`schedule of ${site} paused by ${by}`, { site, paused: true, by });
     });
 
   schedule
     .command('resume <site>')
+    .requiredOption('--by <who>', 'who resumes it (recorded)')
     .option('--note <text>', 'why')
-    .action(async (site: string, opts: { note?: string }) => {
+    .action(async (site: string, opts: { by: string; note?: string }) => {
+      const by = byOf(opts.by);
       const h = await handleFor(site);
-      await guard(site, () => h.unpause(opts.note ?? 'resumed from the CLI'));
-      ctx.result(`schedule of ${site} resumed`, { site, paused: false });
+      const note = opts.note ?? `resumed by ${by} from the CLI`;
+      await guard(site, () => h.unpause(note));
+      await audited(site, 'resumed', by, { note });
+      ctx.result(`schedule of ${site} resumed by ${by}`, { site, paused: false, by });
     });
 
   schedule
     .command('trigger <site>')
     .description('run the schedule now (skipped while a cycle of the site is open)')
-    .action(async (site: string) => {
+    .requiredOption('--by <who>', 'who triggers it (recorded)')
+    .action(async (site: string, opts: { by: string }) => {
+      const by = byOf(opts.by);
       const h = await handleFor(site);
       // Overlap SKIP here too: the SDK's default for a manual trigger is ALLOW_ALL.
       await guard(site, () => h.trigger('SKIP'));
-      ctx.result(`schedule of ${site} triggered`, { site, triggered: true });
+      await audited(site, 'triggered', by, { overlap: 'SKIP' });
+      ctx.result(`schedule of ${site} triggered by ${by}`, { site, triggered: true, by });
     });
 
   schedule
@@ -100,16 +134,20 @@ export function register(program: Command, ctx: CliContext): void {
     .description('take the runs the schedule would have taken in a past interval (overlap SKIP applies)')
     .requiredOption('--from <time>', 'start, ISO 8601')
     .requiredOption('--to <time>', 'end, ISO 8601')
-    .action(async (site: string, opts: { from: string; to: string }) => {
+    .requiredOption('--by <who>', 'who asks for the backfill (recorded)')
+    .action(async (site: string, opts: { from: string; to: string; by: string }) => {
+      const by = byOf(opts.by);
       const start = parseTime(opts.from, '--from');
       const end = parseTime(opts.to, '--to');
       if (end <= start) throw new CliError('--to must be after --from');
       const h = await handleFor(site);
       await guard(site, () => h.backfill({ start, end, overlap: 'SKIP' }));
-      ctx.result(`backfill of ${site} from ${start.toISOString()} to ${end.toISOString()} requested`, {
+      await audited(site, 'backfilled', by, { from: start.toISOString(), to: end.toISOString(), overlap: 'SKIP' });
+      ctx.result(`backfill of ${site} from ${start.toISOString()} to ${end.toISOString()} requested by ${by}`, {
         site,
         from: start.toISOString(),
         to: end.toISOString(),
+        by,
       });
     });
 }

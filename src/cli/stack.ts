@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { startEmbedded } from '../runtime/embedded';
 import { checkConfigFiles } from '../runtime/load-config';
 import { installWorkerLogging } from '../runtime/logging';
-import { ensureDriftCheckSchedules, ensureSchedules } from '../runtime/schedules';
+import { configurationActor, ensureDriftCheckSchedules, ensureSchedules, scheduleAuditIn } from '../runtime/schedules';
 import { checkNamespace, ensureNamespace } from '../runtime/temporal-setup';
 import { connectClient, connectWorker, temporalTarget } from '../runtime/temporal-connection';
 import { startWebServer } from '../runtime/web-server';
@@ -59,8 +59,9 @@ export function register(program: Command, ctx: CliContext): void {
       const { config } = ctx.config();
       const client = await ctx.client();
       await ensureNamespace(client.connection as Connection, config.temporal.namespace, config.temporal.retention);
-      const schedules = await ensureSchedules(client, config);
-      const driftChecks = await ensureDriftCheckSchedules(client, config);
+      const scheduleAudit = scheduleAuditIn(config.dataDir, configurationActor('airgap setup'));
+      const schedules = await ensureSchedules(client, config, scheduleAudit);
+      const driftChecks = await ensureDriftCheckSchedules(client, config, scheduleAudit);
       const ids = [...schedules.created, ...schedules.updated, ...driftChecks.created, ...driftChecks.updated];
       ctx.result(`namespace ${config.temporal.namespace} ready; schedules ${ids.join(', ')}`, {
         namespace: config.temporal.namespace,

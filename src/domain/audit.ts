@@ -199,9 +199,17 @@ export function isRunStart(type: string): boolean {
   return type.endsWith('.started');
 }
 
-/** `cycle.ended`, `rules.ended`…: the event that carries the run's outcome. */
+/**
+ * `schedule.paused`, `schedule.created`…: a change to a site's schedule, recorded by whoever made
+ * it as an entry of its own (one record, complete in itself: it never waits for an end).
+ */
+export function isScheduleChange(type: string): boolean {
+  return type.startsWith('schedule.');
+}
+
+/** `cycle.ended`, `rules.ended`…: the event that carries the run's outcome (a schedule change is its own end). */
 export function isRunEnd(type: string): boolean {
-  return type.endsWith('.ended');
+  return type.endsWith('.ended') || isScheduleChange(type);
 }
 
 /** What resets a site's protection age: an import confirmed, or a whole cycle completed. */

@@ -14,7 +14,7 @@ import { ensureSimulatorKeys, startSimulator } from '../sim';
 import { checkConfigFiles, type LoadedConfig } from './load-config';
 import { assertPortFree, startDevServer, type DevServer } from './dev-server';
 import { ensureLocalSecret } from './local-secrets';
-import { ensureDriftCheckSchedules, ensureSchedules } from './schedules';
+import { configurationActor, ensureDriftCheckSchedules, ensureSchedules, scheduleAuditIn } from './schedules';
 import { ensureNamespace } from './temporal-setup';
 import { allRoles, createWorkerSet, type WorkerSet } from '../worker';
 import { startWebServer, type RunningWeb } from './web-server';
@@ -117,8 +117,9 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
     started.push({ name: 'Temporal client', stop: () => connection.close() });
     await ensureNamespace(connection, config.temporal.namespace, config.temporal.retention);
     const client = new Client({ connection, namespace: config.temporal.namespace });
-    const schedules = await ensureSchedules(client, config);
-    const driftChecks = await ensureDriftCheckSchedules(client, config);
+    const scheduleAudit = scheduleAuditIn(config.dataDir, configurationActor('airgap start'));
+    const schedules = await ensureSchedules(client, config, scheduleAudit);
+    const driftChecks = await ensureDriftCheckSchedules(client, config, scheduleAudit);
 
     const workerConnection = await NativeConnection.connect({ address: server.address });
     started.push({ name: 'worker connection', stop: () => workerConnection.close() });

@@ -6,11 +6,84 @@
  * missed run may start after downtime. Pausing is the operator's: an existing schedule's paused
  * state is never changed by a restart, only set at creation from `schedule.paused`.
  */
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { auditStoreFile, SqliteAuditStore } from '../adapters/audit-store';
 import { ScheduleNotFoundError, type Client, type ScheduleOptionsAction } from '@temporalio/client';
+import type { AuditActor, AuditEvent, AuditKind } from '../domain/audit';
 import type { AppConfig, SiteConfig } from '../domain/config';
 import { KIND, SITE } from '../workflows/search-attributes';
 
 export const scheduleIdFor = (site: string) => `airgap-cycle-${site}`;
+
+export type ScheduleChange = 'created' | 'updated' | 'removed' | 'paused' | 'resumed' | 'triggered' | 'backfilled';
+
+/**
+ * The audit record of one change to a site's schedule (`schedule.paused`, …): an entry of its own
+ * (the audit treats it as complete, see isScheduleChange), with who made it.
+ */
+export function scheduleChangeEvent(i: {
+  scheduleId: string;
+  site: string;
+  kind: AuditKind;
+  change: ScheduleChange;
+  by: AuditActor;
+  data?: Record<string, unknown>;
+  at?: Date;
+}): AuditEvent {
+  const at = (i.at ?? new Date()).toISOString();
+  const workflowId = `${i.scheduleId}/${i.change}/${at}`;
+  return {
+    id: `${workflowId}/${randomBytes(4).toString('hex')}`,
+    workflowId,
+    site: i.site,
+    kind: i.kind,
+    type: `schedule.${i.change}`,
+    at,
+    actor: i.by,
+    outcome: i.change,
+    data: { scheduleId: i.scheduleId, ...i.data },
+  };
+}
+
+/** Where schedule changes made at start or setup are recorded, and in whose name. */
+export interface ScheduleAudit {
+  by: AuditActor;
+  record(event: AuditEvent): Promise<unknown>;
+}
+
+/** Appends schedule changes to the data dir's audit store, as `who` (a person, or the process that applies the configuration). */
+export function scheduleAuditIn(dataDir: string, by: AuditActor): ScheduleAudit {
+  return {
+    by,
+    async record(event) {
+      const store = new SqliteAuditStore(auditStoreFile(dataDir));
+      try {
+        return await store.append(event);
+      } finally {
+        await store.close();
+      }
+    },
+  };
+}
+
+/** Who applies the configuration's schedules at start or setup: the OS user running the command. */
+export function configurationActor(command: string): AuditActor {
+  let user = 'unknown user';
+  try {
+    user = os.userInfo().username;
+  } catch {
+    // no passwd entry (some containers): the command alone says who
+  }
+  return { who: `${user} (${command}, from the configuration)`, channel: 'system' };
+}
+
+/** What the configuration says about a schedule, kept in the action's memo to tell a real update from a restart. */
+const specMemo = (cron: string, timezone: string, catchupWindow: number) => ({
+  airgapSchedule: `${cron}|${timezone}|${catchupWindow}`,
+});
+const memoOf = (previous: { action: unknown }) =>
+  ((previous.action as { memo?: Record<string, unknown> }).memo ?? {}).airgapSchedule;
 
 function action(config: AppConfig, site: SiteConfig): ScheduleOptionsAction {
   return {
@@ -19,6 +92,7 @@ function action(config: AppConfig, site: SiteConfig): ScheduleOptionsAction {
     workflowId: `cycle-${site.id}`,
     taskQueue: config.temporal.taskQueue,
     args: [{ site: site.id }],
+    memo: specMemo(site.schedule.cron, site.schedule.timezone, site.schedule.catchupWindow),
     typedSearchAttributes: [
       { key: SITE, value: site.id },
       { key: KIND, value: 'cycle' },
@@ -58,7 +132,7 @@ async function ensureAuditMaintenance(client: Client, config: AppConfig, sync: S
   }
 }
 
-export async function ensureSchedules(client: Client, config: AppConfig): Promise<ScheduleSync> {
+export async function ensureSchedules(client: Client, config: AppConfig, audit?: ScheduleAudit): Promise<ScheduleSync> {
   const sync: ScheduleSync = { created: [], updated: [] };
   await ensureAuditMaintenance(client, config, sync);
   for (const site of config.sites) {
@@ -66,10 +140,26 @@ export async function ensureSchedules(client: Client, config: AppConfig): Promis
     const spec = { cronExpressions: [site.schedule.cron], timezone: site.schedule.timezone };
     const policies = { overlap: 'SKIP' as const, catchupWindow: site.schedule.catchupWindow };
     const handle = client.schedule.getHandle(scheduleId);
+    const data = {
+      cron: site.schedule.cron,
+      timezone: site.schedule.timezone,
+      catchupWindow: site.schedule.catchupWindow,
+    };
+    let changed = false;
     try {
       await handle.describe();
-      await handle.update((previous) => ({ ...previous, spec, action: action(config, site), policies }));
+      await handle.update((previous) => {
+        changed =
+          memoOf(previous) !==
+          specMemo(site.schedule.cron, site.schedule.timezone, site.schedule.catchupWindow).airgapSchedule;
+        return { ...previous, spec, action: action(config, site), policies };
+      });
       sync.updated.push(scheduleId);
+      if (changed && audit) {
+        await audit.record(
+          scheduleChangeEvent({ scheduleId, site: site.id, kind: 'cycle', change: 'updated', by: audit.by, data }),
+        );
+      }
     } catch (err) {
       if (!(err instanceof ScheduleNotFoundError)) throw err;
       await client.schedule.create({
@@ -81,6 +171,18 @@ export async function ensureSchedules(client: Client, config: AppConfig): Promis
         memo: { site: site.id },
       });
       sync.created.push(scheduleId);
+      if (audit) {
+        await audit.record(
+          scheduleChangeEvent({
+            scheduleId,
+            site: site.id,
+            kind: 'cycle',
+            change: 'created',
+            by: audit.by,
+            data: { ...data, paused: site.schedule.paused },
+          }),
+        );
+      }
     }
   }
   return sync;
@@ -89,12 +191,14 @@ export async function ensureSchedules(client: Client, config: AppConfig): Promis
 export const driftCheckScheduleIdFor = (site: string) => `airgap-harden-check-${site}`;
 
 function driftCheckAction(config: AppConfig, site: SiteConfig): ScheduleOptionsAction {
+  const check = site.hardening.driftCheck;
   return {
     type: 'startWorkflow',
     workflowType: 'hardenWorkflow',
     workflowId: `harden-check-${site.id}`,
     taskQueue: config.temporal.taskQueue,
     args: [{ site: site.id, mode: 'check' }],
+    memo: specMemo(check.cron, check.timezone ?? site.schedule.timezone, site.schedule.catchupWindow),
     typedSearchAttributes: [
       { key: SITE, value: site.id },
       { key: KIND, value: 'harden' },
@@ -111,6 +215,7 @@ function driftCheckAction(config: AppConfig, site: SiteConfig): ScheduleOptionsA
 export async function ensureDriftCheckSchedules(
   client: Client,
   config: AppConfig,
+  audit?: ScheduleAudit,
 ): Promise<ScheduleSync & { removed: string[] }> {
   const sync = { created: [] as string[], updated: [] as string[], removed: [] as string[] };
   for (const site of config.sites) {
@@ -119,6 +224,22 @@ export async function ensureDriftCheckSchedules(
     const handle = client.schedule.getHandle(scheduleId);
     const spec = { cronExpressions: [check.cron], timezone: check.timezone ?? site.schedule.timezone };
     const policies = { overlap: 'SKIP' as const, catchupWindow: site.schedule.catchupWindow };
+    const timezone = check.timezone ?? site.schedule.timezone;
+    const data = { cron: check.cron, timezone, catchupWindow: site.schedule.catchupWindow };
+    const record = async (change: ScheduleChange, extra: Record<string, unknown> = {}) => {
+      if (audit) {
+        await audit.record(
+          scheduleChangeEvent({
+            scheduleId,
+            site: site.id,
+            kind: 'harden',
+            change,
+            by: audit.by,
+            data: { ...data, ...extra },
+          }),
+        );
+      }
+    };
     let exists = true;
     try {
       await handle.describe();
@@ -130,10 +251,16 @@ export async function ensureDriftCheckSchedules(
       if (exists) {
         await handle.delete();
         sync.removed.push(scheduleId);
+        await record('removed');
       }
     } else if (exists) {
-      await handle.update((previous) => ({ ...previous, spec, action: driftCheckAction(config, site), policies }));
+      let changed = false;
+      await handle.update((previous) => {
+        changed = memoOf(previous) !== specMemo(check.cron, timezone, site.schedule.catchupWindow).airgapSchedule;
+        return { ...previous, spec, action: driftCheckAction(config, site), policies };
+      });
       sync.updated.push(scheduleId);
+      if (changed) await record('updated');
     } else {
       await client.schedule.create({
         scheduleId,
@@ -144,6 +271,7 @@ export async function ensureDriftCheckSchedules(
         memo: { site: site.id },
       });
       sync.created.push(scheduleId);
+      await record('created', { paused: check.paused });
     }
   }
   return sync;

@@ -33,7 +33,9 @@ export interface FileCopiedInput extends ActionBase {
   relay?: string;
 }
 
-export type RelayStatus = 'waiting' | 'copied' | 'verified' | 'mismatch' | 'imported' | 'cleaned' | 'removed';
+/** `not-copied`: the run ended before a copy arrived; `not-needed`: it ended before asking for one (nothing new). */
+export type RelayStatus =
+  'waiting' | 'copied' | 'verified' | 'mismatch' | 'imported' | 'cleaned' | 'removed' | 'not-copied' | 'not-needed';
 
 export interface RelayProgress {
   name: string;

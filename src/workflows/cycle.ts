@@ -16,7 +16,7 @@ import {
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { createControlActivities } from '../activities/control-activities';
+import type { createControlActivities, LeftFile } from '../activities/control-activities';
 import type { createHostActivities } from '../activities/host-activities';
 import type { createManagerActivities } from '../activities/manager-activities';
 import type { ArrivalReport } from '../domain/bundle-arrival';
@@ -28,6 +28,7 @@ import {
   normaliseQuotedDigest,
   requiredApprovals,
   sameActor,
+  type Actor,
   type BundleInfo,
   type CycleState,
 } from '../domain/cycle';
@@ -44,7 +45,7 @@ import {
   type RelayProgress,
 } from './cycle-messages';
 import { HOST_RETRY, MANAGER_RETRY, describeFailure } from './activity-options';
-import { RunKit } from './run-kit';
+import { iso, RunKit } from './run-kit';
 import { releaseSiteLockSignal, siteLockId, siteLockWorkflow } from './site-lock';
 import { BUNDLE_SHA256 } from './search-attributes';
 
@@ -89,6 +90,18 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
   const state = () => kit.state as CycleState;
   // Renamed or misplaced copies seen by the verification: tidied up when the cycle ends.
   const strays: { relay: string; path: string }[] = [];
+  // Added after the first recorded histories: runs that started before keep their old commands.
+  // With it, every change to a relay's files is audited, and an unimported copy that a failed
+  // cycle keeps is named, remembered and removed by the next cycle of the site.
+  const tracksRelayFiles = patched('relay-file-changes-audited');
+  // The lock was taken: this run may touch the site's relays (another open cycle owns them otherwise).
+  let ownsSite = false;
+  // Files this run keeps on purpose (a failed import's verified copies): named in the failure mail.
+  const keptFiles: { host: string; path: string }[] = [];
+  // Whether the run reached the point where a copy and an approval were needed (not nothing-new).
+  let transferNeeded = true;
+  let approvalAsked = false;
+  const system = (): Actor => ({ who: `cycle ${kit.info.workflowId}`, channel: 'system' });
 
   // A rollback override always needs at least one approver, whatever the site's policy.
   const approvalsRequired = () => (plan ? Math.max(requiredApprovals(plan.approval), input.allowRollback ? 1 : 0) : 0);
@@ -100,7 +113,8 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
     bundle,
     installedBefore,
     relays,
-    approvalsRequired: approvalsRequired(),
+    // An ended run that never reached the gate needed no approval: it shows none outstanding.
+    approvalsRequired: isTerminal(state()) && !approvalAsked ? 0 : approvalsRequired(),
     approvals,
     carriers,
     importAttempts,
@@ -195,12 +209,25 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
   let lock: ChildWorkflowHandle<typeof siteLockWorkflow> | undefined;
 
   async function finish(final: CycleState, reason?: string, mailOutcome = true): Promise<CycleResult> {
+    // A relay still "waiting" when the run ends was never copied to; the status says so.
+    for (const r of relays) if (r.status === 'waiting') r.status = transferNeeded ? 'not-copied' : 'not-needed';
+    if (tracksRelayFiles && ownsSite && plan) {
+      // Tidying after an earlier cycle must not change how this one ends.
+      await removeLeftFiles(plan).catch((err: unknown) => {
+        if (isCancellation(err)) throw err;
+        kit.note('relay.stale-unchecked', `copies left by earlier cycles were not checked: ${describeFailure(err)}`);
+      });
+    }
     if (lock) await lock.signal(releaseSiteLockSignal);
     if (mailOutcome && plan) {
       const to = final === 'completed' ? [...plan.people.operators, ...plan.people.approvers] : plan.people.operators;
+      const left = keptFiles.map((f) => `${f.host}: ${f.path}`);
       kit.notify(final === 'failed' ? 'failure' : 'result', to, `cycle ${final}`, {
         outcome: final,
-        body: reason,
+        body: left.length
+          ? `${reason ?? final}\n\nLeft in place so the import can be retried (the next cycle of this site removes them; ` +
+            `if no retry is planned, delete them by hand now):\n${left.map((l) => `- ${l}`).join('\n')}`
+          : reason,
         bundle,
       });
     }
@@ -220,13 +247,93 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
       const result = await hostProxy(host).removeBundle({ fileName: b.fileName });
       if (result.removed) relay.status = 'removed';
       kit.note('relay.copy-removed', `${host.name}: ${result.removed ? 'unimported copy removed' : 'no copy present'}`);
+      if (tracksRelayFiles) {
+        await kit.audit(
+          'relay.copy-removed',
+          { relay: host.name, path: result.path, removed: result.removed },
+          system(),
+        );
+      }
     }
   }
 
   async function retainDmzBundle(p: SitePlan, b: BundleInfo, mode: 'delete' | 'archive' | 'keep') {
     const result = await hostProxy(p.dmzRelay).retainBundle({ path: b.path, mode, archiveDir: p.retention.archiveDir });
     kit.note('dmz.bundle-retained', `DMZ bundle: ${result.action}${result.path ? ` (${result.path})` : ''}`);
-    await kit.audit('dmz.bundle-retained', { ...result });
+    await kit.audit('dmz.bundle-retained', { ...result }, tracksRelayFiles ? system() : undefined);
+  }
+
+  /**
+   * Copies an earlier cycle of this site left unimported (a failed import keeps its verified
+   * copy for a retry): removed now, or named for a person when they cannot be; each one audited.
+   */
+  async function removeLeftFiles(p: SitePlan) {
+    const keep = (f: LeftFile) => keptFiles.some((k) => k.host === f.host && k.path === f.path);
+    const left = (await control.leftFilesOf({ site: p.site, area: 'cycle' })).filter(
+      (f) => f.leftBy !== kit.info.workflowId && !keep(f) && !(bundle && f.path.endsWith(bundle.fileName)),
+    );
+    const done: { host: string; path: string }[] = [];
+    for (const f of left) {
+      const host = f.role === 'dmz' ? p.dmzRelay : p.relays.find((h) => h.name === f.host);
+      try {
+        if (!host) throw new Error(`${f.host} is no longer a relay of this site`);
+        const result =
+          f.role === 'dmz'
+            ? await hostProxy(host).retainBundle({
+                path: f.path,
+                mode: p.retention.dmzBundle,
+                archiveDir: p.retention.archiveDir,
+              })
+            : await hostProxy(host)
+                .removeStrayCopy({ path: f.path })
+                .then((r) => ({
+                  action: r.removed ? 'deleted' : 'already gone',
+                  path: r.path,
+                }));
+        kit.note('relay.stale-removed', `${f.host}: ${result.action}: ${f.path} (left unimported by ${f.leftBy})`);
+        await kit.audit(
+          'relay.stale-removed',
+          { relay: f.host, role: f.role, ...result, path: f.path, leftBy: f.leftBy },
+          system(),
+        );
+        done.push({ host: f.host, path: f.path });
+      } catch (err) {
+        kit.note('relay.stale-left', `${f.host}: remove it by hand: ${f.path} (${describeFailure(err)})`);
+        await kit.audit(
+          'relay.stale-left',
+          { relay: f.host, role: f.role, path: f.path, leftBy: f.leftBy, error: describeFailure(err) },
+          system(),
+        );
+      }
+    }
+    if (done.length) await control.forgetLeftFiles({ site: p.site, files: done });
+  }
+
+  /** A failed import keeps its verified copies and the DMZ bundle for a retry: named, audited, remembered. */
+  async function keepForRetry(p: SitePlan, b: BundleInfo) {
+    const files: LeftFile[] = [];
+    const at = iso(Date.now());
+    for (const r of relays) {
+      if (r.status !== 'verified' && r.status !== 'copied' && r.status !== 'mismatch') continue;
+      const host = p.relays.find((h) => h.name === r.name)!;
+      const path = `${host.installDir}${host.os === 'windows' ? '\\' : '/'}${b.fileName}`;
+      files.push({ site: p.site, area: 'cycle', host: r.name, role: 'relay', path, leftBy: kit.info.workflowId, at });
+    }
+    files.push({
+      site: p.site,
+      area: 'cycle',
+      host: p.dmzRelay.name,
+      role: 'dmz',
+      path: b.path,
+      leftBy: kit.info.workflowId,
+      at,
+    });
+    await control.noteLeftFiles({ files });
+    for (const f of files) {
+      keptFiles.push({ host: f.host, path: f.path });
+      kit.note('relay.copy-kept', `${f.host}: ${f.path} stays for a retry; the next cycle removes it`);
+      await kit.audit('relay.copy-kept', { relay: f.host, role: f.role, path: f.path }, system());
+    }
   }
 
   /** Deletes stray copies inside the install folders; names those it may not touch. */
@@ -238,12 +345,23 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
       try {
         const result = await hostProxy(host).removeStrayCopy({ path: stray.path });
         kit.note('relay.stray-removed', `${host.name}: ${result.removed ? 'removed' : 'already gone'}: ${stray.path}`);
+        if (tracksRelayFiles) {
+          await kit.audit(
+            'relay.stray-removed',
+            { relay: host.name, path: stray.path, removed: result.removed },
+            system(),
+          );
+        }
       } catch (err) {
         kit.note(
           'relay.stray-left',
           `${host.name}: left in place, remove it by hand: ${stray.path} (${describeFailure(err)})`,
         );
-        await kit.audit('relay.stray-left', { relay: host.name, path: stray.path });
+        await kit.audit(
+          'relay.stray-left',
+          { relay: host.name, path: stray.path },
+          tracksRelayFiles ? system() : undefined,
+        );
       }
     }
   }
@@ -280,6 +398,7 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
       // steps aside quietly; the open one carries on.
       return await finish('cancelled', `another cycle of site ${input.site} is still open`, false);
     }
+    ownsSite = true;
     kit.audience = { siteName: plan.name, escalation: plan.people.escalation, waits: plan.waits };
     relays = plan.relays.map((r) => ({ name: r.name, os: r.os, targetFolder: r.installDir, status: 'waiting' }));
     const relayTargets = () =>
@@ -302,7 +421,7 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
     };
     upsertSearchAttributes([{ key: BUNDLE_SHA256, value: bundle.sha256 }]);
     kit.note('bundle.built', `${bundle.fileName} (${bundle.size} bytes, sha256 ${bundle.sha256})`);
-    await kit.audit('bundle.built', { ...bundle, rawOutput: built.rawOutput });
+    await kit.audit('bundle.built', { ...bundle, rawOutput: built.rawOutput }, tracksRelayFiles ? system() : undefined);
 
     const installed = await managerProxy(plan.queues.airgappedManager).readRelayVersions({
       site: plan.site,
@@ -312,12 +431,15 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
     installedBefore = installed.versions;
     const fresh = bundleFreshness(bundle.versions, installed.versions);
     if (fresh.verdict === 'same') {
-      await dmz.retainBundle({ path: bundle.path, mode: 'delete' });
+      transferNeeded = false;
+      if (tracksRelayFiles) await retainDmzBundle(plan, bundle, 'delete');
+      else await dmz.retainBundle({ path: bundle.path, mode: 'delete' });
       return await finish('nothing-new', 'the bundle carries nothing newer than the site has', false);
     }
     if (fresh.verdict === 'older') {
       const detail = fresh.older.map((o) => `${o.name} ${o.installed} → ${o.bundle}`).join(', ');
       if (!input.allowRollback) {
+        transferNeeded = false;
         await retainDmzBundle(plan, bundle, 'archive');
         return await finish('failed', `rollback refused: the bundle is older than what the site has (${detail})`);
       }
@@ -414,6 +536,7 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
     // Approval gate before import.
     const needed = approvalsRequired();
     if (needed > 0) {
+      approvalAsked = true;
       kit.setState('awaiting-approval');
       const approvers = plan.approval.approvers;
       const decisionLinks = [
@@ -504,13 +627,37 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
         ),
         to: operators,
       });
-      if (result === 'done') for (const r of relays) r.status = 'cleaned';
-      else kit.note('relay.cleanup-unconfirmed', 'nobody confirmed the relay cleanup; the import itself succeeded');
+      if (result === 'done') {
+        for (const r of relays) r.status = 'cleaned';
+        if (tracksRelayFiles) {
+          const by = kit.manualStepActor('relay-cleanup');
+          for (const r of plan.relays) {
+            const path = `${r.installDir}${r.os === 'windows' ? '\\' : '/'}${bundle.fileName}`;
+            await kit.audit('relay.cleaned', { relay: r.name, path, manual: true }, by);
+          }
+        }
+      } else {
+        kit.note('relay.cleanup-unconfirmed', 'nobody confirmed the relay cleanup; the import itself succeeded');
+        if (tracksRelayFiles) {
+          for (const r of plan.relays) {
+            const path = `${r.installDir}${r.os === 'windows' ? '\\' : '/'}${bundle.fileName}`;
+            kit.note('relay.cleanup-left', `${r.name}: delete it by hand: ${path}`);
+            await kit.audit('relay.cleanup-left', { relay: r.name, path }, system());
+          }
+        }
+      }
     } else {
       for (const host of plan.relays) {
-        await hostProxy(host).removeBundle({ fileName: bundle.fileName });
+        const removed = await hostProxy(host).removeBundle({ fileName: bundle.fileName });
         relays.find((r) => r.name === host.name)!.status = 'cleaned';
         kit.note('relay.cleaned', `${host.name}: zip deleted after the import`);
+        if (tracksRelayFiles) {
+          await kit.audit(
+            'relay.cleaned',
+            { relay: host.name, path: removed.path, removed: removed.removed },
+            system(),
+          );
+        }
       }
       await removeStrays(plan);
     }
@@ -524,6 +671,9 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
     // Retries are exhausted (or the failure is permanent): report it once, keep what an operator
     // needs to retry (the DMZ bundle and any verified copies stay where they are).
     const reason = describeFailure(err);
-    return CancellationScope.nonCancellable(() => finish('failed', reason));
+    return CancellationScope.nonCancellable(async () => {
+      if (tracksRelayFiles && ownsSite && plan && bundle && state() !== 'bundling') await keepForRetry(plan, bundle);
+      return finish('failed', reason);
+    });
   }
 }

@@ -87,6 +87,7 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
 
   let plan: HardeningPlan | undefined;
   let items: HardenItemView[] = [];
+  let approvalAsked = false;
   const approvals = kit.approvals;
   const state = () => kit.state as HardenState;
   const approvalRules = () => (plan ? hardeningApproval(plan) : undefined);
@@ -98,7 +99,8 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
     trigger,
     items,
     warning: VENDOR_WARNING,
-    approvalsRequired: mode === 'apply' ? (approvalRules()?.required ?? 1) : 0,
+    // An ended apply that never reached the gate (nothing to do, a failed read) needed no approval.
+    approvalsRequired: mode === 'apply' && (!kit.outcome || approvalAsked) ? (approvalRules()?.required ?? 1) : 0,
     approvals,
   }));
 
@@ -230,6 +232,7 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
     for (const x of items) if (x.status === 'ok') x.outcome = 'already';
 
     const rules = approvalRules()!;
+    approvalAsked = true;
     kit.setState('awaiting-approval');
     const approvalWait: WaitProgress = { startedAt: Date.now(), remindersSent: 0, escalated: false };
     const request = (): PlainNotice => ({

@@ -42,6 +42,9 @@ export interface RulesCopiedInput extends ActionBase {
 
 export type RuleFileStatus = 'exported' | 'copied' | 'verified' | 'mismatch' | 'superseded' | 'imported';
 
+/** Where a carried file is when the transfer ends: removed from the import folder, or kept there for a retry. */
+export type RuleFilePlace = 'removed' | 'kept' | 'left';
+
 export interface RuleFileProgress extends ExportedRuleFile {
   status: RuleFileStatus;
   exportedBy: string;
@@ -49,14 +52,18 @@ export interface RuleFileProgress extends ExportedRuleFile {
   /** The full digest and size of the copy that arrived in the import folder. */
   sha256Full?: string;
   sizeArrived?: number;
+  /** Set when the transfer has ended and the file was in the import folder: what became of it. */
+  inFolder?: RuleFilePlace;
 }
 
 /** The transfer's state: the common run state plus what only a rule transfer has. */
 export interface RulesView extends RunState {
   state: RulesState;
   trigger: Actor;
-  /** The air-gapped manager's rule update, and the DMZ manager's newest. */
+  /** The air-gapped manager's rule update (after a confirmed import, the new one), and the DMZ manager's newest. */
   current?: string;
+  /** What the air-gapped manager had when the transfer started, once `current` has moved on. */
+  before?: string;
   latest?: string;
   pending?: PendingRuleUpdates;
   files: RuleFileProgress[];

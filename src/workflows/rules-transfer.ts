@@ -5,12 +5,13 @@
  * import them in the air-gapped console (no REST endpoint exists for either end), then confirm
  * through the API that the manager reports them. An update not newer than the manager's is refused.
  */
-import { CancellationScope, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { createControlActivities, LeftFile } from '../activities/control-activities';
 import type { createManagerHostActivities } from '../activities/manager-host-activities';
 import type { createRulesActivities } from '../activities/rules-activities';
 import type { createSetupActivities } from '../activities/setup-activities';
 import type { PlainNotice } from '../activities/types';
-import { approvalRefusal, requiredApprovals, sameActor } from '../domain/cycle';
+import { approvalRefusal, requiredApprovals, sameActor, type Actor } from '../domain/cycle';
 import type { WaitProgress } from '../domain/human-wait';
 import {
   checkExportReport,
@@ -38,18 +39,20 @@ import {
   type RulesView,
 } from './rules-messages';
 import { HOST_RETRY, MANAGER_RETRY, describeFailure } from './activity-options';
-import { RunKit } from './run-kit';
+import { iso, RunKit } from './run-kit';
 
 export * from './rules-messages';
 
 type SetupActivities = ReturnType<typeof createSetupActivities>;
 type RulesActivities = ReturnType<typeof createRulesActivities>;
 type ManagerHostActivities = ReturnType<typeof createManagerHostActivities>;
+type ControlActivities = ReturnType<typeof createControlActivities>;
 
 const setup = proxyActivities<SetupActivities>({
   startToCloseTimeout: '1m',
   retry: MANAGER_RETRY,
 });
+const control = proxyActivities<ControlActivities>({ startToCloseTimeout: '1m', retry: MANAGER_RETRY });
 
 function managerProxy(taskQueue: string, startToCloseTimeout: number | string = '2m', heartbeatTimeout?: number) {
   return proxyActivities<RulesActivities>({
@@ -71,6 +74,8 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
 
   let plan: RulesPlan | undefined;
   let current: string | undefined;
+  // What the air-gapped manager had when the transfer started; `current` follows the manager.
+  let before: string | undefined;
   let latest: string | undefined;
   let pending: PendingRuleUpdates | undefined;
   let files: RuleFileProgress[] = [];
@@ -78,17 +83,24 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
   const carriers: string[] = [];
   const state = () => kit.state as RulesState;
   const approvalsRequired = () => (plan ? requiredApprovals(plan.approval) : 0);
+  // Added after the first runs: carried files are removed from the import folder when the transfer
+  // ends (kept, named and remembered after a failure), and each removal is audited.
+  const tracksRuleFiles = patched('rule-files-tidied');
+  const system = (): Actor => ({ who: `rules ${id}`, channel: 'system' });
+  let approvalAsked = false;
 
   const view = (): RulesView => ({
     ...kit.runState(),
     state: state(),
     trigger,
     current,
+    before: before !== current ? before : undefined,
     latest,
     pending,
     files,
     importFolder: plan?.importFolder && { host: plan.importFolder.host, folder: plan.importFolder.folder },
-    approvalsRequired: approvalsRequired(),
+    // An ended run that never reached the gate needed no approval: it shows none outstanding.
+    approvalsRequired: isTerminalRulesState(state()) && !approvalAsked ? 0 : approvalsRequired(),
     approvals,
     carriers,
   });
@@ -200,10 +212,99 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
   const fileFacts = () =>
     files.map((f) => ({
       label: `${f.ruleUpdate}`,
-      value: `${f.fileName}: ${f.status}${f.problem ? ` — ${f.problem}` : ''}`,
+      value: `${f.fileName}: ${f.status}${f.problem ? ` — ${f.problem}` : ''}${f.inFolder ? ` (${f.inFolder} in the import folder)` : ''}`,
     }));
 
+  const baseName = (path: string) => path.split(/[\\/]/).at(-1)!;
+
+  /**
+   * Carried files leave the import folder when the transfer ends, so no later import in the
+   * console takes a stale or unapproved one. After a failure the verified ones stay for a retry:
+   * named, audited and remembered, and the next transfer of the site removes them.
+   */
+  async function tidyImportFolder(final: RulesState) {
+    const target = plan?.importFolder;
+    if (!plan || !target) return;
+    const hosts = hostProxy(target.taskQueue);
+    const sep = target.os === 'windows' ? '\\' : '/';
+    const pathOf = (fileName: string) => `${target.folder}${target.folder.endsWith(sep) ? '' : sep}${fileName}`;
+    const keepForRetry = final === 'failed';
+    const kept: LeftFile[] = [];
+    for (const f of files) {
+      if (f.status === 'exported') continue;
+      if (keepForRetry && (f.status === 'verified' || f.status === 'imported')) {
+        f.inFolder = 'kept';
+        kept.push({
+          site: plan.site,
+          area: 'rules',
+          host: target.host,
+          role: 'rules',
+          path: pathOf(f.fileName),
+          leftBy: id,
+          at: iso(Date.now()),
+        });
+        continue;
+      }
+      try {
+        const r = await hosts.removeRuleFile({ fileName: f.fileName });
+        if (r.removed) f.inFolder = 'removed';
+        kit.note('rules.file-removed', `${target.host}: ${r.removed ? 'removed' : 'not present'}: ${r.path}`);
+        await kit.audit('rules.file-removed', { host: target.host, path: r.path, removed: r.removed }, system());
+      } catch (err) {
+        f.inFolder = 'left';
+        kit.note(
+          'rules.file-left',
+          `${target.host}: remove it by hand: ${pathOf(f.fileName)} (${describeFailure(err)})`,
+        );
+        await kit.audit('rules.file-left', { host: target.host, path: pathOf(f.fileName) }, system());
+      }
+    }
+    if (kept.length) {
+      await control.noteLeftFiles({ files: kept });
+      for (const k of kept) {
+        kit.note('rules.file-kept', `${k.host}: ${k.path} stays for a retry; the next rule transfer removes it`);
+        await kit.audit('rules.file-kept', { host: k.host, path: k.path }, system());
+      }
+    }
+    // Files an earlier transfer of this site kept for a retry that never came.
+    const mine = new Set(files.map((f) => f.fileName));
+    const earlier = (await control.leftFilesOf({ site: plan.site, area: 'rules' })).filter(
+      (f) => f.leftBy !== id && !mine.has(baseName(f.path)),
+    );
+    const done: { host: string; path: string }[] = [];
+    for (const f of earlier) {
+      try {
+        if (f.host !== target.host) throw new Error(`${f.host} is no longer the rules host of this site`);
+        const r = await hosts.removeRuleFile({ fileName: baseName(f.path) });
+        kit.note(
+          'rules.stale-removed',
+          `${f.host}: ${r.removed ? 'removed' : 'already gone'}: ${f.path} (left by ${f.leftBy})`,
+        );
+        await kit.audit(
+          'rules.stale-removed',
+          { host: f.host, path: f.path, removed: r.removed, leftBy: f.leftBy },
+          system(),
+        );
+        done.push({ host: f.host, path: f.path });
+      } catch (err) {
+        kit.note('rules.stale-left', `${f.host}: remove it by hand: ${f.path} (${describeFailure(err)})`);
+        await kit.audit('rules.stale-left', { host: f.host, path: f.path, leftBy: f.leftBy }, system());
+      }
+    }
+    if (done.length) await control.forgetLeftFiles({ site: plan.site, files: done });
+  }
+
   async function finish(final: RulesState, reason?: string, after?: string): Promise<RulesTransferResult> {
+    if (tracksRuleFiles) {
+      // Tidying the import folder must not change how the transfer ends.
+      await tidyImportFolder(final).catch((err: unknown) => {
+        if (isCancellation(err)) throw err;
+        kit.note('rules.files-unchecked', `the import folder was not tidied: ${describeFailure(err)}`);
+      });
+    }
+    const keptPaths = plan?.importFolder
+      ? files.filter((f) => f.inFolder === 'kept' || f.inFolder === 'left').map((f) => f.fileName)
+      : [];
     if (plan && final !== 'nothing-new') {
       const to = final === 'completed' ? [...plan.people.operators, ...plan.people.approvers] : plan.people.operators;
       kit.notify(final === 'failed' ? 'failure' : 'result', to, `rule transfer ${final}`, {
@@ -215,15 +316,23 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
               ? `The air-gapped manager now reports rule update ${after}.`
               : `The rule transfer ended: ${final}${reason ? ` — ${reason}` : ''}.`,
           facts: [
-            { label: 'Before', value: current ?? 'unknown' },
+            { label: 'Before', value: before ?? 'unknown' },
             ...(after ? [{ label: 'After', value: after }] : []),
             ...fileFacts(),
+            ...(keptPaths.length
+              ? [
+                  {
+                    label: 'Left in the import folder',
+                    value: `${keptPaths.join(', ')} in ${plan.importFolder!.folder} on ${plan.importFolder!.host}: delete by hand if no retry is planned`,
+                  },
+                ]
+              : []),
           ],
         },
       });
     }
     await kit.close(final, reason, {
-      before: current,
+      before,
       after,
       files: files.map(({ fileName, ruleUpdate, sha256Full, sizeArrived, status }) => ({
         fileName,
@@ -233,7 +342,7 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
         status,
       })),
     });
-    return { state: final, reason, before: current, after, files };
+    return { state: final, reason, before, after, files };
   }
 
   const cancelled = () => finish('cancelled', `cancelled by ${kit.cancellation!.by}: ${kit.cancellation!.reason}`);
@@ -270,6 +379,7 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
     }
     latest = dmz.level;
     current = ag.level;
+    before = ag.level;
     kit.note('rules.levels', `air-gapped manager has ${current}; DMZ manager has ${latest}`);
     await kit.audit('rules.levels', { current, latest });
 
@@ -432,6 +542,7 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
     // Approval gate before import.
     const needed = approvalsRequired();
     if (needed > 0) {
+      approvalAsked = true;
       kit.setState('awaiting-approval');
       const approvers = plan.approval.approvers;
       const approvalWait: WaitProgress = { startedAt: Date.now(), remindersSent: 0, escalated: false };
@@ -505,9 +616,10 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
       timeout: plan.waits.importTimeout,
     });
     for (const f of toImport) f.status = 'imported';
+    current = seen.level;
     kit.note('import.completed', `the air-gapped manager reports rule update ${seen.level}`);
     await kit.audit('import.completed', {
-      before: current,
+      before,
       after: seen.level,
       files: toImport.map((f) => ({ fileName: f.fileName, ruleUpdate: f.ruleUpdate, sha256: f.sha256Full })),
       perComputer: seen.perComputer,

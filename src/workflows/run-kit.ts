@@ -102,6 +102,7 @@ export class RunKit {
   // closes, so no record or notice is dropped.
   private readonly pending: Promise<unknown>[] = [];
   private readonly manualDone = new Map<string, string>();
+  private readonly manualDoneActors = new Map<string, Actor>();
   readonly approvals: { by: string; at: string; comment?: string }[] = [];
   rejection?: { by: string; comment?: string };
   cancellation?: { by: string; reason: string };
@@ -123,6 +124,7 @@ export class RunKit {
       (i) => {
         const actor = this.actor(i);
         this.manualDone.set(i.step, i.by);
+        this.manualDoneActors.set(i.step, actor);
         this.note('human.manual-step-done', `${i.by} confirmed the manual step "${i.step}"`, actor);
         void this.audit('human.manual-step-done', { step: i.step, comment: i.comment }, actor);
         return this.answer(i.by, `manual step "${i.step}" confirmed by ${i.by}`);
@@ -356,6 +358,11 @@ export class RunKit {
             )
           : this.notify('manual-step', spec.to, `reminder: ${spec.title}`, { step, links, number }),
     );
+  }
+
+  /** Who confirmed the manual step, and through which door. */
+  manualStepActor(step: string): Actor | undefined {
+    return this.manualDoneActors.get(step);
   }
 
   /** Whether the manual step was confirmed, and by whom. */

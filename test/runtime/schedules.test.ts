@@ -5,7 +5,13 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { AUDIT_MAINTENANCE_SCHEDULE, ensureSchedules, scheduleIdFor } from '../../src/runtime/schedules';
+import type { AuditRecord } from '../../src/domain/audit';
+import {
+  AUDIT_MAINTENANCE_SCHEDULE,
+  ensureSchedules,
+  scheduleAuditIn,
+  scheduleIdFor,
+} from '../../src/runtime/schedules';
 import { cancelUpdate } from '../../src/workflows/cycle-messages';
 import { startCycleStack, type CycleStack } from '../helpers/cycle-stack';
 import { TEST_NAMESPACE, testTemporalAddress } from '../helpers/env';
@@ -57,7 +63,14 @@ describe('the per-site cycle schedule', () => {
   });
 
   it('is created from the configuration with overlap SKIP and the configured catch-up window', async () => {
-    expect((await ensureSchedules(stack.client, stack.config)).created).toContain(scheduleIdFor('plant'));
+    const audit = scheduleAuditIn(stack.config.dataDir, { who: 'ops@plant.example (airgap setup)', channel: 'system' });
+    expect((await ensureSchedules(stack.client, stack.config, audit)).created).toContain(scheduleIdFor('plant'));
+    // A restart with the same configuration changes nothing, and records nothing.
+    await ensureSchedules(stack.client, stack.config, audit);
+    const changes = (await exported(stack)).filter((r) => r.data?.scheduleId === scheduleIdFor('plant'));
+    expect(changes.map((r) => [r.type, r.actor?.who])).toEqual([
+      ['schedule.created', 'ops@plant.example (airgap setup)'],
+    ]);
     const d = await stack.client.schedule.getHandle(scheduleIdFor('plant')).describe();
     expect(d.policies.overlap).toBe('SKIP');
     expect(d.policies.catchupWindow).toBe(stack.site.schedule.catchupWindow);
@@ -66,28 +79,40 @@ describe('the per-site cycle schedule', () => {
   });
 
   it('stays paused across a restart once an operator paused it, and resumes on request', async () => {
-    expect(airgap(stack, 'schedule', 'pause', 'plant', '--note', 'plant shutdown').code).toBe(0);
+    expect(
+      airgap(stack, 'schedule', 'pause', 'plant', '--by', 'ops@plant.example', '--note', 'plant shutdown').code,
+    ).toBe(0);
     expect((await ensureSchedules(stack.client, stack.config)).updated).toContain(scheduleIdFor('plant'));
     let d = await stack.client.schedule.getHandle(scheduleIdFor('plant')).describe();
     expect(d.state.paused).toBe(true);
     expect(airgap(stack, '--json', 'schedule', 'list').stdout).toContain('plant shutdown');
-    expect(airgap(stack, 'schedule', 'resume', 'plant').code).toBe(0);
+    expect(airgap(stack, 'schedule', 'resume', 'plant', '--by', 'ops@plant.example').code).toBe(0);
     d = await stack.client.schedule.getHandle(scheduleIdFor('plant')).describe();
     expect(d.state.paused).toBe(false);
   });
 
   it('starts a cycle when triggered, and never a second one while that cycle is open', async () => {
     stack.sim.control.publishUpdate();
-    expect(airgap(stack, 'schedule', 'trigger', 'plant').code).toBe(0);
+    expect(airgap(stack, 'schedule', 'trigger', 'plant', '--by', 'ops@plant.example').code).toBe(0);
     const [id] = await eventually(async () => {
       const ids = await scheduledRuns(stack.client);
       return ids.length ? ids : undefined;
     });
     await stack.waitFor(stack.client.workflow.getHandle(id!), (v) => v.state === 'awaiting-transfer');
-    expect(airgap(stack, 'schedule', 'trigger', 'plant').code).toBe(0);
+    expect(airgap(stack, 'schedule', 'trigger', 'plant', '--by', 'ops@plant.example').code).toBe(0);
     expect(
-      airgap(stack, 'schedule', 'backfill', 'plant', '--from', '2026-01-01T00:00:00Z', '--to', '2026-02-01T00:00:00Z')
-        .code,
+      airgap(
+        stack,
+        'schedule',
+        'backfill',
+        'plant',
+        '--by',
+        'ops@plant.example',
+        '--from',
+        '2026-01-01T00:00:00Z',
+        '--to',
+        '2026-02-01T00:00:00Z',
+      ).code,
     ).toBe(0);
     await new Promise((r) => setTimeout(r, 2000));
     expect(await scheduledRuns(stack.client)).toEqual([id]);
@@ -104,7 +129,18 @@ describe('the per-site cycle schedule', () => {
   });
 
   it('refuses a backfill with times that are not times, or in the wrong order', () => {
-    const bad = airgap(stack, 'schedule', 'backfill', 'plant', '--from', 'yesterday', '--to', '2026-02-01T00:00:00Z');
+    const bad = airgap(
+      stack,
+      'schedule',
+      'backfill',
+      'plant',
+      '--by',
+      'ops@plant.example',
+      '--from',
+      'yesterday',
+      '--to',
+      '2026-02-01T00:00:00Z',
+    );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('--from "yesterday" is not a date/time');
     const reversed = airgap(
@@ -112,6 +148,8 @@ describe('the per-site cycle schedule', () => {
       'schedule',
       'backfill',
       'plant',
+      '--by',
+      'ops@plant.example',
       '--from',
       '2026-02-01T00:00:00Z',
       '--to',
@@ -119,4 +157,59 @@ describe('the per-site cycle schedule', () => {
     );
     expect(reversed.stderr).toContain('--to must be after --from');
   });
+
+  it('refuses a change without --by, and records every change with who made it in the audit export', async () => {
+    for (const verb of ['pause', 'resume', 'trigger']) {
+      const refused = airgap(stack, 'schedule', verb, 'plant');
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('--by');
+      expect(airgap(stack, 'schedule', verb, 'plant', '--by', '  ').code).toBe(1);
+    }
+    const exportedAudit = airgap(stack, '--json', 'audit', 'export', '--format', 'json');
+    expect(exportedAudit.code).toBe(0);
+    const byOps = (await exported(stack))
+      .filter((r) => r.type.startsWith('schedule.') && r.actor?.who === 'ops@plant.example')
+      .map((r) => [r.type, r.actor?.channel]);
+    expect(byOps).toEqual(
+      expect.arrayContaining([
+        ['schedule.paused', 'cli'],
+        ['schedule.resumed', 'cli'],
+        ['schedule.triggered', 'cli'],
+        ['schedule.backfilled', 'cli'],
+      ]),
+    );
+    for (const type of ['schedule.paused', 'schedule.resumed', 'schedule.backfilled']) {
+      expect(exportedAudit.stdout).toContain(type);
+    }
+    // A schedule change is an entry of its own, never an open run the reconciler would close.
+    const open = JSON.parse(airgap(stack, '--json', 'audit', 'list', '--outcome', 'open').stdout) as {
+      runs: { workflowId: string }[];
+    };
+    expect(open.runs.filter((r) => r.workflowId.startsWith(scheduleIdFor('plant')))).toEqual([]);
+    const all = JSON.parse(airgap(stack, '--json', 'audit', 'list').stdout) as {
+      runs: { workflowId: string; outcome?: string }[];
+    };
+    expect(all.runs.filter((r) => r.workflowId.startsWith(`${scheduleIdFor('plant')}/paused/`))).toEqual([
+      expect.objectContaining({ outcome: 'paused' }),
+    ]);
+  });
+
+  it('lists no next runs for a paused schedule', () => {
+    expect(airgap(stack, 'schedule', 'pause', 'plant', '--by', 'ops@plant.example').code).toBe(0);
+    const rows = JSON.parse(airgap(stack, '--json', 'schedule', 'list').stdout) as {
+      paused: boolean;
+      nextRuns: string[];
+    }[];
+    expect(rows[0]).toMatchObject({ paused: true, nextRuns: [] });
+    expect(airgap(stack, 'schedule', 'list').stdout).toMatch(/plant: PAUSED .*; next none while paused/);
+    expect(airgap(stack, 'schedule', 'resume', 'plant', '--by', 'ops@plant.example').code).toBe(0);
+    const resumed = JSON.parse(airgap(stack, '--json', 'schedule', 'list').stdout) as { nextRuns: string[] }[];
+    expect(resumed[0]!.nextRuns.length).toBeGreaterThan(0);
+  });
 });
+
+async function exported(stack: CycleStack): Promise<AuditRecord[]> {
+  const all: AuditRecord[] = [];
+  for await (const r of stack.audit.export()) all.push(r);
+  return all;
+}

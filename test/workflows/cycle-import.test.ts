@@ -1,7 +1,14 @@
 import { carryBundle } from '../../src/sim';
-import { approveUpdate, fileCopiedUpdate, rejectUpdate, type CycleView } from '../../src/workflows/cycle-messages';
+import { renderCycle } from '../../src/cli/cycle';
+import {
+  approveUpdate,
+  cancelUpdate,
+  fileCopiedUpdate,
+  rejectUpdate,
+  type CycleView,
+} from '../../src/workflows/cycle-messages';
 import type { WorkflowHandle } from '@temporalio/client';
-import { mailsOf, relayImports } from '../helpers/cycle-assert';
+import { firstCycleMail, mailsOf, relayImports } from '../helpers/cycle-assert';
 import { recordHistory } from '../helpers/record-history';
 import { startCycleStack, type CycleStack } from '../helpers/cycle-stack';
 
@@ -56,10 +63,33 @@ describe('the import step of a cycle', () => {
     const records = await stack.audit.timeline(handle.workflowId);
     expect(records.at(-1)).toMatchObject({ type: 'cycle.ended', outcome: 'failed' });
     stack.sim.control.clearFaults();
-    // Clean the failed cycle's copies so the next tests start from a clean relay.
+    // The kept copies are named for a person in the failure mail and in the audit.
+    const kept = records.filter((r) => r.type === 'relay.copy-kept');
+    const keptPaths = stack.site.airgapped.relays.map((relay) => `${relay.installDir}/${view.bundle!.fileName}`);
+    expect(kept.map((r) => r.data?.path).sort()).toEqual([...keptPaths, view.bundle!.path].sort());
+    expect(kept.every((r) => r.actor?.who === `cycle ${handle.workflowId}`)).toBe(true);
+    const mail = await firstCycleMail(stack, handle.workflowId, 'failure');
+    for (const p of keptPaths) expect(mail.text).toContain(p);
+
+    // The next cycle completes and leaves no bundle of the failed one on the relays or the DMZ install folder.
+    const next = await carriedAndCopied(stack);
+    expect((await next.handle.result()).state).toBe('completed');
+    for (const p of keptPaths) expect(fs.existsSync(p)).toBe(false);
+    expect(fs.existsSync(view.bundle!.path)).toBe(false);
     for (const relay of stack.site.airgapped.relays) {
-      fs.rmSync(`${relay.installDir}/${view.bundle!.fileName}`, { force: true });
+      expect(fs.readdirSync(relay.installDir!).filter((n) => n.endsWith('.zip'))).toEqual([]);
     }
+    const removed = (await stack.audit.timeline(next.handle.workflowId)).filter(
+      (r) => r.type === 'relay.stale-removed',
+    );
+    expect(removed.map((r) => r.data?.path).sort()).toEqual([...keptPaths, view.bundle!.path].sort());
+    expect(removed.every((r) => r.data?.leftBy === handle.workflowId && r.actor?.who)).toBe(true);
+    // Every change to a relay's files is in the audit with who made it: the C4 deletion too.
+    const cleaned = (await stack.audit.timeline(next.handle.workflowId)).filter((r) => r.type === 'relay.cleaned');
+    expect(cleaned.map((r) => r.data?.relay).sort()).toEqual(stack.site.airgapped.relays.map((r) => r.name).sort());
+    expect(cleaned.every((r) => r.actor?.who === `cycle ${next.handle.workflowId}`)).toBe(true);
+    await recordHistory(handle, 'cycle-failed-import-kept');
+    await recordHistory(next.handle, 'cycle-stale-copies-removed');
   });
 });
 
@@ -97,6 +127,29 @@ describe('the approval gate', () => {
     await recordHistory(handle, 'cycle-n-of-m-approved');
     const requests = (await mailsOf(stack, handle.workflowId)).filter((m) => m.purpose === 'approval-request');
     expect(requests.map((m) => m.to[0]).sort()).toEqual(['a1@plant.example', 'a2@plant.example', 'a3@plant.example']);
+  });
+
+  it('shows a nothing-new cycle as it ended: no relay waiting, no approval outstanding', async () => {
+    // The previous test imported the newest bundle; nothing new is published since.
+    const handle = await stack.startCycle();
+    expect((await handle.result()).state).toBe('nothing-new');
+    const view = await stack.view(handle);
+    expect(view.relays.map((r) => r.status)).toEqual(stack.site.airgapped.relays.map(() => 'not-needed'));
+    expect(view.approvalsRequired).toBe(0);
+    const text = renderCycle(view);
+    expect(text).not.toMatch(/: waiting|approvals 0\//);
+    expect(text).toContain('outcome nothing-new');
+  });
+
+  it('shows a cycle cancelled before the copy as it ended: relays not copied, no approval outstanding', async () => {
+    stack.sim.control.publishUpdate();
+    const handle = await stack.startCycle();
+    expect((await stack.waitFor(handle, (v) => v.state === 'awaiting-transfer')).approvalsRequired).toBe(2);
+    await handle.executeUpdate(cancelUpdate, { args: [{ by: 'a1@plant.example', reason: 'not this week' }] });
+    expect((await handle.result()).state).toBe('cancelled');
+    const view = await stack.view(handle);
+    expect(view.relays.map((r) => r.status)).toEqual(stack.site.airgapped.relays.map(() => 'not-copied'));
+    expect(view.approvalsRequired).toBe(0);
   });
 
   it('ends rejected on a rejection, imports nothing and removes the unimported copy from the relay', async () => {

@@ -123,6 +123,17 @@ describe('a rule update transfer', () => {
       ]),
     );
     expect(audit.at(-1)!.outcome).toBe('completed');
+    // The status is true for the final state: the manager's level is the new one, the old one is "before".
+    const final = await handle.query(rulesStateQuery);
+    expect(final).toMatchObject({ current: latest, before: current });
+    // No carried file stays in the import folder, and each removal is audited with who did it.
+    for (const f of files) expect(fs.existsSync(path.join(stack.importFolder, f.fileName))).toBe(false);
+    expect(final.files.map((f) => f.inFolder)).toEqual(files.map(() => 'removed'));
+    const removed = audit.filter((r) => r.type === 'rules.file-removed');
+    expect(removed.map((r) => r.data?.path).sort()).toEqual(
+      files.map((f) => path.join(stack.importFolder, f.fileName)).sort(),
+    );
+    expect(removed.every((r) => r.actor?.who === `rules ${handle.workflowId}`)).toBe(true);
   });
 
   it('refuses a rule update older than the one the air-gapped manager has, as a bundle rollback is refused', async () => {
@@ -175,5 +186,59 @@ describe('a rule update transfer', () => {
     const types = (await stack.audit.timeline(handle.workflowId)).map((r) => r.type);
     expect(types).toEqual(expect.arrayContaining(['arrival.mismatch', 'arrival.verified']));
     await handle.executeUpdate(cancelUpdate, { args: [{ by: 'operator@plant.example', reason: 'test over' }] });
+  });
+});
+
+describe('rule files a failed transfer leaves in the import folder', () => {
+  let stack: SetupStack;
+  beforeAll(async () => {
+    stack = await startSetupStack({ waits: { importTimeout: '2s' } });
+  });
+  afterAll(() => stack.close());
+
+  it('keeps them for a retry, names them and audits it, and the next transfer of the site removes them', async () => {
+    const downloads = path.join(stack.dir, 'downloads');
+    const handle = await stack.start('rulesTransferWorkflow', 'rules', {});
+    const waiting = await stack.waitForView(handle, rulesStateQuery, (v) => v.state === 'awaiting-export');
+    const files = waiting.pending!.ids.map((version) =>
+      stack.sim.control.exportRuleUpdate({ siteId: 'plant', version, folder: downloads }),
+    );
+    await handle.executeUpdate(rulesExportedUpdate, {
+      args: [
+        {
+          by: 'carrier@plant.example',
+          files: files.map((f) => ({ fileName: f.fileName, sha256: f.sha256.slice(0, 16), size: f.size })),
+        },
+      ],
+    });
+    await stack.waitForView(handle, rulesStateQuery, (v) => v.state === 'awaiting-transfer');
+    fs.mkdirSync(stack.importFolder, { recursive: true });
+    for (const f of files) fs.copyFileSync(f.path, path.join(stack.importFolder, f.fileName));
+    await handle.executeUpdate(rulesCopiedUpdate, { args: [{ by: 'carrier@plant.example' }] });
+    await stack.waitForView(handle, rulesStateQuery, (v) => v.waitingFor?.what === 'manual:import-rules');
+    // Confirmed without importing: the manager never reports the update, the transfer fails.
+    await handle.executeUpdate(manualStepDoneUpdate, {
+      args: [{ step: 'import-rules', by: 'operator@plant.example' }],
+    });
+    expect(((await handle.result()) as RulesTransferResult).state).toBe('failed');
+
+    const paths = files.map((f) => path.join(stack.importFolder, f.fileName)).sort();
+    for (const p of paths) expect(fs.existsSync(p)).toBe(true);
+    const kept = (await stack.audit.timeline(handle.workflowId)).filter((r) => r.type === 'rules.file-kept');
+    expect(kept.map((r) => r.data?.path).sort()).toEqual(paths);
+    const failure = await firstCycleMail(stack, handle.workflowId, 'failure');
+    expect(failure.text).toContain('Left in the import folder');
+    for (const f of files) expect(failure.text).toContain(f.fileName);
+
+    const next = await stack.start('rulesTransferWorkflow', 'rules', {});
+    await stack.waitForView(next, rulesStateQuery, (v) => v.state === 'awaiting-export');
+    await next.executeUpdate(cancelUpdate, { args: [{ by: 'operator@plant.example', reason: 'test over' }] });
+    expect(((await next.result()) as RulesTransferResult).state).toBe('cancelled');
+    for (const p of paths) expect(fs.existsSync(p)).toBe(false);
+    const removed = (await stack.audit.timeline(next.workflowId)).filter((r) => r.type === 'rules.stale-removed');
+    expect(removed.map((r) => r.data?.path).sort()).toEqual(paths);
+    expect(
+      removed.every((r) => r.data?.leftBy === handle.workflowId && r.actor?.who === `rules ${next.workflowId}`),
+    ).toBe(true);
   });
 });
