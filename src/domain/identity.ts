@@ -60,3 +60,14 @@ export function printable(value: string, max = 60): string {
   const shown = JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value).slice(1, -1);
   return shown.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/**
+ * The refusal a workflow's validator gives when `by` does not name a plausible person: the same
+ * rule the CLI and the web app apply, so a client that sends the Update directly gets no further.
+ * `what` completes "say who …" (e.g. "copied the file").
+ */
+export function byRefusal(by: unknown, what: string): string | undefined {
+  if (typeof by !== 'string' || by.trim() === '') return `say who ${what} (--by)`;
+  const problem = identityProblem(by.trim());
+  return problem === undefined ? undefined : `--by "${printable(by)}" is not a plausible identity: ${problem}`;
+}

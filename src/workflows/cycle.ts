@@ -48,6 +48,7 @@ import { HOST_RETRY, MANAGER_RETRY, describeFailure } from './activity-options';
 import { iso, RunKit } from './run-kit';
 import { releaseSiteLockSignal, siteLockId, siteLockWorkflow } from './site-lock';
 import { BUNDLE_SHA256 } from './search-attributes';
+import { byRefusal } from '../domain/identity';
 
 export * from './cycle-messages';
 
@@ -126,7 +127,8 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
     if (!bundle || (state() !== 'awaiting-transfer' && state() !== 'verifying')) {
       return `this cycle is not waiting for a transfer (state: ${state()})`;
     }
-    if (!i.by?.trim()) return 'say who copied the file (--by)';
+    const byProblem = byRefusal(i.by, 'copied the file');
+    if (byProblem) return byProblem;
     let quoted: string;
     try {
       quoted = normaliseQuotedDigest(i.sha256 ?? '');
@@ -179,7 +181,8 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
 
   function decisionRefusal(by: string): string | undefined {
     if (state() !== 'awaiting-approval' || !plan) return `this cycle is not waiting for approval (state: ${state()})`;
-    if (!by?.trim()) return 'say who decides (--by)';
+    const byProblem = byRefusal(by, 'decides');
+    if (byProblem) return byProblem;
     return approvalRefusal(
       plan.approval,
       by,

@@ -38,6 +38,7 @@ import {
 } from './harden-messages';
 import { MANAGER_RETRY, describeFailure } from './activity-options';
 import { RunKit } from './run-kit';
+import { byRefusal } from '../domain/identity';
 
 export * from './harden-messages';
 
@@ -111,7 +112,8 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
     const rules = approvalRules();
     if (state() !== 'awaiting-approval' || !rules)
       return `this hardening run is not waiting for approval (state: ${state()})`;
-    if (!by?.trim()) return 'say who decides (--by)';
+    const byProblem = byRefusal(by, 'decides');
+    if (byProblem) return byProblem;
     const refusal = approvalRefusal(
       rules,
       by,

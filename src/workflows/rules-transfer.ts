@@ -40,6 +40,7 @@ import {
 } from './rules-messages';
 import { HOST_RETRY, MANAGER_RETRY, describeFailure } from './activity-options';
 import { iso, RunKit } from './run-kit';
+import { byRefusal } from '../domain/identity';
 
 export * from './rules-messages';
 
@@ -115,7 +116,8 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
     if (state() !== 'awaiting-export' || !current || !latest) {
       return `this rule transfer is not waiting for exported files (state: ${state()})`;
     }
-    if (!i.by?.trim()) return 'say who exported the files (--by)';
+    const byProblem = byRefusal(i.by, 'exported the files');
+    if (byProblem) return byProblem;
     try {
       checkExportReport(i.files, { current, latest });
     } catch (err) {
@@ -170,7 +172,8 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
         if (state() !== 'awaiting-transfer') {
           throw new Error(`this rule transfer is not waiting for a copy (state: ${state()})`);
         }
-        if (!i.by?.trim()) throw new Error('say who copied the files (--by)');
+        const byProblem = byRefusal(i.by, 'copied the files');
+        if (byProblem) throw new Error(byProblem);
         if (!files.some((f) => f.status === 'exported' || f.status === 'mismatch')) {
           throw new Error('every file is already reported copied; wait for the verification');
         }
@@ -182,7 +185,8 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
     if (state() !== 'awaiting-approval' || !plan) {
       return `this rule transfer is not waiting for approval (state: ${state()})`;
     }
-    if (!by?.trim()) return 'say who decides (--by)';
+    const byProblem = byRefusal(by, 'decides');
+    if (byProblem) return byProblem;
     return approvalRefusal(
       plan.approval,
       by,

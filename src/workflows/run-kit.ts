@@ -30,6 +30,7 @@ import {
   type WaitingFor,
 } from './run-messages';
 import { KIND, SITE, STATE } from './search-attributes';
+import { byRefusal } from '../domain/identity';
 
 type ControlActivities = ReturnType<typeof createControlActivities>;
 
@@ -131,7 +132,8 @@ export class RunKit {
       },
       {
         validator: (i) => {
-          if (!i.by?.trim()) throw new Error('say who did the step (--by)');
+          const byProblem = byRefusal(i.by, 'did the step');
+          if (byProblem) throw new Error(byProblem);
           if (this.waitingFor?.what !== `manual:${i.step}`) {
             throw new Error(`this ${kind} is not waiting for the manual step "${i.step}" (state: ${this.state})`);
           }
@@ -193,7 +195,8 @@ export class RunKit {
       },
       {
         validator: (i) => {
-          if (!i.by?.trim()) throw new Error('say who cancels (--by)');
+          const byProblem = byRefusal(i.by, 'cancels');
+          if (byProblem) throw new Error(byProblem);
           if (!i.reason?.trim()) throw new Error('a cancel needs a reason (--reason)');
           if (spec.isTerminal()) throw new Error(`${spec.noun} has already ended (state: ${this.state})`);
           const refusal = spec.refusal();

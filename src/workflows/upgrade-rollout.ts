@@ -83,6 +83,7 @@ import {
 } from './upgrade-messages';
 import { releaseSiteLockSignal, siteLockWorkflow } from './site-lock';
 import { UPGRADE_MANAGER_RETRY, upgradeVerifyWorkflow, type VerifyResult } from './upgrade-verify';
+import { byRefusal } from '../domain/identity';
 
 export * from './upgrade-messages';
 
@@ -229,7 +230,8 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
     },
     {
       validator: (i) => {
-        if (!i.by?.trim()) throw new Error('say who confirms (--by)');
+        const byProblem = byRefusal(i.by, 'confirms');
+        if (byProblem) throw new Error(byProblem);
         const waiting = asking !== undefined && asking.stage === i.stage && !confirmed.has(asking.step);
         const refusal = actionRefusal(stages, 'confirm', i.stage, { ended, confirmable: waiting });
         if (refusal) throw new Error(refusal);
@@ -257,7 +259,8 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
     },
     {
       validator: (i) => {
-        if (!i.by?.trim()) throw new Error('say who retries (--by)');
+        const byProblem = byRefusal(i.by, 'retries');
+        if (byProblem) throw new Error(byProblem);
         const refusal = actionRefusal(stages, 'retry', i.stage, { ended, confirmable: false });
         if (refusal) throw new Error(refusal);
         if (retryRequest)
@@ -277,7 +280,8 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
     },
     {
       validator: (i) => {
-        if (!i.by?.trim()) throw new Error('say who aborts (--by)');
+        const byProblem = byRefusal(i.by, 'aborts');
+        if (byProblem) throw new Error(byProblem);
         if (!i.reason?.trim()) throw new Error('an abort needs a reason (--reason)');
         if (ended) throw new Error(`the rollout has already ended (${ended})`);
         if (abortRequest) throw new Error(`already aborted by ${abortRequest.by}: ${abortRequest.reason}`);

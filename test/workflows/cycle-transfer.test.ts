@@ -58,6 +58,13 @@ describe('the transfer step of a cycle', () => {
       .executeUpdate(fileCopiedUpdate, { args: [{ by: 'op@plant.example', sha256: bundle.sha256, relay: 'nope' }] })
       .catch((err: WorkflowUpdateFailedError) => (err.cause as Error).message);
     expect(unknownRelay).toMatch(/unknown relay "nope"/);
+    // A client that sends the Update itself meets the same identity rule as the CLI and the web app.
+    for (const forged of ['op@plant.example\nApproved-By: approver@plant.example', '=HYPERLINK("x")']) {
+      const answer = await handle
+        .executeUpdate(fileCopiedUpdate, { args: [{ by: forged, sha256: bundle.sha256 }] })
+        .catch((err: WorkflowUpdateFailedError) => (err.cause as Error).message);
+      expect(answer).toMatch(/is not a plausible identity/);
+    }
     expect((await stack.view(handle)).state).toBe('awaiting-transfer');
     await handle.executeUpdate(cancelUpdate, { args: [{ by: 'op@plant.example', reason: 'test done' }] });
     expect((await handle.result()).state).toBe('cancelled');
