@@ -84,6 +84,12 @@ describeWithChromium('mail links of a real cycle in a real browser', () => {
     const refusal = await page.content();
     expect(refusal).toContain(`differs from the SHA-256 of ${view.bundle!.fileName}`);
     for (const w of windows) expect(refusal).not.toContain(w);
+    // The refused click is audit evidence: who (the link's recipient), the link channel and the reason.
+    const refused = (await site.stack.audit.timeline(handle.workflowId)).filter((r) => r.type === 'action.refused');
+    expect(refused).toHaveLength(1);
+    expect(refused[0]!.actor).toMatchObject({ channel: 'link' });
+    expect(refused[0]!.actor!.who).toMatch(/@/);
+    expect(String(refused[0]!.data?.reason)).toContain(`differs from the SHA-256 of ${view.bundle!.fileName}`);
     // The refusal page comes with 409, which Chromium logs; nothing else may be logged.
     expect(problems).toEqual([expect.stringContaining('status of 409')]);
     problems.length = 0;
