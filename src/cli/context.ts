@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import type * as LoadConfigModule from '../runtime/load-config';
 import type { LoadedConfig } from '../runtime/load-config';
 import type * as ConnectionModule from '../runtime/temporal-connection';
+import { isoTimesIn } from '../domain/time-format';
 
 /**
  * The configuration loader (zod, yaml) and the Temporal client (gRPC) load only when a command
@@ -100,9 +101,9 @@ export class CliContext {
     return { address: target.connectionOptions.address, external: target.external };
   }
 
-  /** Prints a result: `human` as text, or `machine` as JSON with --json. */
+  /** Prints a result: `human` as text, or `machine` as JSON with --json (times as ISO-8601 strings). */
   result(human: string, machine: unknown): void {
-    process.stdout.write(this.json ? `${JSON.stringify(machine, null, 2)}\n` : `${human}\n`);
+    process.stdout.write(this.json ? `${JSON.stringify(isoTimesIn(machine), null, 2)}\n` : `${human}\n`);
   }
 
   info(message: string): void {

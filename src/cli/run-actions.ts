@@ -6,7 +6,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle }
 import type { Command } from 'commander';
 import type { AuditKind } from '../domain/audit';
 import { findSite } from '../domain/config';
-import { displayZone, formatTime, wallTime } from '../domain/time-format';
+import { displayZone, formatTime, isoTimesIn, wallTime } from '../domain/time-format';
 import { SITE, STATE } from '../workflows/search-attributes';
 import {
   approveUpdate,
@@ -301,7 +301,7 @@ export async function watchRun<V extends RunState>(
       before.timeline.length !== now.timeline.length ||
       JSON.stringify(before.waitingFor) !== JSON.stringify(now.waitingFor);
     if (changed) {
-      if (ctx.json) process.stdout.write(`${JSON.stringify(now)}\n`);
+      if (ctx.json) process.stdout.write(`${JSON.stringify(isoTimesIn(now))}\n`);
       else {
         if (!before) process.stdout.write(`${render(now, t)}\n`);
         const lines = changeLines(before, now, t);

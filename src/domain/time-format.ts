@@ -77,3 +77,21 @@ function isZone(zone: string): boolean {
     return false;
   }
 }
+
+/** A key that names a time by this code base's convention: `at`, `startedAt`, `exportedAt`… */
+const TIME_KEY = /(^at|At)$/;
+
+/**
+ * Machine output carries times as ISO-8601 strings only: a number under a time key (epoch
+ * milliseconds, as the simulator keeps them) becomes its ISO string; Dates become ISO strings as
+ * JSON.stringify makes them. Everything else is returned as it is.
+ */
+export function isoTimesIn(value: unknown, key = ''): unknown {
+  if (typeof value === 'number' && TIME_KEY.test(key) && Number.isFinite(value)) return new Date(value).toISOString();
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map((v) => isoTimesIn(v));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isoTimesIn(v, k)]));
+  }
+  return value;
+}

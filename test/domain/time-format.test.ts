@@ -1,4 +1,4 @@
-import { displayZone, formatTime, relativeTo, roughSpan } from '../../src/domain/time-format';
+import { displayZone, formatTime, isoTimesIn, relativeTo, roughSpan } from '../../src/domain/time-format';
 
 const now = new Date('2026-12-01T02:00:00.000Z');
 
@@ -30,5 +30,28 @@ describe('CLI time format', () => {
     expect(displayZone({}, 'Europe/Berlin')).toBe('Europe/Berlin');
     expect(displayZone({ TZ: 'Not/AZone' }, 'Europe/Berlin')).toBe('Europe/Berlin');
     expect(displayZone({})).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
+  });
+});
+
+describe('machine output times', () => {
+  it('turns epoch milliseconds under time keys into ISO strings and leaves other numbers alone', () => {
+    const exported = Date.parse('2026-11-30T10:00:00.000Z');
+    expect(
+      isoTimesIn({
+        fileName: 'x.dsru',
+        size: 1234,
+        exportedAt: exported,
+        importLog: [{ at: exported, fileName: 'b.zip' }],
+        started: new Date(exported),
+        thresholdMs: 86_400_000,
+      }),
+    ).toEqual({
+      fileName: 'x.dsru',
+      size: 1234,
+      exportedAt: '2026-11-30T10:00:00.000Z',
+      importLog: [{ at: '2026-11-30T10:00:00.000Z', fileName: 'b.zip' }],
+      started: '2026-11-30T10:00:00.000Z',
+      thresholdMs: 86_400_000,
+    });
   });
 });
