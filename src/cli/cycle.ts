@@ -73,10 +73,15 @@ export async function firstOutcome(client: Client, id: string, waitMs: number): 
 /** `nothing-new: …`, `awaiting-transfer: carry … to …`, or the state and where to follow it. */
 export function firstOutcomeLine(v: CycleView): string {
   if (v.outcome) {
-    const had = v.installedBefore?.length
-      ? ` (the site has ${v.installedBefore.map((c) => `${c.name} ${c.version}`).join(', ')})`
-      : '';
-    return `${v.outcome.state}${v.outcome.reason ? `: ${v.outcome.reason}` : ''}${had}`;
+    const list = (cs: { name: string; version: string }[] | undefined) =>
+      cs?.length ? cs.map((c) => `${c.name} ${c.version}`).join(', ') : undefined;
+    const relay = list(v.bundle?.versions);
+    const site = list(v.installedBefore);
+    const what =
+      relay && relay === site
+        ? `the DMZ relay and the site both have ${relay}`
+        : [relay && `the DMZ relay has ${relay}`, site && `the site has ${site}`].filter(Boolean).join('; ');
+    return `${v.outcome.state}${v.outcome.reason ? `: ${v.outcome.reason}` : ''}${what ? ` (${what})` : ''}`;
   }
   if (v.state === 'awaiting-transfer' && v.bundle) {
     const to = v.relays.map((r) => `${r.name} → ${r.targetFolder}`).join(', ');

@@ -101,6 +101,8 @@ describe('cycle start, status --watch and times (CLI)', () => {
     const started = await airgap('cycle', 'start', stack.site.id);
     expect(started.code).toBe(0);
     expect(started.out).toMatch(/\nnothing-new: .+/);
+    // It names the versions it compared, so the operator sees why (e.g. Deep Security Rule Update 26-049).
+    expect(started.out).toMatch(/nothing-new: .*Rule Update \d{2}-\d{3}/);
     const id = /started cycle (\S+)/.exec(started.out)![1]!;
     const json = await airgap('--json', 'cycle', 'status', id, '--watch');
     expect(json.code).toBe(0);
