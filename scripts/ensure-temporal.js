@@ -62,33 +62,63 @@ function goBinary() {
   return runs(usual, ['version']) !== undefined ? usual : undefined;
 }
 
+/** The last bytes of a child's output are kept: enough to say why a build failed. */
+const KEPT_OUTPUT = 64 * 1024;
+
+/**
+ * What a person sees while the CLI builds: one line with the elapsed time, rewritten in place on a
+ * terminal (elsewhere only the start and the end, so logs get no ticker lines), and the Go tool's
+ * own output (~150 "go: downloading" lines) only when the build fails.
+ */
+function buildReporter(stream, { now = () => Date.now(), tty = Boolean(stream.isTTY) } = {}) {
+  const started = now();
+  const label = `Building the Temporal CLI ${PINNED_VERSION} with Go into ${path.relative(ROOT, TOOLS_DIR) || '.'}/ (once per machine, a few minutes)`;
+  const seconds = () => Math.round((now() - started) / 1000);
+  let output = '';
+  stream.write(tty ? `${label}… 0 s` : `${label}…\n`);
+  return {
+    /** Go's stdout and stderr, kept (the tail of it) for a failure. */
+    output(chunk) {
+      output = (output + String(chunk)).slice(-KEPT_OUTPUT);
+    },
+    tick() {
+      if (tty) stream.write(`\r${label}… ${seconds()} s`);
+    },
+    done(bin) {
+      stream.write(`${tty ? `\r${label}… ` : ''}built in ${seconds()} s: ${bin}\n`);
+    },
+    failed(why) {
+      stream.write(`${tty ? `\r${label}… ` : ''}failed after ${seconds()} s: ${why}\n`);
+      if (output) stream.write(`go's output:\n${output}${output.endsWith('\n') ? '' : '\n'}`);
+    },
+  };
+}
+
 function build() {
   const go = goBinary();
   if (!go) throw new TemporalCliUnavailableError(instructions());
   fs.mkdirSync(TOOLS_DIR, { recursive: true });
-  process.stderr.write(
-    `Building the Temporal CLI ${PINNED_VERSION} with Go into ${path.relative(ROOT, TOOLS_DIR)}/.\n` +
-      'This happens once per machine and takes a few minutes (about 4 on 2 cores); later runs reuse it.\n',
-  );
-  const started = Date.now();
-  const ticker = setInterval(() => {
-    process.stderr.write(`  still building the Temporal CLI (${Math.round((Date.now() - started) / 1000)} s)...\n`);
-  }, 30_000);
+  const report = buildReporter(process.stderr);
+  const ticker = setInterval(() => report.tick(), 1000);
   return new Promise((resolve, reject) => {
     const child = spawn(go, ['install', `${MODULE}@${PINNED_VERSION}`], {
       env: { ...process.env, GOBIN: TOOLS_DIR, GOFLAGS: `${process.env.GOFLAGS || ''} -buildvcs=false`.trim() },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    child.stdout.on('data', (chunk) => report.output(chunk));
+    child.stderr.on('data', (chunk) => report.output(chunk));
     child.on('error', (err) => {
       clearInterval(ticker);
+      report.failed(`go could not be started: ${err.message}`);
       reject(new TemporalCliUnavailableError(`${instructions()}\n(go could not be started: ${err.message})`));
     });
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       clearInterval(ticker);
       if (code === 0 && fs.existsSync(CACHED)) {
-        process.stderr.write(`Temporal CLI built in ${Math.round((Date.now() - started) / 1000)} s: ${CACHED}\n`);
+        report.done(CACHED);
         resolve(CACHED);
       } else {
+        report.failed(`go install exited with ${code}`);
         reject(
           new TemporalCliUnavailableError(
             `go install ${MODULE}@${PINNED_VERSION} failed (exit ${code}).\n${instructions()}`,
@@ -114,7 +144,7 @@ async function ensureTemporalCli() {
   return onPath() || build();
 }
 
-module.exports = { ensureTemporalCli, PINNED_VERSION, TemporalCliUnavailableError };
+module.exports = { ensureTemporalCli, buildReporter, PINNED_VERSION, TemporalCliUnavailableError };
 
 if (require.main === module) {
   ensureTemporalCli().then(

@@ -33,6 +33,16 @@ import {
   type AppConfig,
 } from './domain/config';
 import { linkKeysFromEnv } from './domain/link-token';
+import { declareActivityOnlyQueue } from './runtime/logging';
+
+/**
+ * A host or zone queue: its worker runs activities only, by design, so the SDK's "No workflows
+ * registered" warning for it says nothing to an operator (runtime/logging.ts drops it).
+ */
+function activityOnly(taskQueue: string): string {
+  declareActivityOnlyQueue(taskQueue);
+  return taskQueue;
+}
 
 export interface WorkerRoles {
   control: boolean;
@@ -157,7 +167,7 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
       await Worker.create({
         connection,
         namespace,
-        taskQueue: zoneTaskQueue(zone),
+        taskQueue: activityOnly(zoneTaskQueue(zone)),
         activities: {
           ...createManagerActivities({ api }),
           ...createUpgradeActivities({ api }),
@@ -183,7 +193,7 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
       await Worker.create({
         connection,
         namespace,
-        taskQueue: hostTaskQueue(name),
+        taskQueue: activityOnly(hostTaskQueue(name)),
         activities: createHostActivities(
           createHostOps({ name: host.name, os: host.os, installDir: installDirOf(host) }, { archiveDir }),
         ),
@@ -227,7 +237,7 @@ async function managerHostWorker(
   return Worker.create({
     connection,
     namespace,
-    taskQueue: hostTaskQueue(name),
+    taskQueue: activityOnly(hostTaskQueue(name)),
     activities: createManagerHostActivities(createHostOps({ name, os, installDir: folder }), {
       ...(importFolder ? { importFolder } : {}),
       ...(dsmCPath ? { dsmCPath } : {}),

@@ -4,8 +4,16 @@
  * Diagnostics go to stderr, results to stdout; a refused action throws CliError and exits 1.
  */
 import type { Client } from '@temporalio/client';
-import { configPathFrom, loadConfig, type LoadedConfig } from '../runtime/load-config';
-import { connectClient, temporalTarget } from '../runtime/temporal-connection';
+import type * as LoadConfigModule from '../runtime/load-config';
+import type { LoadedConfig } from '../runtime/load-config';
+import type * as ConnectionModule from '../runtime/temporal-connection';
+import { isoTimesIn } from '../domain/time-format';
+
+/**
+ * The configuration loader (zod, yaml) and the Temporal client (gRPC) load only when a command
+ * runs (`prepare()`, from the program's preAction hook): `airgap --help` loads neither.
+ */
+type Runtime = typeof LoadConfigModule & typeof ConnectionModule;
 
 /**
  * How long a command waits for Temporal to answer the first time. The SDK's default (10 s, then
@@ -38,6 +46,7 @@ export interface GlobalOptions {
 export class CliContext {
   private loaded?: LoadedConfig;
   private clientPromise?: Promise<Client>;
+  private runtime?: Runtime;
 
   /** Set by a check-like command whose finding is not an error (a drift check that found drift: 2). */
   exitCode = 0;
@@ -48,13 +57,32 @@ export class CliContext {
     return Boolean(this.options().json);
   }
 
+  /** Loads what reading the configuration and reaching Temporal need; called before every action. */
+  prepare(): Promise<void> {
+    if (this.runtime) return Promise.resolve();
+    /* eslint-disable @typescript-eslint/no-require-imports -- loaded when a command runs, not for --help */
+    this.runtime = {
+      ...(require('../runtime/load-config') as typeof LoadConfigModule),
+      ...(require('../runtime/temporal-connection') as typeof ConnectionModule),
+    };
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    return Promise.resolve();
+  }
+
+  private loadedRuntime(): Runtime {
+    if (!this.runtime) throw new Error('CliContext.prepare() has not run: the command ran outside the program');
+    return this.runtime;
+  }
+
   config(): LoadedConfig {
+    const { loadConfig, configPathFrom } = this.loadedRuntime();
     this.loaded ??= loadConfig(configPathFrom(this.options().config));
     return this.loaded;
   }
 
   client(): Promise<Client> {
     if (!this.clientPromise) {
+      const { connectClient, temporalTarget } = this.loadedRuntime();
       const target = temporalTarget(this.config().config);
       this.clientPromise = connectClient({
         ...target,
@@ -68,13 +96,14 @@ export class CliContext {
 
   /** Where the commands reach Temporal, for messages; undefined when the configuration cannot be read. */
   temporalWhere(): TemporalWhere | undefined {
-    const target = temporalTarget(this.config().config);
+    if (!this.runtime) return undefined;
+    const target = this.runtime.temporalTarget(this.config().config);
     return { address: target.connectionOptions.address, external: target.external };
   }
 
-  /** Prints a result: `human` as text, or `machine` as JSON with --json. */
+  /** Prints a result: `human` as text, or `machine` as JSON with --json (times as ISO-8601 strings). */
   result(human: string, machine: unknown): void {
-    process.stdout.write(this.json ? `${JSON.stringify(machine, null, 2)}\n` : `${human}\n`);
+    process.stdout.write(this.json ? `${JSON.stringify(isoTimesIn(machine), null, 2)}\n` : `${human}\n`);
   }
 
   info(message: string): void {

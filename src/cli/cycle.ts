@@ -8,7 +8,17 @@ import { findSite } from '../domain/config';
 import { cycleStateQuery, fileCopiedUpdate, type CycleView } from '../workflows/cycle-messages';
 import { CliError, type CliContext } from './context';
 import { newRunId } from './run-id';
-import { act, ago, answerLine, registerRunList, registerRunVerbs, timelineLines } from './run-actions';
+import {
+  act,
+  answerLine,
+  defaultTimes,
+  registerRunList,
+  registerRunVerbs,
+  timelineLines,
+  timesFor,
+  type Times,
+  watchRun,
+} from './run-actions';
 
 /** The open cycle of a site, if any (visibility, so a moment behind the truth). */
 export async function openCycleOf(client: Client, site: string): Promise<string | undefined> {
@@ -46,6 +56,43 @@ export async function startCycle(
   return handle.workflowId;
 }
 
+/**
+ * The first state a new cycle reaches after bundling, read for at most `waitMs`: so `cycle start`
+ * can say at once that there is nothing new, or what to carry. Undefined when it is still bundling.
+ */
+export async function firstOutcome(client: Client, id: string, waitMs: number): Promise<CycleView | undefined> {
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline) {
+    const v = await cycleView(client, id).catch(() => undefined);
+    if (v && v.state !== 'bundling') return v;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(250, Math.max(0, deadline - Date.now()))));
+  }
+  return undefined;
+}
+
+/** `nothing-new: …`, `awaiting-transfer: carry … to …`, or the state and where to follow it. */
+export function firstOutcomeLine(v: CycleView): string {
+  if (v.outcome) {
+    const list = (cs: { name: string; version: string }[] | undefined) =>
+      cs?.length ? cs.map((c) => `${c.name} ${c.version}`).join(', ') : undefined;
+    const relay = list(v.bundle?.versions);
+    const site = list(v.installedBefore);
+    const what =
+      relay && relay === site
+        ? `the DMZ relay and the site both have ${relay}`
+        : [relay && `the DMZ relay has ${relay}`, site && `the site has ${site}`].filter(Boolean).join('; ');
+    return `${v.outcome.state}${v.outcome.reason ? `: ${v.outcome.reason}` : ''}${what ? ` (${what})` : ''}`;
+  }
+  if (v.state === 'awaiting-transfer' && v.bundle) {
+    const to = v.relays.map((r) => `${r.name} → ${r.targetFolder}`).join(', ');
+    return [
+      `awaiting-transfer: carry ${v.bundle.path} (${v.bundle.size} bytes, sha256 ${v.bundle.sha256}) to ${to}`,
+      `then: airgap cycle copied ${v.id} --by <you> --sha256 <digest> (follow: airgap cycle status ${v.id} --watch)`,
+    ].join('\n');
+  }
+  return `${v.state}: follow with airgap cycle status ${v.id} --watch`;
+}
+
 export async function cycleView(client: Client, id: string): Promise<CycleView> {
   try {
     return await client.workflow.getHandle(id).query(cycleStateQuery);
@@ -54,8 +101,8 @@ export async function cycleView(client: Client, id: string): Promise<CycleView> 
   }
 }
 
-export function renderCycle(v: CycleView): string {
-  const lines = [`cycle ${v.id}  site ${v.site}  state ${v.state} since ${ago(v.stateSince)}`];
+export function renderCycle(v: CycleView, t: Times = defaultTimes()): string {
+  const lines = [`cycle ${v.id}  site ${v.site}  state ${v.state} since ${t.at(v.stateSince)}`];
   if (v.bundle) {
     lines.push(`bundle  ${v.bundle.fileName}  ${v.bundle.size} bytes`, `sha256  ${v.bundle.sha256}`);
     if (v.bundle.versions.length) {
@@ -64,7 +111,7 @@ export function renderCycle(v: CycleView): string {
   }
   if (v.waitingFor) {
     lines.push(
-      `waits for ${v.waitingFor.what} from ${v.waitingFor.from.join(', ')} since ${v.waitingFor.since}, until ${v.waitingFor.until}`,
+      `waits for ${v.waitingFor.what} from ${v.waitingFor.from.join(', ')} since ${t.at(v.waitingFor.since)}, until ${t.at(v.waitingFor.until)}`,
     );
   }
   for (const r of v.relays) {
@@ -77,7 +124,7 @@ export function renderCycle(v: CycleView): string {
   }
   if (v.outcome) lines.push(`outcome ${v.outcome.state}${v.outcome.reason ? `: ${v.outcome.reason}` : ''}`);
   lines.push('history:');
-  lines.push(...timelineLines(v.timeline));
+  lines.push(...timelineLines(v.timeline, t));
   return lines.join('\n');
 }
 
@@ -98,17 +145,30 @@ export function register(program: Command, ctx: CliContext): void {
       'allow importing a bundle older than the site has (needs --by, --reason and an approval)',
     )
     .option('--reason <why>', 'why the rollback is allowed')
-    .action(async (site: string, opts: { by?: string; allowRollback?: boolean; reason?: string }) => {
+    .option('--wait <seconds>', 'how long to wait for the first outcome (0: do not wait)', '5')
+    .action(async (site: string, opts: { by?: string; allowRollback?: boolean; reason?: string; wait: string }) => {
+      const waitMs = Number(opts.wait) * 1000;
+      if (!Number.isFinite(waitMs) || waitMs < 0) throw new CliError('--wait takes a number of seconds');
       const id = await startCycle(ctx, site, opts);
-      ctx.result(`started cycle ${id}`, { id });
+      const first = await firstOutcome(await ctx.client(), id, waitMs);
+      ctx.result([`started cycle ${id}`, ...(first ? [firstOutcomeLine(first)] : [])].join('\n'), {
+        id,
+        ...(first ? { state: first.state, ...(first.outcome?.reason ? { reason: first.outcome.reason } : {}) } : {}),
+      });
     });
 
   cycle
     .command('status <id>')
     .description('state, bundle, waits and history of a cycle')
-    .action(async (id: string) => {
-      const v = await cycleView(await ctx.client(), id);
-      ctx.result(renderCycle(v), v);
+    .option(
+      '--watch',
+      'follow the run, printing each change, until it needs a person (exit 0) or ends (exit 1 if it failed, expired, was rejected or cancelled)',
+    )
+    .action(async (id: string, opts: { watch?: boolean }) => {
+      const client = await ctx.client();
+      if (opts.watch) return watchRun(ctx, () => cycleView(client, id), renderCycle);
+      const v = await cycleView(client, id);
+      ctx.result(renderCycle(v, timesFor(ctx, v.site)), v);
     });
 
   registerRunList(cycle, ctx, { kind: 'cycle', plural: 'cycles' });

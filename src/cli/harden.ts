@@ -17,7 +17,15 @@ import {
 } from '../workflows/harden-messages';
 import { newRunId } from './run-id';
 import { CliError, type CliContext } from './context';
-import { registerRunList, registerRunVerbs, timelineLines } from './run-actions';
+import {
+  defaultTimes,
+  registerRunList,
+  registerRunVerbs,
+  timelineLines,
+  timesFor,
+  type Times,
+  watchRun,
+} from './run-actions';
 
 const WORKFLOW_ID_PREFIX: Record<HardenMode, 'harden-plan' | 'harden-check' | 'harden-apply'> = {
   plan: 'harden-plan',
@@ -52,10 +60,10 @@ export function renderItems(items: readonly HardenItemView[]): string {
     .join('\n');
 }
 
-export function renderHardening(v: HardenView): string {
-  const lines = [`hardening ${v.id}  site ${v.site}  mode ${v.mode}  state ${v.state} since ${v.stateSince}`];
+export function renderHardening(v: HardenView, t: Times = defaultTimes()): string {
+  const lines = [`hardening ${v.id}  site ${v.site}  mode ${v.mode}  state ${v.state} since ${t.at(v.stateSince)}`];
   if (v.waitingFor) {
-    lines.push(`waits for ${v.waitingFor.what} from ${v.waitingFor.from.join(', ')} until ${v.waitingFor.until}`);
+    lines.push(`waits for ${v.waitingFor.what} from ${v.waitingFor.from.join(', ')} until ${t.at(v.waitingFor.until)}`);
     for (const step of v.waitingFor.instructions ?? []) lines.push(`  - ${step}`);
   }
   if (v.approvalsRequired > 0) {
@@ -66,7 +74,7 @@ export function renderHardening(v: HardenView): string {
   lines.push(renderItems(v.items));
   if (v.outcome) lines.push(`outcome ${v.outcome.state}${v.outcome.reason ? `: ${v.outcome.reason}` : ''}`);
   lines.push('history:');
-  lines.push(...timelineLines(v.timeline));
+  lines.push(...timelineLines(v.timeline, t));
   return lines.join('\n');
 }
 
@@ -139,14 +147,22 @@ export function register(program: Command, ctx: CliContext): void {
   harden
     .command('status <id>')
     .description('state, items, waits and history of a hardening run')
-    .action(async (id: string) => {
-      let v: HardenView;
-      try {
-        v = await (await ctx.client()).workflow.getHandle(id).query(hardenStateQuery);
-      } catch (err) {
-        throw new CliError(`cannot read hardening run ${id}: ${(err as Error).message}`);
-      }
-      ctx.result(renderHardening(v), v);
+    .option(
+      '--watch',
+      'follow the run, printing each change, until it needs a person (exit 0) or ends (exit 1 if it failed, expired, was rejected or cancelled)',
+    )
+    .action(async (id: string, opts: { watch?: boolean }) => {
+      const client = await ctx.client();
+      const read = async (): Promise<HardenView> => {
+        try {
+          return await client.workflow.getHandle(id).query(hardenStateQuery);
+        } catch (err) {
+          throw new CliError(`cannot read hardening run ${id}: ${(err as Error).message}`);
+        }
+      };
+      if (opts.watch) return watchRun(ctx, read, renderHardening);
+      const v = await read();
+      ctx.result(renderHardening(v, timesFor(ctx, v.site)), v);
     });
 
   registerRunList(harden, ctx, { kind: 'harden', plural: 'hardening runs' });

@@ -10,7 +10,17 @@ import type { ReportedRuleFile } from '../domain/rules';
 import { rulesCopiedUpdate, rulesExportedUpdate, rulesStateQuery, type RulesView } from '../workflows/rules-messages';
 import { newRunId } from './run-id';
 import { CliError, type CliContext } from './context';
-import { act, answerLine, registerRunList, registerRunVerbs, timelineLines } from './run-actions';
+import {
+  act,
+  answerLine,
+  defaultTimes,
+  registerRunList,
+  registerRunVerbs,
+  timelineLines,
+  timesFor,
+  type Times,
+  watchRun,
+} from './run-actions';
 
 export async function openRulesTransferOf(client: Client, site: string): Promise<string | undefined> {
   const query = `AirgapSite = '${site}' AND AirgapKind = 'rules' AND ExecutionStatus = 'Running'`;
@@ -41,8 +51,8 @@ export function parseFileOption(text: string): ReportedRuleFile {
   };
 }
 
-export function renderRules(v: RulesView): string {
-  const lines = [`rule transfer ${v.id}  site ${v.site}  state ${v.state} since ${v.stateSince}`];
+export function renderRules(v: RulesView, t: Times = defaultTimes()): string {
+  const lines = [`rule transfer ${v.id}  site ${v.site}  state ${v.state} since ${t.at(v.stateSince)}`];
   if (v.current || v.latest) {
     lines.push(
       `air-gapped manager ${v.current ?? '?'}${v.before ? ` (was ${v.before})` : ''}  DMZ manager ${v.latest ?? '?'}`,
@@ -60,7 +70,7 @@ export function renderRules(v: RulesView): string {
   }
   if (v.waitingFor) {
     lines.push(
-      `waits for ${v.waitingFor.what} from ${v.waitingFor.from.join(', ')} since ${v.waitingFor.since}, until ${v.waitingFor.until}`,
+      `waits for ${v.waitingFor.what} from ${v.waitingFor.from.join(', ')} since ${t.at(v.waitingFor.since)}, until ${t.at(v.waitingFor.until)}`,
     );
     for (const step of v.waitingFor.instructions ?? []) lines.push(`  - ${step}`);
   }
@@ -71,7 +81,7 @@ export function renderRules(v: RulesView): string {
   }
   if (v.outcome) lines.push(`outcome ${v.outcome.state}${v.outcome.reason ? `: ${v.outcome.reason}` : ''}`);
   lines.push('history:');
-  lines.push(...timelineLines(v.timeline));
+  lines.push(...timelineLines(v.timeline, t));
   return lines.join('\n');
 }
 
@@ -108,9 +118,15 @@ export function register(program: Command, ctx: CliContext): void {
   rules
     .command('status <id>')
     .description('state, files, waits and history of a rule transfer')
-    .action(async (id: string) => {
-      const v = await rulesView(await ctx.client(), id);
-      ctx.result(renderRules(v), v);
+    .option(
+      '--watch',
+      'follow the run, printing each change, until it needs a person (exit 0) or ends (exit 1 if it failed, expired, was rejected or cancelled)',
+    )
+    .action(async (id: string, opts: { watch?: boolean }) => {
+      const client = await ctx.client();
+      if (opts.watch) return watchRun(ctx, () => rulesView(client, id), renderRules);
+      const v = await rulesView(client, id);
+      ctx.result(renderRules(v, timesFor(ctx, v.site)), v);
     });
 
   registerRunList(rules, ctx, { kind: 'rules', plural: 'rule transfers' });

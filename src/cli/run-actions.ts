@@ -6,7 +6,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle }
 import type { Command } from 'commander';
 import type { AuditKind } from '../domain/audit';
 import { findSite } from '../domain/config';
-import { formatDuration } from '../domain/duration';
+import { displayZone, formatTime, isoTimesIn, wallTime } from '../domain/time-format';
 import { SITE, STATE } from '../workflows/search-attributes';
 import {
   approveUpdate,
@@ -14,6 +14,7 @@ import {
   manualStepDoneUpdate,
   rejectUpdate,
   type ActionAnswer,
+  type RunState,
   type TimelineEntry,
 } from '../workflows/run-messages';
 import { CliError, type CliContext } from './context';
@@ -103,17 +104,44 @@ export function stageIdOf(shown: string): string {
   return m ? m[1]!.toUpperCase() : shown.trim().toUpperCase();
 }
 
-/** "2026-11-25T06:00:00.000Z (3h2m ago)" */
-export function ago(isoTime: string): string {
-  return `${isoTime} (${formatDuration(Math.max(0, Date.now() - Date.parse(isoTime)))} ago)`;
+/**
+ * How a status shows times: `at` with how far away ("2026-12-03 06:00 UTC (in 2d 4h)"), `wall`
+ * without (history lines). The zone is $TZ when set, else the site's schedule time zone, else
+ * the runtime's (domain/time-format.ts displayZone).
+ */
+export interface Times {
+  at(iso: string): string;
+  wall(iso: string): string;
+}
+
+export function timesIn(zone: string, now = new Date()): Times {
+  return { at: (iso) => formatTime(iso, zone, now), wall: (iso) => wallTime(iso, zone) };
+}
+
+/** The times of a site's run as the operator reads them. */
+export function timesFor(ctx: CliContext, site?: string): Times {
+  let siteZone: string | undefined;
+  try {
+    siteZone = site ? findSite(ctx.config().config, site)?.schedule.timezone : undefined;
+  } catch {
+    siteZone = undefined;
+  }
+  return timesIn(displayZone(process.env, siteZone));
+}
+
+/** Times when no configuration is at hand: $TZ, else the runtime's zone. */
+export function defaultTimes(): Times {
+  return timesIn(displayZone(process.env));
 }
 
 export function answerLine(a: ActionAnswer): string {
   return `accepted: ${a.message} (state: ${a.state})`;
 }
 
-export function timelineLines(timeline: TimelineEntry[]): string[] {
-  return timeline.map((e) => `  ${e.at}  ${e.summary}${e.actor ? ` [${e.actor.who} via ${e.actor.channel}]` : ''}`);
+export function timelineLines(timeline: TimelineEntry[], t: Times = defaultTimes()): string[] {
+  return timeline.map(
+    (e) => `  ${t.wall(e.at)}  ${e.summary}${e.actor ? ` [${e.actor.who} via ${e.actor.channel}]` : ''}`,
+  );
 }
 
 export interface RunVerbsOptions {
@@ -219,9 +247,78 @@ export function registerRunList(group: Command, ctx: CliContext, o: { kind: Audi
           started: w.startTime.toISOString(),
         });
       }
+      const t = timesFor(ctx);
       const human = rows.length
-        ? rows.map((r) => `${r.started}  ${r.site.padEnd(10)} ${r.state.padEnd(18)} ${r.id}`).join('\n')
+        ? rows.map((r) => `${t.at(r.started)}  ${r.site.padEnd(10)} ${r.state.padEnd(18)} ${r.id}`).join('\n')
         : `no ${o.plural}`;
       ctx.result(human, rows);
     });
+}
+
+/** Outcomes that make `status --watch` exit 1; every other ending (completed, nothing-new, planned…) exits 0. */
+export const FAILED_OUTCOMES: ReadonlySet<string> = new Set(['failed', 'expired', 'rejected', 'cancelled', 'aborted']);
+
+/** How often `status --watch` asks the run for its state. */
+export const WATCH_INTERVAL_MS = 1000;
+
+/** What changed between two reads of a run, as lines; none when nothing did. */
+export function changeLines(before: RunState | undefined, now: RunState, t: Times): string[] {
+  const lines: string[] = [];
+  const seen = before?.timeline.length ?? now.timeline.length;
+  if (before) {
+    // A continued-as-new run keeps only its latest entries: show what is new at the end.
+    const fresh = now.timeline.length >= seen ? now.timeline.slice(seen) : now.timeline.slice(-1);
+    lines.push(...timelineLines(fresh, t));
+    if (before.state !== now.state) lines.push(`state ${now.state} since ${t.at(now.stateSince)}`);
+  }
+  const waitChanged = JSON.stringify(before?.waitingFor) !== JSON.stringify(now.waitingFor);
+  if (now.waitingFor && (waitChanged || !before)) {
+    const w = now.waitingFor;
+    lines.push(`needs a person: ${w.what} from ${w.from.join(', ')}, until ${t.at(w.until)}`);
+  }
+  return lines;
+}
+
+/**
+ * `<kind> status <id> --watch`: prints the status, then each change (state, what it waits for, new
+ * history), until the run needs a person (exit 0, saying what is needed) or ends (exit 0 when it
+ * ended completed, nothing-new or another non-failure; exit 1 when failed, expired, rejected,
+ * cancelled or aborted). With --json, one JSON object per line for each read that changed.
+ */
+export async function watchRun<V extends RunState>(
+  ctx: CliContext,
+  read: () => Promise<V>,
+  render: (v: V, t: Times) => string,
+  intervalMs = WATCH_INTERVAL_MS,
+): Promise<void> {
+  let before: V | undefined;
+  for (;;) {
+    const now = await read();
+    const t = timesFor(ctx, now.site);
+    const changed =
+      !before ||
+      before.state !== now.state ||
+      before.timeline.length !== now.timeline.length ||
+      JSON.stringify(before.waitingFor) !== JSON.stringify(now.waitingFor);
+    if (changed) {
+      if (ctx.json) process.stdout.write(`${JSON.stringify(isoTimesIn(now))}\n`);
+      else {
+        if (!before) process.stdout.write(`${render(now, t)}\n`);
+        const lines = changeLines(before, now, t);
+        if (lines.length) process.stdout.write(`${lines.join('\n')}\n`);
+      }
+    }
+    if (now.outcome) {
+      if (!ctx.json) {
+        process.stdout.write(
+          `ended ${now.outcome.state}${now.outcome.reason ? `: ${now.outcome.reason}` : ''} at ${t.at(now.outcome.at)}\n`,
+        );
+      }
+      if (FAILED_OUTCOMES.has(now.outcome.state)) ctx.exitCode = 1;
+      return;
+    }
+    if (now.waitingFor) return;
+    before = now;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
 }

@@ -17,7 +17,16 @@ import {
   type UpgradeView,
 } from '../workflows/upgrade-messages';
 import { CliError, type CliContext } from './context';
-import { act, ago, answerLine, registerRunList, stageIdOf } from './run-actions';
+import {
+  act,
+  answerLine,
+  defaultTimes,
+  registerRunList,
+  stageIdOf,
+  timesFor,
+  type Times,
+  watchRun,
+} from './run-actions';
 import { newRolloutId } from './run-id';
 
 /** The open rollout of a site, if any (visibility, so a moment behind the truth). */
@@ -141,10 +150,10 @@ export async function rolloutView(client: Client, id: string): Promise<UpgradeVi
   }
 }
 
-export function renderRollout(v: UpgradeView): string {
+export function renderRollout(v: UpgradeView, times: Times = defaultTimes()): string {
   const t = v.targets;
   const lines = [
-    `rollout ${v.id}  site ${v.site}  state ${v.state} since ${ago(v.stateSince)}`,
+    `rollout ${v.id}  site ${v.site}  state ${v.state} since ${times.at(v.stateSince)}`,
     `targets manager ${t.manager}, relays ${t.relay}, agents ${t.agent}`,
   ];
   for (const s of v.stages) {
@@ -173,13 +182,13 @@ export function renderRollout(v: UpgradeView): string {
   }
   if (v.waitingFor) {
     lines.push(
-      `waits for ${v.waitingFor.what} from ${v.waitingFor.from.join(', ')} since ${v.waitingFor.since}, until ${v.waitingFor.until}`,
+      `waits for ${v.waitingFor.what} from ${v.waitingFor.from.join(', ')} since ${times.at(v.waitingFor.since)}, until ${times.at(v.waitingFor.until)}`,
     );
   }
   if (v.outcome) lines.push(`outcome ${v.outcome.state}${v.outcome.reason ? `: ${v.outcome.reason}` : ''}`);
   lines.push('history:');
   for (const e of v.timeline)
-    lines.push(`  ${e.at}  ${e.summary}${e.actor ? ` [${e.actor.who} via ${e.actor.channel}]` : ''}`);
+    lines.push(`  ${times.wall(e.at)}  ${e.summary}${e.actor ? ` [${e.actor.who} via ${e.actor.channel}]` : ''}`);
   return lines.join('\n');
 }
 
@@ -209,9 +218,15 @@ export function register(program: Command, ctx: CliContext): void {
   upgrade
     .command('status <id>')
     .description('stages, versions, waves, what the rollout waits for, and its history')
-    .action(async (id: string) => {
-      const v = await rolloutView(await ctx.client(), id);
-      ctx.result(renderRollout(v), v);
+    .option(
+      '--watch',
+      'follow the run, printing each change, until it needs a person (exit 0) or ends (exit 1 if it failed, expired, was rejected or cancelled)',
+    )
+    .action(async (id: string, opts: { watch?: boolean }) => {
+      const client = await ctx.client();
+      if (opts.watch) return watchRun(ctx, () => rolloutView(client, id), renderRollout);
+      const v = await rolloutView(client, id);
+      ctx.result(renderRollout(v, timesFor(ctx, v.site)), v);
     });
 
   for (const [verb, update, text] of [
