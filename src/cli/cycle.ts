@@ -8,6 +8,7 @@ import { findSite } from '../domain/config';
 import { cycleStateQuery, fileCopiedUpdate, type CycleView } from '../workflows/cycle-messages';
 import { CliError, type CliContext } from './context';
 import { newRunId } from './run-id';
+import { registerSheet } from './sheet';
 import { act, ago, answerLine, registerRunList, registerRunVerbs, timelineLines } from './run-actions';
 
 /** The open cycle of a site, if any (visibility, so a moment behind the truth). */
@@ -112,6 +113,7 @@ export function register(program: Command, ctx: CliContext): void {
     });
 
   registerRunList(cycle, ctx, { kind: 'cycle', plural: 'cycles' });
+  registerSheet(cycle, ctx);
 
   cycle
     .command('copied <id>')

@@ -3,14 +3,28 @@
  * and timelines from the audit store (which outlives Temporal's retention), protection-age
  * notices per site.
  */
-import type { Client } from '@temporalio/client';
+import { ScheduleNotFoundError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { AuditStore } from '../adapters/audit-store';
 import { OPEN_OUTCOME, type AuditRecord } from '../domain/audit';
-import type { AppConfig } from '../domain/config';
+import { findSite, type AppConfig } from '../domain/config';
+import { courierSheet } from '../domain/courier-sheet';
+import type { ScheduleStatus } from '../domain/cron-words';
+import { scheduleIdFor } from '../runtime/schedules';
 import { formatDuration } from '../domain/duration';
 import { cycleStateQuery, runStateQuery, type CycleView, type RunState } from '../workflows/cycle-messages';
 import { upgradeStateQuery, type UpgradeView } from '../workflows/upgrade-messages';
-import type { HistoryProvider, Notice, OpenRun, OverviewProvider, RunDetail, RunProvider, Waiting } from './deps';
+import type {
+  CourierSheetProvider,
+  HistoryProvider,
+  Notice,
+  OpenRun,
+  OverviewProvider,
+  ProtectionProvider,
+  RunDetail,
+  RunProvider,
+  ScheduleProvider,
+  Waiting,
+} from './deps';
 
 const ms = (iso: string | undefined) => (iso ? Date.parse(iso) : undefined);
 
@@ -31,6 +45,22 @@ function waitingOf(view: RunState): Waiting | undefined {
     since: Date.parse(view.waitingFor.since),
     until: ms(view.waitingFor.until),
   };
+}
+
+/**
+ * What went wrong, in words, so it stands out: a relay whose copy does not match (the run still
+ * waits, for a good copy) or a failed end with its reason.
+ */
+function problemOf(view: RunState & { relays?: CycleView['relays'] }): string | undefined {
+  const bad = (view.relays ?? []).filter((r) => r.status === 'mismatch');
+  if (bad.length > 0) {
+    return bad.map((r) => `relay ${r.name}: mismatch${r.problem ? ` — ${r.problem}` : ''}`).join('; ');
+  }
+  const outcome = view.outcome;
+  if (outcome && /^(failed|expired|rejected|aborted|terminated)/.test(outcome.state)) {
+    return `${outcome.state}${outcome.reason ? `: ${outcome.reason}` : ''}`;
+  }
+  return undefined;
 }
 
 function detailFromView(view: CycleView): RunDetail {
@@ -57,6 +87,14 @@ function detailFromView(view: CycleView): RunDetail {
       : []),
   ];
   return {
+    problem: problemOf(view),
+    relays: view.relays.map((r) => ({
+      name: r.name,
+      os: r.os,
+      status: r.status,
+      ...(r.problem ? { problem: r.problem } : {}),
+    })),
+    hasSheet: view.bundle !== undefined,
     workflowId: view.id,
     site: view.site,
     kind: 'cycle',
@@ -72,6 +110,7 @@ function detailFromView(view: CycleView): RunDetail {
 
 function detailFromRunState(state: RunState): RunDetail {
   return {
+    problem: problemOf(state),
     workflowId: state.id,
     site: state.site,
     kind: state.kind,
@@ -118,7 +157,30 @@ function detailFromRollout(view: UpgradeView): RunDetail {
       : []),
     ...(view.halted ? [{ label: 'Halted', value: `${view.halted.stage}: ${view.halted.options.join('; ')}` }] : []),
   ];
-  return { ...detailFromRunState(view), title: `rollout ${view.id}`, facts };
+  return {
+    ...detailFromRunState(view),
+    title: `rollout ${view.id}`,
+    facts,
+    ...(view.halted ? { problem: `halted at ${view.halted.stage}: ${view.halted.message}` } : {}),
+    rollout: {
+      stages: view.stages.map((s) => ({
+        id: s.id,
+        title: s.title,
+        status: s.status,
+        target: s.target,
+        ...(s.before ? { before: s.before } : {}),
+        ...(s.after ? { after: s.after } : {}),
+        ...(s.failure ? { failure: s.failure.message } : {}),
+      })),
+      agents: {
+        ...(a.total !== undefined ? { total: a.total } : {}),
+        verified: a.verified,
+        failed: a.failed,
+        inFlight: a.inFlight.length,
+        wavesDone: a.wavesDone,
+      },
+    },
+  };
 }
 
 export function createOverviewProvider(client: Client, audit: AuditStore, config: AppConfig): OverviewProvider {
@@ -127,8 +189,11 @@ export function createOverviewProvider(client: Client, audit: AuditStore, config
       const runs: OpenRun[] = [];
       for await (const w of client.workflow.list({ query: `ExecutionStatus = 'Running' AND AirgapKind IS NOT NULL` })) {
         try {
-          const view = await client.workflow.getHandle(w.workflowId).query(runStateQuery);
+          const handle = client.workflow.getHandle(w.workflowId);
+          const view = await handle.query(runStateQuery);
+          const problem = problemOf(view.kind === 'cycle' ? await handle.query(cycleStateQuery) : view);
           runs.push({
+            ...(problem ? { problem } : {}),
             workflowId: view.id,
             site: view.site,
             kind: view.kind,
@@ -221,7 +286,15 @@ export function createRunProvider(client: Client, audit: AuditStore): RunProvide
         const summary = await audit.run(workflowId);
         if (!summary) return undefined;
         const records = await audit.timeline(workflowId);
+        const outcome = summary.outcome ?? 'open';
+        const reason = [...records]
+          .reverse()
+          .map((r) => r.data?.reason ?? r.data?.message)
+          .find((v): v is string => typeof v === 'string' && v !== '');
         return {
+          ...(/^(failed|expired|rejected|aborted|terminated)/.test(outcome)
+            ? { problem: `${outcome}${reason ? `: ${reason}` : ''}` }
+            : {}),
           workflowId,
           site: summary.site,
           kind: summary.kind,
@@ -237,6 +310,165 @@ export function createRunProvider(client: Client, audit: AuditStore): RunProvide
             actor: r.actor?.who,
           })),
         };
+      }
+    },
+  };
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Protection age over time from the audit: the completed cycles of each site (a cycle completes
+ * after its import succeeded) in the window, and the newest successful import before it. Reads
+ * only; uses the store's existing queries.
+ */
+export function createProtectionProvider(
+  audit: AuditStore,
+  config: AppConfig,
+  now = () => Date.now(),
+): ProtectionProvider {
+  return {
+    async histories(days, only) {
+      const end = now();
+      const from = end - days * DAY_MS;
+      const sites = config.sites.filter((s) => only === undefined || s.id === only);
+      return Promise.all(
+        sites.map(async (site) => {
+          const completed = await audit.list({
+            site: site.id,
+            kind: 'cycle',
+            outcome: 'completed',
+            since: new Date(from),
+          });
+          const inWindow = completed
+            .map((r) => (r.ended ? Date.parse(r.ended) : NaN))
+            .filter((t) => Number.isFinite(t) && t >= from && t <= end);
+          const last = await audit.lastSuccessfulImport(site.id);
+          const lastAt = last ? Date.parse(last.at) : undefined;
+          const imports = [...inWindow, ...(lastAt !== undefined && lastAt <= end ? [lastAt] : [])];
+          return {
+            site: site.id,
+            ...(site.name ? { name: site.name } : {}),
+            thresholdMs: site.protectionAgeThreshold,
+            imports: [...new Set(imports)].sort((x, y) => x - y),
+          };
+        }),
+      );
+    },
+  };
+}
+
+/** How a run the schedule started ended, in the words of the history: completed, failed, running… */
+async function outcomeOf(client: Client, workflowId: string, firstRunId: string): Promise<string | undefined> {
+  try {
+    const d = await client.workflow.getHandle(workflowId, undefined, { firstExecutionRunId: firstRunId }).describe();
+    if (d.status.name === 'RUNNING') return 'running';
+    if (d.status.name === 'COMPLETED') {
+      try {
+        const result = (await client.workflow.getHandle(workflowId, d.runId).result()) as
+          { state?: string } | undefined;
+        return result?.state ?? 'completed';
+      } catch {
+        return 'completed';
+      }
+    }
+    return d.status.name.toLowerCase().replace(/_/g, '-');
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/** Each site's schedule as Temporal describes it: next times, recent actions and their outcome, missed and skipped counts. */
+export async function describeSiteSchedules(client: Client, config: AppConfig): Promise<ScheduleStatus[]> {
+  const out: ScheduleStatus[] = [];
+  for (const site of config.sites) {
+    const base = {
+      site: site.id,
+      scheduleId: scheduleIdFor(site.id),
+      cron: site.schedule.cron,
+      timezone: site.schedule.timezone,
+    };
+    try {
+      const d = await client.schedule.getHandle(base.scheduleId).describe();
+      const recent = await Promise.all(
+        d.info.recentActions.slice(-3).map(async (a) => {
+          const outcome = await outcomeOf(client, a.action.workflow.workflowId, a.action.workflow.firstExecutionRunId);
+          return {
+            scheduledAt: a.scheduledAt.getTime(),
+            takenAt: a.takenAt.getTime(),
+            workflowId: a.action.workflow.workflowId,
+            ...(outcome ? { outcome } : {}),
+          };
+        }),
+      );
+      out.push({
+        ...base,
+        paused: d.state.paused,
+        ...(d.state.note ? { note: d.state.note } : {}),
+        // Temporal still computes next times while paused; none of them will run.
+        nextRuns: d.state.paused ? [] : d.info.nextActionTimes.slice(0, 3).map((t) => t.getTime()),
+        recent,
+        missedCatchupWindow: d.info.numActionsMissedCatchupWindow,
+        skippedOverlap: d.info.numActionsSkippedOverlap,
+      });
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+      out.push({
+        ...base,
+        paused: false,
+        missing: true,
+        nextRuns: [],
+        recent: [],
+        missedCatchupWindow: 0,
+        skippedOverlap: 0,
+      });
+    }
+  }
+  return out;
+}
+
+export function createScheduleProvider(client: Client, config: AppConfig): ScheduleProvider {
+  return { list: () => describeSiteSchedules(client, config) };
+}
+
+/** The courier sheet of a cycle: its bundle and relays from the run, folders and people from the configuration. */
+export async function courierSheetOf(client: Client, config: AppConfig, workflowId: string) {
+  let view: CycleView;
+  try {
+    view = await client.workflow.getHandle(workflowId).query(cycleStateQuery);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+  const site = findSite(config, view.site);
+  if (!view.bundle || !site) return undefined;
+  return courierSheet({
+    workflowId: view.id,
+    site: site.id,
+    ...(site.name ? { siteName: site.name } : {}),
+    bundle: view.bundle,
+    dmzRelay: { name: site.dmz.relay.name, os: site.dmz.relay.os },
+    relays: view.relays.map((r) => ({
+      name: r.name,
+      os: r.os,
+      targetFolder: r.targetFolder,
+      status: r.status,
+      ...(r.problem ? { problem: r.problem } : {}),
+    })),
+    ...(view.waitingFor?.until ? { deadline: Date.parse(view.waitingFor.until) } : {}),
+    operators: site.people.operators,
+    escalation: site.people.escalation,
+  });
+}
+
+export function createCourierSheetProvider(client: Client, config: AppConfig): CourierSheetProvider {
+  return {
+    async sheet(workflowId) {
+      try {
+        return await courierSheetOf(client, config, workflowId);
+      } catch {
+        return undefined;
       }
     },
   };
