@@ -110,8 +110,10 @@ export function cronInWords(cron: string): string {
     } else {
       days = 'every day';
     }
-    if (months) days += ` in ${joinWords(months.map((m) => MONTH_NAMES[m - 1] ?? String(m)))}`;
-    return `${days} ${when}`;
+    const inMonths = months ? ` in ${joinWords(months.map((m) => MONTH_NAMES[m - 1] ?? String(m)))}` : '';
+    // "every 15 minutes", not "every day every 15 minutes"
+    if (days === 'every day' && when.startsWith('every ')) return `${when}${inMonths}`;
+    return `${days}${inMonths} ${when}`;
   } catch {
     return `cron "${cron}"`;
   }
