@@ -11,7 +11,7 @@ export function renderSheet(sheet: CourierSheet, now: number, timezone = 'UTC'):
     `COURIER SHEET — cycle ${sheet.workflowId}, site ${sheet.siteName ? `${sheet.siteName} (${sheet.site})` : sheet.site}`,
     '',
     `File:      ${sheet.file}   (do not rename it)`,
-    `Size:      ${formatSize(sheet.sizeBytes)} (${sheet.sizeBytes} bytes)`,
+    `Size:      ${formatSize(sheet.sizeBytes)}`,
     `SHA-256:   ${sheet.sha256Groups.join(' ')}`,
     `Deadline:  ${sheet.deadline === undefined ? 'none set' : zonedTimeWithHint(sheet.deadline, timezone, now)}`,
     '',

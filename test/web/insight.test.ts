@@ -15,7 +15,8 @@ describe('the operator pages at a glance', () => {
   it('dashboard: badges carry colour and the state in words, a mismatch stands out with its reason, durations and Temporal UI links', async () => {
     const { status, body } = await page('/');
     expect(status).toBe(200);
-    expect(body).toContain('class="badge badge-wait" title="waits: awaiting-transfer"');
+    expect(body).toContain('class="badge badge-fail" title="problem: awaiting-transfer"');
+    expect(body).toContain('class="badge badge-wait" title="waits: awaiting-upgrade"');
     expect(body).toMatch(/<tr class="problem">.*cycle-demo-1.*relay ag-win: mismatch — the copy&#39;s SHA-256 differs/);
     expect(body).toContain('<td>1d 2h</td>');
     expect(body).toContain('href="http://127.0.0.1:8233/namespaces/airgap/workflows/cycle-demo-1"');

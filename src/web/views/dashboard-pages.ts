@@ -17,7 +17,8 @@ function temporalLink(ui: TemporalUi, workflowId: string): SafeHtml {
 
 /** The state as a badge, and the reason under it when something went wrong. */
 function stateCell(state: string, problem: string | undefined): SafeHtml {
-  return html`${badge(state)}${problem ? html`<br /><span class="problem-reason">${problem}</span>` : ''}`;
+  // A problem (a relay's mismatch while the run still waits) turns the badge red: it must not look like a normal wait.
+  return html`${problem ? badge(state, 'fail') : badge(state)}${problem ? html`<br /><span class="problem-reason">${problem}</span>` : ''}`;
 }
 
 /** Protection age per site, each a chart with its threshold and a link to the site's page. */

@@ -54,7 +54,7 @@ const TONE_WORD: Record<Tone, string> = {
  * so nothing depends on seeing the colour.
  */
 export function badge(state: string, tone: Tone = toneOf(state)): SafeHtml {
-  const symbol = { ok: '✓', wait: '⏸', active: '▶', fail: '✗', neutral: '–' }[tone];
+  const symbol = { ok: '✓', wait: '…', active: '▶', fail: '✗', neutral: '–' }[tone];
   const label = TONE_WORD[tone] ? `${TONE_WORD[tone]}: ${state}` : state;
   return html`<span class="badge badge-${tone}" title="${label}"
     ><span aria-hidden="true">${symbol}</span> ${state}</span

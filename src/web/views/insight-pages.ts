@@ -133,7 +133,7 @@ export function courierSheetPage(sheet: CourierSheet, now: number, nav: Nav): st
           <dt>File</dt>
           <dd><code class="file">${sheet.file}</code> (do not rename it)</dd>
           <dt>Size</dt>
-          <dd class="size">${formatSize(sheet.sizeBytes)} (${sheet.sizeBytes.toLocaleString('en-US')} bytes)</dd>
+          <dd class="size">${formatSize(sheet.sizeBytes)}</dd>
           <dt>SHA-256</dt>
           <dd class="digest">${sheet.sha256Groups.join(' ')}</dd>
           <dt>Deadline</dt>

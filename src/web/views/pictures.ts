@@ -189,7 +189,7 @@ export function protectionChartSvg(h: ProtectionHistory, now: number, days = 90)
           x="${x(now - d * DAY)}"
           y="${H - 10}"
           font-size="11"
-          text-anchor="middle"
+          text-anchor="${d === 0 ? 'end' : d === days ? 'start' : 'middle'}"
           fill="#404040"
           >${d === 0 ? 'today' : `${d}d ago`}</text
         >`,
