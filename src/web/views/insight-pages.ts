@@ -58,7 +58,9 @@ export function schedulesPage(schedules: ScheduleStatus[] | undefined, now: numb
                       : 'never ran'
                   }
                 </td>
-                <td class="missed">${missed ? html`${badge('missed', 'fail')} ${missedWords(s)}` : 'none'}</td>
+                <td class="missed">
+                  ${missed ? html`${badge(s.missedCatchupWindow > 0 ? 'missed' : 'skipped', 'fail')} ${missedWords(s)}` : 'none'}
+                </td>
               </tr>`;
             })}
           </tbody>
