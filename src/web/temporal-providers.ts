@@ -333,11 +333,12 @@ export function createProtectionProvider(
       const sites = config.sites.filter((s) => only === undefined || s.id === only);
       return Promise.all(
         sites.map(async (site) => {
+          // A cycle may start before the window and complete inside it: look a month further back by start.
           const completed = await audit.list({
             site: site.id,
             kind: 'cycle',
             outcome: 'completed',
-            since: new Date(from),
+            since: new Date(from - 30 * DAY_MS),
           });
           const inWindow = completed
             .map((r) => (r.ended ? Date.parse(r.ended) : NaN))
