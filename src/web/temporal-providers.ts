@@ -334,18 +334,31 @@ export function createProtectionProvider(
       return Promise.all(
         sites.map(async (site) => {
           // A cycle may start before the window and complete inside it: look a month further back by start.
-          const completed = await audit.list({
+          const recent = await audit.list({
             site: site.id,
             kind: 'cycle',
             outcome: 'completed',
             since: new Date(from - 30 * DAY_MS),
           });
-          const inWindow = completed
+          // Where the line starts: the newest completion before the window.
+          const older = await audit.list({
+            site: site.id,
+            kind: 'cycle',
+            outcome: 'completed',
+            until: new Date(from - 30 * DAY_MS),
+            limit: 5,
+          });
+          const ends = [...recent, ...older]
             .map((r) => (r.ended ? Date.parse(r.ended) : NaN))
-            .filter((t) => Number.isFinite(t) && t >= from && t <= end);
+            .filter((t) => Number.isFinite(t) && t <= end);
+          const before = ends.filter((t) => t < from);
           const last = await audit.lastSuccessfulImport(site.id);
           const lastAt = last ? Date.parse(last.at) : undefined;
-          const imports = [...inWindow, ...(lastAt !== undefined && lastAt <= end ? [lastAt] : [])];
+          const imports = [
+            ...ends.filter((t) => t >= from),
+            ...(before.length > 0 ? [Math.max(...before)] : []),
+            ...(lastAt !== undefined && lastAt <= end ? [lastAt] : []),
+          ];
           return {
             site: site.id,
             ...(site.name ? { name: site.name } : {}),
