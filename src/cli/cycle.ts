@@ -8,6 +8,7 @@ import { findSite } from '../domain/config';
 import { cycleStateQuery, fileCopiedUpdate, type CycleView } from '../workflows/cycle-messages';
 import { CliError, type CliContext } from './context';
 import { newRunId } from './run-id';
+import { registerSheet } from './sheet';
 import {
   act,
   answerLine,
@@ -172,6 +173,7 @@ export function register(program: Command, ctx: CliContext): void {
     });
 
   registerRunList(cycle, ctx, { kind: 'cycle', plural: 'cycles' });
+  registerSheet(cycle, ctx);
 
   cycle
     .command('copied <id>')

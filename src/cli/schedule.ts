@@ -5,6 +5,8 @@
 import { ScheduleNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { findSite } from '../domain/config';
+import { scheduleInWords, scheduleLines } from '../domain/cron-words';
+import { describeSiteSchedules } from '../runtime/schedule-status';
 import { scheduleAuditIn, scheduleChangeEvent, scheduleIdFor, type ScheduleChange } from '../runtime/schedules';
 import { CliError, type CliContext } from './context';
 
@@ -57,37 +59,37 @@ export function register(program: Command, ctx: CliContext): void {
 
   schedule
     .command('list')
-    .description('every site schedule with its spec, state and next runs')
+    .description(
+      'every site schedule in words: when it runs next (site time zone), when it last ran and how, what was missed',
+    )
     .action(async () => {
       const client = await ctx.client();
-      const rows = [];
-      for (const site of ctx.config().config.sites) {
-        try {
-          const d = await client.schedule.getHandle(scheduleIdFor(site.id)).describe();
-          rows.push({
-            site: site.id,
-            scheduleId: d.scheduleId,
-            cron: site.schedule.cron,
-            timezone: site.schedule.timezone,
-            paused: d.state.paused,
-            note: d.state.note,
-            // Temporal still computes next times while paused; none of them will run.
-            nextRuns: d.state.paused ? [] : d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()),
-            recentRuns: d.info.recentActions.slice(-3).map((a) => a.takenAt.toISOString()),
-          });
-        } catch (err) {
-          if (!(err instanceof ScheduleNotFoundError)) throw err;
-          rows.push({ site: site.id, scheduleId: scheduleIdFor(site.id), missing: true });
-        }
-      }
-      const human = rows
-        .map((r) =>
-          'missing' in r
-            ? `${r.site}: no schedule yet (created when the worker stack starts)`
-            : `${r.site}: ${r.paused ? 'PAUSED' : 'active'} "${r.cron}" ${r.timezone}; next ${r.paused ? 'none while paused' : r.nextRuns.join(', ') || '-'}${r.note ? `; note: ${r.note}` : ''}`,
-        )
-        .join('\n');
-      ctx.result(human, rows);
+      const statuses = await describeSiteSchedules(client, ctx.config().config);
+      const now = Date.now();
+      const iso = (t: number) => new Date(t).toISOString();
+      const rows = statuses.map((s) =>
+        s.missing
+          ? { site: s.site, scheduleId: s.scheduleId, missing: true }
+          : {
+              site: s.site,
+              scheduleId: s.scheduleId,
+              cron: s.cron,
+              timezone: s.timezone,
+              inWords: scheduleInWords(s.cron, s.timezone),
+              paused: s.paused,
+              note: s.note,
+              nextRuns: s.nextRuns.map(iso),
+              recentRuns: s.recent.map((r) => ({
+                scheduledAt: iso(r.scheduledAt),
+                takenAt: iso(r.takenAt),
+                workflowId: r.workflowId,
+                outcome: r.outcome ?? null,
+              })),
+              missedCatchupWindow: s.missedCatchupWindow,
+              skippedOverlap: s.skippedOverlap,
+            },
+      );
+      ctx.result(statuses.flatMap((s) => scheduleLines(s, now)).join('\n'), rows);
     });
 
   schedule

@@ -373,6 +373,10 @@ const configSchema = z.strictObject({
       retention: positiveDuration.default(30 * 86_400_000),
       /** The queue of workflows and manager-API activities; host operations use per-host queues. */
       taskQueue: z.string().min(1).default('airgap-control'),
+      /** Temporal's web UI, linked from each run's page; default the embedded UI, http://127.0.0.1:<embedded.uiPort>. */
+      uiUrl: z
+        .url({ protocol: /^https?$/, message: 'expected an http(s) URL such as http://127.0.0.1:8233' })
+        .optional(),
       embedded: z
         .strictObject({
           port: port.default(7233),

@@ -9,6 +9,9 @@
 import { formatDuration } from './duration';
 import { html, safeHref, type SafeHtml } from './mail-html';
 import { mailIdempotencyKey, type VersionLine, type MailMessage, type MailPurpose } from './mail-message';
+import { checkCommandFor, joinPath } from './courier-sheet';
+
+const hostOs = (os: string) => (os === 'windows' ? 'windows' : 'linux');
 
 /** The run a mail is about. */
 export interface MailRun {
@@ -396,15 +399,6 @@ function deadlineRow(deadline: number | undefined): Array<{ label: string; value
   return deadline === undefined ? [] : [{ label: 'Deadline', value: formatMailTime(deadline) }];
 }
 
-function joinPath(folder: string, file: string, os: string): string {
-  const sep = os === 'windows' ? '\\' : '/';
-  return folder.endsWith(sep) ? `${folder}${file}` : `${folder}${sep}${file}`;
-}
-
-function checksumCommand(path: string, os: string): string {
-  return os === 'windows' ? `Get-FileHash -Algorithm SHA256 "${path}"` : `sha256sum '${path}'`;
-}
-
 function versionLines(versions: readonly VersionLine[]): string[] {
   return versions.map((v) => (v.previous ? `${v.name}: ${v.previous} → ${v.version}` : `${v.name}: ${v.version}`));
 }
@@ -451,7 +445,11 @@ export function transferInstructionsMail(input: TransferInstructionsInput): Mail
             { label: 'Target folder', value: r.targetFolder, mono: true },
           ],
         },
-        { kind: 'code', text: checksumCommand(joinPath(r.targetFolder, bundle.fileName, r.os), r.os) },
+        {
+          kind: 'code',
+          // One command per OS for the mail, the pages and the courier sheet, quoted for its shell.
+          text: checkCommandFor(joinPath(r.targetFolder, bundle.fileName, hostOs(r.os)), hostOs(r.os)),
+        },
       ]),
       {
         kind: 'action',

@@ -11,7 +11,14 @@ import type { AppConfig } from '../domain/config';
 import { linkKeysFromEnv } from '../domain/link-token';
 import { authenticatorFromConfig, createApp, serveApp } from '../web';
 import { createTemporalActionGateway } from '../web/temporal-gateway';
-import { createHistoryProvider, createOverviewProvider, createRunProvider } from '../web/temporal-providers';
+import {
+  createCourierSheetProvider,
+  createHistoryProvider,
+  createOverviewProvider,
+  createProtectionProvider,
+  createRunProvider,
+  createScheduleProvider,
+} from '../web/temporal-providers';
 import { publicUrlOf } from '../worker';
 
 /**
@@ -53,6 +60,13 @@ export async function startWebServer(options: {
     history: createHistoryProvider(audit),
     runs: createRunProvider(client, audit),
     sites: config.sites.map((s) => ({ id: s.id, name: s.name })),
+    protection: createProtectionProvider(audit, config),
+    schedules: createScheduleProvider(client, config),
+    sheets: createCourierSheetProvider(client, config),
+    temporalUi: {
+      url: config.temporal.uiUrl ?? `http://127.0.0.1:${config.temporal.embedded.uiPort}`,
+      namespace: config.temporal.namespace,
+    },
     publicUrl: publicUrlOf(config),
     allowedHosts: allowedHostsOf(config),
   });

@@ -17,6 +17,7 @@ import { WebError } from './errors';
 import { actionRoutes } from './routes/actions';
 import { dashboardRoutes } from './routes/dashboard';
 import { outboxRoutes } from './routes/outbox';
+import { insightRoutes } from './routes/insight';
 import { errorPage } from './views/error-page';
 import { STYLESHEET, STYLESHEET_PATH } from './views/layout';
 
@@ -164,6 +165,7 @@ export function createApp(deps: WebDeps): Hono<WebEnv> {
     clientAddress,
     nav: (c) => ({
       outbox: deps.outbox !== undefined,
+      schedules: deps.schedules !== undefined,
       identity: c.get('identity')?.name,
       canLogOut: deps.auth.required,
     }),
@@ -186,7 +188,10 @@ export function createApp(deps: WebDeps): Hono<WebEnv> {
         { cause: err },
       );
     }
-    return c.html(errorPage(webError), webError.status as 400);
+    // Operators' pages keep their navigation on an error (an unknown run id is no dead end); a
+    // mail link's reader may not be an operator, and a viewer not logged in sees none.
+    const operator = !c.req.path.startsWith('/a/') && (c.get('identity') !== undefined || !deps.auth.required);
+    return c.html(errorPage(webError, operator ? ctx.nav(c) : undefined), webError.status as 400);
   };
 
   app.use('*', securityHeaders());
@@ -227,6 +232,7 @@ export function createApp(deps: WebDeps): Hono<WebEnv> {
   actionRoutes(app, ctx);
   deps.auth.routes(app, runtime);
   dashboardRoutes(app, ctx);
+  insightRoutes(app, ctx);
   outboxRoutes(app, ctx);
 
   app.notFound((c) => errorResponse(c, WebError.notFound('This page')));

@@ -5,6 +5,8 @@
  * answer), the providers from workflow listings and the audit store.
  */
 import type { OutboxReader } from '../adapters/outbox';
+import type { CourierSheet } from '../domain/courier-sheet';
+import type { ScheduleStatus } from '../domain/cron-words';
 import type { LinkKeys, LinkPayload } from '../domain/link-token';
 import type { VersionLine } from '../domain/mail-message';
 import type { Authenticator } from './auth';
@@ -115,6 +117,8 @@ export interface OpenRun {
   state: string;
   startedAt: number;
   waiting?: Waiting;
+  /** What went wrong and why, when something did: "relay demo-airgap-relay: mismatch — digest differs". */
+  problem?: string;
 }
 
 export interface Notice {
@@ -189,6 +193,50 @@ export interface RunDetail {
   /** Facts worth a glance: file, SHA-256, versions, approvers. */
   facts?: Array<{ label: string; value: string }>;
   events: TimelineEvent[];
+  /** What went wrong and why (a failed end, a relay's mismatch). */
+  problem?: string;
+  /** A cycle's relays and where each stands. */
+  relays?: Array<{ name: string; os: string; status: string; problem?: string }>;
+  /** A rollout's stages in order, for its picture. */
+  rollout?: RolloutPicture;
+  /** A courier sheet exists for this run (a cycle with a bundle). */
+  hasSheet?: boolean;
+}
+
+export interface RolloutPicture {
+  stages: Array<{
+    id: string;
+    title: string;
+    status: string;
+    target: string;
+    before?: string;
+    after?: string;
+    failure?: string;
+  }>;
+  agents: { total?: number; verified: number; failed: number; inFlight: number; wavesDone: number };
+}
+
+/** Protection age over time: the successful imports of a site the chart is drawn from. */
+export interface ProtectionHistory {
+  site: string;
+  name?: string;
+  thresholdMs: number;
+  /** Times (ms) of successful imports: the last one before the window and every one inside, ascending. */
+  imports: number[];
+}
+
+export interface ProtectionProvider {
+  /** Every site, or the one given; over `days` days ending now. */
+  histories(days: number, site?: string): Promise<ProtectionHistory[]>;
+}
+
+export interface ScheduleProvider {
+  list(): Promise<ScheduleStatus[]>;
+}
+
+export interface CourierSheetProvider {
+  /** undefined when the run is unknown or has no bundle yet. */
+  sheet(workflowId: string): Promise<CourierSheet | undefined>;
 }
 
 export interface RunProvider {
@@ -212,6 +260,14 @@ export interface WebDeps {
   runs?: RunProvider;
   /** The sites, for the history filter. */
   sites?: Array<{ id: string; name?: string }>;
+  protection?: ProtectionProvider;
+  schedules?: ScheduleProvider;
+  sheets?: CourierSheetProvider;
+  /**
+   * Temporal's web UI, for a link from each run to its page there (the embedded UI is
+   * http://127.0.0.1:8233; config temporal.uiUrl).
+   */
+  temporalUi?: { url: string; namespace: string };
   /** The URL mails link to (config web.publicUrl); its host is served and accepted as the origin of form posts. */
   publicUrl?: string;
   /**

@@ -3,14 +3,27 @@
  * and timelines from the audit store (which outlives Temporal's retention), protection-age
  * notices per site.
  */
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { AuditStore } from '../adapters/audit-store';
 import { OPEN_OUTCOME, type AuditRecord } from '../domain/audit';
-import type { AppConfig } from '../domain/config';
+import { findSite, type AppConfig } from '../domain/config';
+import { courierSheet } from '../domain/courier-sheet';
+import { describeSiteSchedules } from '../runtime/schedule-status';
 import { formatDuration } from '../domain/duration';
 import { cycleStateQuery, runStateQuery, type CycleView, type RunState } from '../workflows/cycle-messages';
 import { upgradeStateQuery, type UpgradeView } from '../workflows/upgrade-messages';
-import type { HistoryProvider, Notice, OpenRun, OverviewProvider, RunDetail, RunProvider, Waiting } from './deps';
+import type {
+  CourierSheetProvider,
+  HistoryProvider,
+  Notice,
+  OpenRun,
+  OverviewProvider,
+  ProtectionProvider,
+  RunDetail,
+  RunProvider,
+  ScheduleProvider,
+  Waiting,
+} from './deps';
 
 const ms = (iso: string | undefined) => (iso ? Date.parse(iso) : undefined);
 
@@ -31,6 +44,22 @@ function waitingOf(view: RunState): Waiting | undefined {
     since: Date.parse(view.waitingFor.since),
     until: ms(view.waitingFor.until),
   };
+}
+
+/**
+ * What went wrong, in words, so it stands out: a relay whose copy does not match (the run still
+ * waits, for a good copy) or a failed end with its reason.
+ */
+function problemOf(view: RunState & { relays?: CycleView['relays'] }): string | undefined {
+  const bad = (view.relays ?? []).filter((r) => r.status === 'mismatch');
+  if (bad.length > 0) {
+    return bad.map((r) => `relay ${r.name}: mismatch${r.problem ? ` — ${r.problem}` : ''}`).join('; ');
+  }
+  const outcome = view.outcome;
+  if (outcome && /^(failed|expired|rejected|aborted|terminated)/.test(outcome.state)) {
+    return `${outcome.state}${outcome.reason ? `: ${outcome.reason}` : ''}`;
+  }
+  return undefined;
 }
 
 function detailFromView(view: CycleView): RunDetail {
@@ -57,6 +86,14 @@ function detailFromView(view: CycleView): RunDetail {
       : []),
   ];
   return {
+    problem: problemOf(view),
+    relays: view.relays.map((r) => ({
+      name: r.name,
+      os: r.os,
+      status: r.status,
+      ...(r.problem ? { problem: r.problem } : {}),
+    })),
+    hasSheet: view.bundle !== undefined,
     workflowId: view.id,
     site: view.site,
     kind: 'cycle',
@@ -72,6 +109,7 @@ function detailFromView(view: CycleView): RunDetail {
 
 function detailFromRunState(state: RunState): RunDetail {
   return {
+    problem: problemOf(state),
     workflowId: state.id,
     site: state.site,
     kind: state.kind,
@@ -118,7 +156,30 @@ function detailFromRollout(view: UpgradeView): RunDetail {
       : []),
     ...(view.halted ? [{ label: 'Halted', value: `${view.halted.stage}: ${view.halted.options.join('; ')}` }] : []),
   ];
-  return { ...detailFromRunState(view), title: `rollout ${view.id}`, facts };
+  return {
+    ...detailFromRunState(view),
+    title: `rollout ${view.id}`,
+    facts,
+    ...(view.halted ? { problem: `halted at ${view.halted.stage}: ${view.halted.message}` } : {}),
+    rollout: {
+      stages: view.stages.map((s) => ({
+        id: s.id,
+        title: s.title,
+        status: s.status,
+        target: s.target,
+        ...(s.before ? { before: s.before } : {}),
+        ...(s.after ? { after: s.after } : {}),
+        ...(s.failure ? { failure: s.failure.message } : {}),
+      })),
+      agents: {
+        ...(a.total !== undefined ? { total: a.total } : {}),
+        verified: a.verified,
+        failed: a.failed,
+        inFlight: a.inFlight.length,
+        wavesDone: a.wavesDone,
+      },
+    },
+  };
 }
 
 export function createOverviewProvider(client: Client, audit: AuditStore, config: AppConfig): OverviewProvider {
@@ -127,8 +188,11 @@ export function createOverviewProvider(client: Client, audit: AuditStore, config
       const runs: OpenRun[] = [];
       for await (const w of client.workflow.list({ query: `ExecutionStatus = 'Running' AND AirgapKind IS NOT NULL` })) {
         try {
-          const view = await client.workflow.getHandle(w.workflowId).query(runStateQuery);
+          const handle = client.workflow.getHandle(w.workflowId);
+          const view = await handle.query(runStateQuery);
+          const problem = problemOf(view.kind === 'cycle' ? await handle.query(cycleStateQuery) : view);
           runs.push({
+            ...(problem ? { problem } : {}),
             workflowId: view.id,
             site: view.site,
             kind: view.kind,
@@ -221,7 +285,15 @@ export function createRunProvider(client: Client, audit: AuditStore): RunProvide
         const summary = await audit.run(workflowId);
         if (!summary) return undefined;
         const records = await audit.timeline(workflowId);
+        const outcome = summary.outcome ?? 'open';
+        const reason = [...records]
+          .reverse()
+          .map((r) => r.data?.reason ?? r.data?.message)
+          .find((v): v is string => typeof v === 'string' && v !== '');
         return {
+          ...(/^(failed|expired|rejected|aborted|terminated)/.test(outcome)
+            ? { problem: `${outcome}${reason ? `: ${reason}` : ''}` }
+            : {}),
           workflowId,
           site: summary.site,
           kind: summary.kind,
@@ -237,6 +309,109 @@ export function createRunProvider(client: Client, audit: AuditStore): RunProvide
             actor: r.actor?.who,
           })),
         };
+      }
+    },
+  };
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Protection age over time from the audit: the completed cycles of each site (a cycle completes
+ * after its import succeeded) in the window, and the newest successful import before it. Reads
+ * only; uses the store's existing queries.
+ */
+export function createProtectionProvider(
+  audit: AuditStore,
+  config: AppConfig,
+  now = () => Date.now(),
+): ProtectionProvider {
+  return {
+    async histories(days, only) {
+      const end = now();
+      const from = end - days * DAY_MS;
+      const sites = config.sites.filter((s) => only === undefined || s.id === only);
+      return Promise.all(
+        sites.map(async (site) => {
+          // A cycle may start before the window and complete inside it: look a month further back by start.
+          const recent = await audit.list({
+            site: site.id,
+            kind: 'cycle',
+            outcome: 'completed',
+            since: new Date(from - 30 * DAY_MS),
+          });
+          // Where the line starts: the newest completion before the window.
+          const older = await audit.list({
+            site: site.id,
+            kind: 'cycle',
+            outcome: 'completed',
+            until: new Date(from - 30 * DAY_MS),
+            limit: 5,
+          });
+          const ends = [...recent, ...older]
+            .map((r) => (r.ended ? Date.parse(r.ended) : NaN))
+            .filter((t) => Number.isFinite(t) && t <= end);
+          const before = ends.filter((t) => t < from);
+          const last = await audit.lastSuccessfulImport(site.id);
+          const lastAt = last ? Date.parse(last.at) : undefined;
+          const imports = [
+            ...ends.filter((t) => t >= from),
+            ...(before.length > 0 ? [Math.max(...before)] : []),
+            ...(lastAt !== undefined && lastAt <= end ? [lastAt] : []),
+          ];
+          return {
+            site: site.id,
+            ...(site.name ? { name: site.name } : {}),
+            thresholdMs: site.protectionAgeThreshold,
+            imports: [...new Set(imports)].sort((x, y) => x - y),
+          };
+        }),
+      );
+    },
+  };
+}
+
+export function createScheduleProvider(client: Client, config: AppConfig): ScheduleProvider {
+  return { list: () => describeSiteSchedules(client, config) };
+}
+
+/** The courier sheet of a cycle: its bundle and relays from the run, folders and people from the configuration. */
+export async function courierSheetOf(client: Client, config: AppConfig, workflowId: string) {
+  let view: CycleView;
+  try {
+    view = await client.workflow.getHandle(workflowId).query(cycleStateQuery);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+  const site = findSite(config, view.site);
+  if (!view.bundle || !site) return undefined;
+  return courierSheet({
+    workflowId: view.id,
+    site: site.id,
+    ...(site.name ? { siteName: site.name } : {}),
+    bundle: view.bundle,
+    dmzRelay: { name: site.dmz.relay.name, os: site.dmz.relay.os },
+    relays: view.relays.map((r) => ({
+      name: r.name,
+      os: r.os,
+      targetFolder: r.targetFolder,
+      status: r.status,
+      ...(r.problem ? { problem: r.problem } : {}),
+    })),
+    ...(view.waitingFor?.until ? { deadline: Date.parse(view.waitingFor.until) } : {}),
+    operators: site.people.operators,
+    escalation: site.people.escalation,
+  });
+}
+
+export function createCourierSheetProvider(client: Client, config: AppConfig): CourierSheetProvider {
+  return {
+    async sheet(workflowId) {
+      try {
+        return await courierSheetOf(client, config, workflowId);
+      } catch {
+        return undefined;
       }
     },
   };

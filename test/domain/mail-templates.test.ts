@@ -165,7 +165,8 @@ describe('mail templates', () => {
       bundle,
       relays: [{ name: 'win-relay', os: 'windows', targetFolder: 'C:\\DS\\relay' }],
     });
-    expect(mail.text).toContain('Get-FileHash -Algorithm SHA256 "C:\\DS\\relay\\ds-updates-20261125.zip"');
+    // Single quotes: PowerShell expands $ and ` inside double quotes.
+    expect(mail.text).toContain("Get-FileHash -Algorithm SHA256 -LiteralPath 'C:\\DS\\relay\\ds-updates-20261125.zip'");
     expect(mail.subject).toContain('copy the bundle to the air-gapped relay');
   });
 

@@ -164,7 +164,7 @@ describe('the embedded default (npm start)', () => {
       expect.arrayContaining(['AirgapSite', 'AirgapKind', 'AirgapState', 'AirgapBundleSha256']),
     );
     await connection.close();
-    expect(airgap(configFile, 'schedule', 'list').stdout).toMatch(/demo: active "0 6 \* \* 2"/);
+    expect(airgap(configFile, 'schedule', 'list').stdout).toMatch(/demo: every Tuesday at 06:00 UTC\n {2}next: Tue /);
 
     expect(airgap(configFile, 'sim', 'publish').code).toBe(0);
     const started = airgap(configFile, '--json', 'cycle', 'start', 'demo', '--by', 'e2e@demo.example');

@@ -75,7 +75,10 @@ describe('the per-site cycle schedule', () => {
     expect(d.policies.overlap).toBe('SKIP');
     expect(d.policies.catchupWindow).toBe(stack.site.schedule.catchupWindow);
     expect(d.spec.calendars?.length).toBeGreaterThan(0);
-    expect(airgap(stack, 'schedule', 'list').stdout).toMatch(/plant: active "0 6 \* \* 2" UTC; next /);
+    // In words, the next run in the site's zone with how far away it is; never ran yet.
+    expect(airgap(stack, 'schedule', 'list').stdout).toMatch(
+      /^plant: every Tuesday at 06:00 UTC\n {2}next: Tue \d{4}-\d\d-\d\d 06:00 UTC \(in [^)]+\)\n {2}last: never ran$/m,
+    );
   });
 
   it('stays paused across a restart once an operator paused it, and resumes on request', async () => {
@@ -201,7 +204,9 @@ describe('the per-site cycle schedule', () => {
       nextRuns: string[];
     }[];
     expect(rows[0]).toMatchObject({ paused: true, nextRuns: [] });
-    expect(airgap(stack, 'schedule', 'list').stdout).toMatch(/plant: PAUSED .*; next none while paused/);
+    expect(airgap(stack, 'schedule', 'list').stdout).toMatch(
+      /plant: every Tuesday at 06:00 UTC — PAUSED\n {2}next: none while paused/,
+    );
     expect(airgap(stack, 'schedule', 'resume', 'plant', '--by', 'ops@plant.example').code).toBe(0);
     const resumed = JSON.parse(airgap(stack, '--json', 'schedule', 'list').stdout) as { nextRuns: string[] }[];
     expect(resumed[0]!.nextRuns.length).toBeGreaterThan(0);

@@ -4,6 +4,7 @@ import type { AppContext } from '../app-context';
 import type { HistoryFilter } from '../deps';
 import type { WebEnv } from '../env';
 import { WebError } from '../errors';
+import { PROTECTION_DAYS } from './insight';
 import { historyPage, overviewPage, runPage, type HistoryFormValues } from '../views/dashboard-pages';
 
 const HISTORY_PAGE_SIZE = 50;
@@ -60,16 +61,31 @@ export function dashboardRoutes(app: Hono<WebEnv>, ctx: AppContext): void {
   const { deps } = ctx;
 
   app.get('/', async (c) => {
-    const overview = deps.overview ? await deps.overview.overview() : undefined;
-    return c.html(overviewPage(overview, ctx.now(), ctx.nav(c)));
+    const [overview, protection] = await Promise.all([
+      deps.overview ? deps.overview.overview() : undefined,
+      deps.protection?.histories(PROTECTION_DAYS),
+    ]);
+    return c.html(
+      overviewPage(overview, ctx.now(), ctx.nav(c), {
+        ...(protection ? { protection } : {}),
+        temporalUi: deps.temporalUi,
+      }),
+    );
   });
 
   app.get('/runs/:id', async (c) => {
     const id = c.req.param('id');
     if (id.length > 300) throw WebError.notFound('This run');
     const run = deps.runs ? await deps.runs.run(id) : undefined;
-    if (!run) throw WebError.notFound(`The run "${id}"`);
-    return c.html(runPage(run, ctx.now(), ctx.nav(c)));
+    if (!run) {
+      throw new WebError(
+        'not-found',
+        'No such run',
+        `No run has the id "${id.slice(0, 100)}": it may be mistyped, or older than what the audit keeps.`,
+        { link: { href: `/history?text=${encodeURIComponent(id.slice(0, 100))}`, label: 'Search the history for it' } },
+      );
+    }
+    return c.html(runPage(run, ctx.now(), ctx.nav(c), deps.temporalUi));
   });
 
   app.get('/history', async (c) => {

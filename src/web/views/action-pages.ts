@@ -2,6 +2,7 @@
  * The pages a link from a mail leads to. The confirmation page shows what the link is about and a
  * form; only pressing its button (a POST) acts. No script, no auto-submit, no redirect.
  */
+import { checkCommandFor, joinPath } from '../../domain/courier-sheet';
 import type { LinkAction, LinkPayload } from '../../domain/link-token';
 import { html, raw, type SafeHtml } from '../../domain/mail-html';
 import type { ActionOutcome, AlreadyDecidedView, NoLongerWaitingView, WaitingActionView } from '../deps';
@@ -65,12 +66,9 @@ function fact(label: string, value: SafeHtml | string | undefined): SafeHtml {
  * folder (quoted for the shell that runs it: sh on Linux, PowerShell on Windows).
  */
 export function digestCommand(os: string, folder: string, file: string): string {
-  if (os === 'windows') {
-    const at = `${folder.replace(/[\\/]+$/, '')}\\${file}`.replace(/'/g, "''");
-    return `Get-FileHash -Algorithm SHA256 -LiteralPath '${at}'`;
-  }
-  const at = `${folder.replace(/\/+$/, '')}/${file}`.replace(/'/g, `'\\''`);
-  return `sha256sum '${at}'`;
+  const hostOs = os === 'windows' ? 'windows' : 'linux';
+  const trimmed = hostOs === 'windows' ? folder.replace(/[\\/]+$/, '') : folder.replace(/\/+$/, '');
+  return checkCommandFor(joinPath(trimmed, file, hostOs), hostOs);
 }
 
 function waitingFacts(view: WaitingActionView, payload: LinkPayload, now: number): SafeHtml {

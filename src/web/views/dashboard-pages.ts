@@ -1,11 +1,41 @@
 /** The operators' pages: open runs and what each waits for, one run's timeline, past runs. */
 import { AUDIT_KINDS } from '../../domain/audit';
 import { html, type SafeHtml } from '../../domain/mail-html';
-import type { HistoryPage, Overview, RunDetail, Waiting } from '../deps';
-import { time, timeWithHint } from './format';
+import type { HistoryPage, Overview, ProtectionHistory, RunDetail, Waiting } from '../deps';
+import { badge, runDuration, temporalRunUrl, time, timeWithHint, toneOf } from './format';
 import { layout, type LayoutOptions } from './layout';
+import { protectionChartSvg, rolloutSvg } from './pictures';
 
 type Nav = NonNullable<LayoutOptions['nav']>;
+type TemporalUi = { url: string; namespace: string } | undefined;
+
+/** "Open in Temporal UI" for a run, when the UI's address is known. */
+function temporalLink(ui: TemporalUi, workflowId: string): SafeHtml {
+  if (!ui) return html``;
+  return html`<a class="temporal-link" href="${temporalRunUrl(ui, workflowId)}" rel="noreferrer">in Temporal UI</a>`;
+}
+
+/** The state as a badge, and the reason under it when something went wrong. */
+function stateCell(state: string, problem: string | undefined): SafeHtml {
+  // A problem (a relay's mismatch while the run still waits) turns the badge red: it must not look like a normal wait.
+  return html`${problem ? badge(state, 'fail') : badge(state)}${problem ? html`<br /><span class="problem-reason">${problem}</span>` : ''}`;
+}
+
+/** Protection age per site, each a chart with its threshold and a link to the site's page. */
+export function protectionSection(histories: ProtectionHistory[] | undefined, now: number, link = true): SafeHtml {
+  if (!histories || histories.length === 0) return html``;
+  return html`<h2>Protection age, last 90 days</h2>
+    ${histories.map(
+      (h) =>
+        html`<figure class="picture">
+          ${protectionChartSvg(h, now)}
+          <figcaption>
+            ${link ? html`<a href="/sites/${encodeURIComponent(h.site)}">${h.name ?? h.site}</a>` : (h.name ?? h.site)}:
+            time since the newest successful import; the dashed line is the site's threshold.
+          </figcaption>
+        </figure>`,
+    )}`;
+}
 
 function runLink(workflowId: string, label: string): SafeHtml {
   return html`<a href="/runs/${encodeURIComponent(workflowId)}">${label}</a>`;
@@ -23,12 +53,18 @@ function waitingCells(w: Waiting | undefined, now: number): SafeHtml {
     <td>${w.until === undefined ? '—' : timeWithHint(w.until, now)}</td>`;
 }
 
-export function overviewPage(overview: Overview | undefined, now: number, nav: Nav): string {
+export function overviewPage(
+  overview: Overview | undefined,
+  now: number,
+  nav: Nav,
+  extra: { protection?: ProtectionHistory[]; temporalUi?: TemporalUi } = {},
+): string {
   const body = !overview
     ? html`<p class="message warning">The overview is not connected to the orchestrator.</p>`
     : html`${overview.notices.map(
         (n) =>
           html`<p class="message ${n.level === 'warning' ? 'warning' : ''}" role="status">
+            ${n.level === 'warning' ? badge('attention', 'wait') : ''}
             ${n.site ? html`<strong>${n.site}:</strong> ` : ''}${n.text}
           </p>`,
       )}
@@ -44,6 +80,7 @@ export function overviewPage(overview: Overview | undefined, now: number, nav: N
                   <th scope="col">Site</th>
                   <th scope="col">Run</th>
                   <th scope="col">State</th>
+                  <th scope="col">Running for</th>
                   <th scope="col">Waiting for</th>
                   <th scope="col">From</th>
                   <th scope="col">Since</th>
@@ -53,14 +90,16 @@ export function overviewPage(overview: Overview | undefined, now: number, nav: N
               <tbody>
                 ${overview.runs.map(
                   (r) =>
-                    html`<tr>
-                      <td>${r.site}</td>
+                    html`<tr class="${r.problem || toneOf(r.state) === 'fail' ? 'problem' : ''}">
+                      <td><a href="/sites/${encodeURIComponent(r.site)}">${r.site}</a></td>
                       <td>
                         ${runLink(r.workflowId, r.title)}<br /><span class="hint"
                           >${r.kind}, started ${time(r.startedAt)}</span
                         >
+                        ${extra.temporalUi ? html`<br />${temporalLink(extra.temporalUi, r.workflowId)}` : ''}
                       </td>
-                      <td>${r.state}</td>
+                      <td>${stateCell(r.state, r.problem)}</td>
+                      <td>${runDuration(r.startedAt, undefined, now)}</td>
                       ${waitingCells(r.waiting, now)}
                     </tr> `,
                 )}
@@ -70,19 +109,29 @@ export function overviewPage(overview: Overview | undefined, now: number, nav: N
   return layout(
     { title: 'Open runs', nav: { ...nav, current: 'open' } },
     html`<h1>Open runs</h1>
-      ${body}`,
+      ${body} ${protectionSection(extra.protection, now)}`,
   );
 }
 
-export function runPage(run: RunDetail, now: number, nav: Nav): string {
+export function runPage(run: RunDetail, now: number, nav: Nav, temporalUi?: TemporalUi): string {
   const events = [...run.events].sort((a, b) => a.at - b.at);
   return layout(
     { title: run.title, nav },
     html`<h1>${run.title}</h1>
-      <p class="context">${run.site} · ${run.kind} · workflow <code>${run.workflowId}</code></p>
+      <p class="context">
+        <a href="/sites/${encodeURIComponent(run.site)}">${run.site}</a> · ${run.kind} · workflow
+        <code>${run.workflowId}</code>${temporalUi ? html` · ${temporalLink(temporalUi, run.workflowId)}` : ''}${
+          run.hasSheet
+            ? html` · <a href="/runs/${encodeURIComponent(run.workflowId)}/sheet">courier sheet (printable)</a>`
+            : ''
+        }
+      </p>
+      ${run.problem ? html`<p class="message error" role="alert"><strong>Problem:</strong> ${run.problem}</p>` : ''}
       <dl class="facts">
         <dt>State</dt>
-        <dd>${run.state}</dd>
+        <dd>${badge(run.state)}</dd>
+        <dt>Duration</dt>
+        <dd>${runDuration(run.startedAt, run.endedAt, now)}${run.endedAt === undefined ? ' so far' : ''}</dd>
         <dt>Started</dt>
         <dd>${timeWithHint(run.startedAt, now)}</dd>
         ${
@@ -109,6 +158,39 @@ export function runPage(run: RunDetail, now: number, nav: Nav): string {
               <dd>${f.value}</dd>`,
         )}
       </dl>
+      ${
+        run.rollout
+          ? html`<h2>Rollout</h2>
+              <figure class="picture">
+                ${rolloutSvg(run.rollout)}
+                <figcaption>Stages in order, U1 → U5; each box: state, was → target → now.</figcaption>
+              </figure>`
+          : ''
+      }
+      ${
+        run.relays && run.relays.length > 0
+          ? html`<h2>Relays</h2>
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Relay</th>
+                    <th scope="col">OS</th>
+                    <th scope="col">State</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${run.relays.map(
+                    (r) =>
+                      html`<tr class="${toneOf(r.status) === 'fail' ? 'problem' : ''}">
+                        <td>${r.name}</td>
+                        <td>${r.os}</td>
+                        <td>${stateCell(r.status, r.problem)}</td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>`
+          : ''
+      }
       <h2>Timeline</h2>
       ${
         events.length === 0
@@ -226,18 +308,20 @@ export function historyPage(
                 <th scope="col">Outcome</th>
                 <th scope="col">Started</th>
                 <th scope="col">Ended</th>
+                <th scope="col">Duration</th>
                 <th scope="col">Summary</th>
               </tr>
             </thead>
             <tbody>
               ${page.entries.map(
                 (e) =>
-                  html`<tr>
+                  html`<tr class="${toneOf(e.outcome) === 'fail' ? 'problem' : ''}">
                     <td>${e.site}</td>
                     <td>${runLink(e.workflowId, e.title)}<br /><span class="hint">${e.kind}</span></td>
-                    <td>${e.outcome}</td>
+                    <td>${badge(e.outcome)}</td>
                     <td>${time(e.startedAt)}</td>
                     <td>${time(e.endedAt)}</td>
+                    <td>${e.endedAt === undefined ? 'running' : runDuration(e.startedAt, e.endedAt, e.endedAt)}</td>
                     <td>${e.summary ?? ''}</td>
                   </tr> `,
               )}

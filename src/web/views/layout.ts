@@ -10,15 +10,18 @@ export const STYLESHEET_PATH = '/static/app.css';
 export interface LayoutOptions {
   title: string;
   /** Show the dashboard navigation; `current` marks the active item. */
-  nav?: { current?: 'open' | 'history' | 'outbox'; outbox: boolean; identity?: string; canLogOut: boolean };
+  nav?: { current?: NavKey; outbox: boolean; schedules?: boolean; identity?: string; canLogOut: boolean };
 }
 
+export type NavKey = 'open' | 'history' | 'schedules' | 'outbox';
+
 function navigation(nav: NonNullable<LayoutOptions['nav']>): SafeHtml {
-  const item = (key: 'open' | 'history' | 'outbox', href: string, label: string) =>
+  const item = (key: NavKey, href: string, label: string) =>
     html`<li><a href="${href}" ${nav.current === key ? raw(' aria-current="page"') : ''}>${label}</a></li>`;
   return html`<nav aria-label="Main">
     <ul>
       ${item('open', '/', 'Open runs')} ${item('history', '/history', 'History')}
+      ${nav.schedules ? item('schedules', '/schedules', 'Schedules') : ''}
       ${nav.outbox ? item('outbox', '/outbox', 'Outbox') : ''}
     </ul>
     ${
@@ -101,4 +104,29 @@ pre.mail { white-space: pre-wrap; overflow-wrap: anywhere; background: #f5f5f5; 
 iframe.mail { width: 100%; min-height: 36rem; border: 1px solid #c8c8c8; background: #ffffff; }
 ol.timeline { padding-left: 1.5rem; }
 ol.timeline li { margin: 0 0 0.6rem; }
+.badge { display: inline-block; border: 2px solid; border-radius: 1rem; padding: 0 0.6rem; font-weight: 700; white-space: nowrap; font-size: 0.95rem; }
+.badge-ok { color: #14532d; background: #dcfce7; border-color: #1e7b34; }
+.badge-wait { color: #713f12; background: #fef3c7; border-color: #b35900; }
+.badge-active { color: #0b3a6e; background: #e0ecfa; border-color: #0b5cab; }
+.badge-fail { color: #7a1013; background: #fde2e2; border-color: #a4161a; }
+.badge-neutral { color: #333333; background: #eeeeee; border-color: #737373; }
+tr.problem td { background: #fbeaea; }
+.problem-reason { color: #7a1013; font-weight: 700; }
+figure.picture { margin: 0 0 1.5rem; }
+figure.picture svg { max-width: 100%; height: auto; }
+figure.picture figcaption { color: #404040; }
+svg text { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; }
+.sheet h1 { margin-top: 0; }
+.sheet .digest { font-family: ui-monospace, Consolas, Menlo, monospace; font-size: 1.1rem; letter-spacing: 0.05em; }
+.sheet .check { display: inline-block; width: 1.2rem; height: 1.2rem; border: 2px solid #1a1a1a; vertical-align: middle; margin-right: 0.4rem; }
+.sheet .print-hint { color: #404040; }
+@media print {
+  header, .skip, .print-hint, nav { display: none !important; }
+  main { max-width: none; padding: 0; }
+  html { font-size: 11pt; }
+  a { color: #000000; text-decoration: none; }
+  table, tr, .sheet section { page-break-inside: avoid; break-inside: avoid; }
+  th, td { border-bottom: 1px solid #000000; }
+  @page { margin: 15mm; }
+}
 `;
