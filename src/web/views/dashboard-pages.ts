@@ -1,6 +1,7 @@
 /** The operators' pages: open runs and what each waits for, one run's timeline, past runs. */
 import { AUDIT_KINDS } from '../../domain/audit';
 import { html, type SafeHtml } from '../../domain/mail-html';
+import { RUN_OUTCOMES } from '../../domain/mail-templates';
 import type { HistoryPage, Overview, ProtectionHistory, RunDetail, Waiting } from '../deps';
 import { badge, runDuration, temporalRunUrl, time, timeWithHint, toneOf } from './format';
 import { layout, type LayoutOptions } from './layout';
@@ -211,14 +212,8 @@ export function runPage(run: RunDetail, now: number, nav: Nav, temporalUi?: Temp
 /** The kinds of run the audit records (one list, the audit's own), so every one offered can match. */
 export const HISTORY_KINDS: readonly string[] = AUDIT_KINDS;
 /** Run outcomes of every kind, and `running` for runs without an end (the audit's `open`). */
-export const HISTORY_OUTCOMES = [
-  'completed',
-  'nothing-new',
-  'expired',
-  'cancelled',
-  'rejected',
-  'aborted',
-  'failed',
+export const HISTORY_OUTCOMES: readonly string[] = [
+  ...RUN_OUTCOMES,
   'terminated',
   'in-desired-state',
   'drifted',
