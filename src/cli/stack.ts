@@ -59,7 +59,7 @@ export function register(program: Command, ctx: CliContext): void {
       const { config } = ctx.config();
       const client = await ctx.client();
       await ensureNamespace(client.connection as Connection, config.temporal.namespace, config.temporal.retention);
-      const scheduleAudit = scheduleAuditIn(config.dataDir, configurationActor('airgap setup'));
+      const scheduleAudit = scheduleAuditIn(config, configurationActor('airgap setup'));
       const schedules = await ensureSchedules(client, config, scheduleAudit);
       const driftChecks = await ensureDriftCheckSchedules(client, config, scheduleAudit);
       const ids = [...schedules.created, ...schedules.updated, ...driftChecks.created, ...driftChecks.updated];
