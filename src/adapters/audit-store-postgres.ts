@@ -263,6 +263,12 @@ export class PostgresAuditStore implements AuditStore {
       throw new AuditStoreConnectError(this.where, { cause: err });
     });
     let broken = false;
+    // A checked-out client has no listener: a server gone mid-transaction would end the process.
+    // The query in flight fails as well, which is what the caller sees.
+    const onError = (): void => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       await client.query(begin);
       const result = await work(client);
@@ -275,6 +281,7 @@ export class PostgresAuditStore implements AuditStore {
       if (isConnectionError(err)) throw new AuditStoreConnectError(this.where, { cause: err });
       throw err;
     } finally {
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }
@@ -525,6 +532,7 @@ export class AuditStoreNotEmptyError extends Error {
 function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return (
+    /^Connection terminated/.test((err as Error | null)?.message ?? '') ||
     code === 'ECONNREFUSED' ||
     code === 'ECONNRESET' ||
     code === 'ENOTFOUND' ||
