@@ -52,7 +52,8 @@ export interface PostgresCluster {
 const ROLE = 'airgap_audit';
 const PASSWORD = 'audit-test-password';
 
-export async function startPostgres(): Promise<PostgresCluster> {
+/** `withAuditRole: false` leaves the cluster bare (a test that creates the role itself). */
+export async function startPostgres(options: { withAuditRole?: boolean } = {}): Promise<PostgresCluster> {
   const bin = postgresBinDir();
   const asRoot = process.getuid?.() === 0;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'airgap-pg-'));
@@ -105,8 +106,10 @@ export async function startPostgres(): Promise<PostgresCluster> {
       },
     );
   // Its own role and database, the role not a superuser: as docker-compose.yml sets it up.
-  psqlAs('postgres', `CREATE ROLE ${ROLE} LOGIN PASSWORD '${PASSWORD}'`);
-  psqlAs('postgres', `CREATE DATABASE ${ROLE} OWNER ${ROLE}`);
+  if (options.withAuditRole !== false) {
+    psqlAs('postgres', `CREATE ROLE ${ROLE} LOGIN PASSWORD '${PASSWORD}'`);
+    psqlAs('postgres', `CREATE DATABASE ${ROLE} OWNER ${ROLE}`);
+  }
   let removed = false;
   let databases = 0;
   return {
