@@ -52,8 +52,13 @@ export interface PostgresCluster {
 const ROLE = 'airgap_audit';
 const PASSWORD = 'audit-test-password';
 
-/** `withAuditRole: false` leaves the cluster bare (a test that creates the role itself). */
-export async function startPostgres(options: { withAuditRole?: boolean } = {}): Promise<PostgresCluster> {
+/**
+ * `withAuditRole: false` leaves the cluster bare (a test that creates the role itself); `durable`
+ * keeps fsync and synchronous commit on (benchmarks), which tests turn off for speed.
+ */
+export async function startPostgres(
+  options: { withAuditRole?: boolean; durable?: boolean } = {},
+): Promise<PostgresCluster> {
   const bin = postgresBinDir();
   const asRoot = process.getuid?.() === 0;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'airgap-pg-'));
@@ -77,7 +82,7 @@ export async function startPostgres(options: { withAuditRole?: boolean } = {}): 
       '-l',
       path.join(dir, 'server.log'),
       '-o',
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off`,
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${options.durable ? '' : ' -c fsync=off -c synchronous_commit=off'}`,
       'start',
     ]);
   };
