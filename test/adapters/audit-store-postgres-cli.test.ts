@@ -3,6 +3,7 @@
  * a non-empty database), then list / show / verify read it from PostgreSQL, and a database down
  * at start is named by its setting, not mistaken for Temporal. Real PostgreSQL, CLI in-process.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { main } from '../../src/cli/main';
 import { freePort, startPostgres, type PostgresCluster } from '../helpers/postgres';
 
 const URL_ENV = 'AIRGAP_TEST_AUDIT_URL';
+const BIN = path.resolve(__dirname, '..', '..', 'bin', 'airgap.js');
 let cluster: PostgresCluster;
 let dir: string;
 let configFile: string;
@@ -214,4 +216,29 @@ describe('the CLI with audit.store postgres', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`the environment variable ${URL_ENV} (audit.postgres.urlEnv) is not set`);
   });
+
+  // As processes (bin/airgap.js runs dist/: build first). The Temporal address is one nobody
+  // listens on either: the process must stop at the audit, before it tries Temporal.
+  it.each([['worker', '--control'], ['web']])(
+    'airgap %s exits at once naming the audit setting when PostgreSQL is down, nothing started',
+    async (...command) => {
+      writeConfig('postgres');
+      const started = Date.now();
+      const r = spawnSync(process.execPath, [BIN, '--config', configFile, ...command], {
+        env: {
+          ...process.env,
+          [URL_ENV]: `postgres://airgap_audit:pw-not-shown@127.0.0.1:${await freePort()}/airgap_audit`,
+          TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+        },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`the audit store on PostgreSQL (audit.postgres.urlEnv ${URL_ENV} = postgres://`);
+      expect(r.stderr).not.toContain('Temporal is not reachable');
+      expect(r.stderr).not.toContain('pw-not-shown');
+      expect(r.stdout + r.stderr).not.toMatch(/worker running|web app on/);
+      expect(Date.now() - started).toBeLessThan(20_000);
+    },
+  );
 });
