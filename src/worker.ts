@@ -10,7 +10,8 @@
 import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
-import { auditStoreFile, SqliteAuditStore, type AuditStore } from './adapters/audit-store';
+import type { AuditStore } from './adapters/audit-store';
+import { openAuditStore } from './adapters/audit-store-open';
 import { createDeepSecurityApi, type DeepSecurityApi } from './adapters/deep-security-api';
 import { createHostOps } from './adapters/host-ops';
 import { createMailer, type Mailer } from './adapters/mailer';
@@ -119,7 +120,7 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
   const closers: (() => Promise<void>)[] = [];
 
   if (roles.control) {
-    const audit = options.audit ?? new SqliteAuditStore(auditStoreFile(config.dataDir));
+    const audit = options.audit ?? (await openAuditStore(config));
     if (!options.audit) closers.push(() => audit.close());
     const mailer = options.mailer ?? createMailer(config, env);
     if (!options.mailer) closers.push(() => mailer.close());

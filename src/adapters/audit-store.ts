@@ -329,37 +329,11 @@ export class SqliteAuditStore implements AuditStore {
     return walker.head ? { ok: true, count: walker.count, head: walker.head } : { ok: true, count: 0 };
   }
 
-  /** The summary tables must equal what the verified records rebuild; reports the earliest difference. */
   private checkSummaries(
     runs: Map<string, RunSummary>,
     imports: Map<string, { seq: number; atMs: number }>,
   ): ChainBreak | undefined {
-    const differing: number[] = [];
-    const seen = new Set<string>();
-    for (const row of this.s.allRuns.iterate()) {
-      const expected = runs.get(row.workflow_id);
-      seen.add(row.workflow_id);
-      // Whole rows, derived columns included: a doctored started_ms would skew --since silently.
-      if (!expected || canonicalJson(row) !== canonicalJson(runRowOf(expected))) {
-        differing.push(expected?.lastEvent.seq ?? row.last_seq);
-      }
-    }
-    for (const [id, run] of runs) if (!seen.has(id)) differing.push(run.lastEvent.seq);
-    const sites = new Set<string>();
-    for (const row of this.s.allProtection.iterate()) {
-      const expected = imports.get(row.site);
-      sites.add(row.site);
-      if (!expected || expected.seq !== row.seq || expected.atMs !== row.at_ms)
-        differing.push(expected?.seq ?? row.seq);
-    }
-    for (const [site, expected] of imports) if (!sites.has(site)) differing.push(expected.seq);
-    if (differing.length === 0) return undefined;
-    const seq = Math.min(...differing);
-    return {
-      seq,
-      reason: 'index-mismatch',
-      detail: `the run or protection summary around record ${seq} does not match the records`,
-    };
+    return summaryBreak(runs, imports, this.s.allRuns.iterate(), this.s.allProtection.iterate());
   }
 
   async lastSuccessfulImport(site: string): Promise<AuditRecord | undefined> {
@@ -391,6 +365,43 @@ export async function recordRefusedAction(store: AuditStore, refused: RefusedAct
   const run = await store.run(refused.workflowId);
   if (!run) return undefined;
   return store.append(refusedActionEvent(run, refused, randomUUID()));
+}
+
+/**
+ * The summary tables must equal what the verified records rebuild; reports the earliest
+ * difference. Shared by every store, so both compare the same way.
+ */
+export function summaryBreak(
+  runs: Map<string, RunSummary>,
+  imports: Map<string, { seq: number; atMs: number }>,
+  runRows: Iterable<RunRow>,
+  protectionRows: Iterable<{ site: string; seq: number; at_ms: number }>,
+): ChainBreak | undefined {
+  const differing: number[] = [];
+  const seen = new Set<string>();
+  for (const row of runRows) {
+    const expected = runs.get(row.workflow_id);
+    seen.add(row.workflow_id);
+    // Whole rows, derived columns included: a doctored started_ms would skew --since silently.
+    if (!expected || canonicalJson(row) !== canonicalJson(runRowOf(expected))) {
+      differing.push(expected?.lastEvent.seq ?? row.last_seq);
+    }
+  }
+  for (const [id, run] of runs) if (!seen.has(id)) differing.push(run.lastEvent.seq);
+  const sites = new Set<string>();
+  for (const row of protectionRows) {
+    const expected = imports.get(row.site);
+    sites.add(row.site);
+    if (!expected || expected.seq !== row.seq || expected.atMs !== row.at_ms) differing.push(expected?.seq ?? row.seq);
+  }
+  for (const [site, expected] of imports) if (!sites.has(site)) differing.push(expected.seq);
+  if (differing.length === 0) return undefined;
+  const seq = Math.min(...differing);
+  return {
+    seq,
+    reason: 'index-mismatch',
+    detail: `the run or protection summary around record ${seq} does not match the records`,
+  };
 }
 
 type Statements = ReturnType<typeof prepareStatements>;
@@ -437,11 +448,11 @@ function prepareStatements(db: Database.Database) {
 }
 
 /** The same rule in append and in verify's rebuild: a later event time wins, a tie keeps the first. */
-function isLaterImport(currentMs: number | undefined, candidateMs: number): boolean {
+export function isLaterImport(currentMs: number | undefined, candidateMs: number): boolean {
   return currentMs === undefined || candidateMs > currentMs;
 }
 
-function rowOf(r: AuditRecord): RecordRow {
+export function rowOf(r: AuditRecord): RecordRow {
   return {
     seq: r.seq,
     id: r.id,
@@ -461,7 +472,7 @@ function rowOf(r: AuditRecord): RecordRow {
   };
 }
 
-function recordOf(row: RecordRow): AuditRecord {
+export function recordOf(row: RecordRow): AuditRecord {
   const r: AuditRecord = {
     seq: row.seq,
     id: row.id,
@@ -481,7 +492,7 @@ function recordOf(row: RecordRow): AuditRecord {
   return r;
 }
 
-function runRowOf(r: RunSummary): RunRow {
+export function runRowOf(r: RunSummary): RunRow {
   return {
     workflow_id: r.workflowId,
     run_id: r.runId ?? null,
@@ -499,7 +510,7 @@ function runRowOf(r: RunSummary): RunRow {
   };
 }
 
-function runOf(row: RunRow): RunSummary {
+export function runOf(row: RunRow): RunSummary {
   const r: RunSummary = {
     workflowId: row.workflow_id,
     site: row.site,

@@ -1,7 +1,8 @@
 /**
- * `airgap audit`: the history of past runs from the audit store in `<dataDir>/audit.sqlite`,
- * which outlives Temporal's retention. list / show / export read it, verify checks its hash
- * chain (exit 1 naming the first bad record), reconcile closes runs that ended without a record.
+ * `airgap audit`: the history of past runs from the configured audit store (`<dataDir>/audit.sqlite`
+ * or PostgreSQL, audit.store), which outlives Temporal's retention. list / show / export read it,
+ * verify checks its hash chain (exit 1 naming the first bad record), reconcile closes runs that
+ * ended without a record, migrate copies a SQLite chain into PostgreSQL.
  */
 import fs from 'node:fs';
 import { once } from 'node:events';
@@ -32,6 +33,7 @@ import { findSite } from '../domain/config';
 import { formatDuration, parseDuration } from '../domain/duration';
 import { describeWithTemporal, reconcileTerminated } from '../adapters/audit-reconcile';
 import { auditStoreFile, SqliteAuditStore, type AuditStore } from '../adapters/audit-store';
+import { openAuditStore, openPostgresAuditStore } from '../adapters/audit-store-open';
 import { CliError, type CliContext } from './context';
 
 const FORMATS = ['table', 'json', 'csv'] as const;
@@ -98,22 +100,20 @@ export function normaliseListOptions(raw: ListOptions, now: Date, json = false):
   return { filter, format };
 }
 
-function storeFile(ctx: CliContext): string {
-  return auditStoreFile(ctx.config().config.dataDir);
-}
-
 /**
  * Reading commands do not create a store (with none yet, they read an empty one), and open it
  * read-only: no migration, no write lock, so they answer while another process is writing.
  */
-function openForReading(ctx: CliContext): AuditStore {
-  const file = storeFile(ctx);
-  if (fs.existsSync(file)) return new SqliteAuditStore(file, { readOnly: true });
-  ctx.info(`no audit store at ${file} yet: nothing has been recorded`);
-  return new SqliteAuditStore(':memory:');
+async function openForReading(ctx: CliContext): Promise<AuditStore> {
+  const { config } = ctx.config();
+  if (config.audit.store === 'sqlite') {
+    const file = auditStoreFile(config.dataDir);
+    if (!fs.existsSync(file)) ctx.info(`no audit store at ${file} yet: nothing has been recorded`);
+  }
+  return openAuditStore(config, { readOnly: true });
 }
 
-async function withStore<T>(store: AuditStore, use: (store: AuditStore) => Promise<T>): Promise<T> {
+async function withStore<S extends AuditStore, T>(store: S, use: (store: S) => Promise<T>): Promise<T> {
   try {
     return await use(store);
   } finally {
@@ -169,7 +169,7 @@ function protectionLines(statuses: readonly ProtectionStatus[]): string {
 export async function auditList(ctx: CliContext, raw: ListOptions, now = new Date()): Promise<void> {
   const { filter, format } = normaliseListOptions(raw, now, ctx.json);
   const { config } = ctx.config();
-  await withStore(openForReading(ctx), async (store) => {
+  await withStore(await openForReading(ctx), async (store) => {
     const probe = filter.limit === undefined ? filter : { ...filter, limit: filter.limit + 1 };
     const found = await store.list(probe);
     const runs = found.slice(0, filter.limit ?? found.length);
@@ -191,7 +191,7 @@ export async function auditList(ctx: CliContext, raw: ListOptions, now = new Dat
 }
 
 export async function auditShow(ctx: CliContext, workflowId: string): Promise<void> {
-  await withStore(openForReading(ctx), async (store) => {
+  await withStore(await openForReading(ctx), async (store) => {
     const run = await store.run(workflowId);
     const records = await store.timeline(workflowId);
     if (!run || records.length === 0) throw new CliError(`no audit records for workflow "${workflowId}"`);
@@ -232,7 +232,7 @@ export async function writeExport(out: Writable, records: AsyncIterable<AuditRec
 
 export async function auditExport(ctx: CliContext, raw: { format?: string; out?: string }): Promise<void> {
   const format = parseFormat(raw.format ?? 'json', false, ['json', 'csv']) as 'json' | 'csv';
-  await withStore(openForReading(ctx), async (store) => {
+  await withStore(await openForReading(ctx), async (store) => {
     if (!raw.out) {
       const { count } = await writeExport(process.stdout, store.export(), format);
       ctx.info(`exported ${count} audit records`);
@@ -281,7 +281,7 @@ export async function auditVerify(ctx: CliContext, raw: { expectHead?: string; f
   }
   const result: VerifyResult = raw.file
     ? verifyRecords(readExport(raw.file), expectHead)
-    : await withStore(openForReading(ctx), (store) => store.verify(expectHead ? { expectHead } : {}));
+    : await withStore(await openForReading(ctx), (store) => store.verify(expectHead ? { expectHead } : {}));
   const what = raw.file ?? 'audit chain';
   if (!result.ok) {
     const bad = result.firstBad;
@@ -296,14 +296,56 @@ export async function auditVerify(ctx: CliContext, raw: { expectHead?: string; f
 
 export async function auditReconcile(ctx: CliContext, now = new Date()): Promise<void> {
   const client = await ctx.client();
-  const file = storeFile(ctx);
-  await withStore(new SqliteAuditStore(file, { onWait: (line) => ctx.info(line) }), async (store) => {
+  const { config } = ctx.config();
+  await withStore(await openAuditStore(config, { onWait: (line) => ctx.info(line) }), async (store) => {
     const appended = await reconcileTerminated(store, describeWithTemporal(client), now);
     const human =
       appended.length === 0
         ? 'every open run is still running in Temporal'
         : appended.map((r) => `${r.workflowId}: recorded ${r.type} ${r.outcome}`).join('\n');
     ctx.result(human, { appended });
+  });
+}
+
+/**
+ * `audit migrate --from sqlite:<file> --to postgres`: copies a whole chain, hashes and all, into the
+ * configured PostgreSQL database (audit.postgres), then verifies the copy. The source is verified
+ * first (a broken chain is not carried over), and a target holding anything is refused.
+ */
+export async function auditMigrate(ctx: CliContext, raw: { from?: string; to?: string }): Promise<void> {
+  const from = raw.from ?? '';
+  if (!from.startsWith('sqlite:') || from.length === 'sqlite:'.length) {
+    throw new CliError(`--from: "${from}" is not sqlite:<file>, e.g. --from sqlite:./data/audit.sqlite`);
+  }
+  if (raw.to !== 'postgres') throw new CliError(`--to: "${raw.to ?? ''}" is not postgres`);
+  const file = from.slice('sqlite:'.length);
+  if (!fs.existsSync(file)) throw new CliError(`--from: no audit store at ${file}`);
+  const { config } = ctx.config();
+  await withStore(new SqliteAuditStore(file, { readOnly: true }), async (source) => {
+    const checked = await source.verify();
+    if (!checked.ok) {
+      const bad = checked.firstBad;
+      throw new CliError(
+        `${file} is broken at record ${bad.seq} (${bad.reason}): ${bad.detail}; nothing was copied`,
+        checked,
+      );
+    }
+    await withStore(await openPostgresAuditStore(config.audit), async (target) => {
+      const copied = await target.importChain(source.export());
+      const after = await target.verify(checked.head ? { expectHead: checked.head } : {});
+      if (!after.ok) {
+        const bad = after.firstBad;
+        throw new CliError(
+          `the copy in PostgreSQL is broken at record ${bad.seq} (${bad.reason}): ${bad.detail}`,
+          after,
+        );
+      }
+      const head = after.head ? `, head ${formatHead(after.head)}` : '';
+      ctx.result(`copied ${copied} audit records from ${file} to PostgreSQL (${target.where}); verified${head}`, {
+        copied,
+        head: after.head && formatHead(after.head),
+      });
+    });
   });
 }
 
@@ -339,6 +381,12 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--expect-head <seq:hash>', 'a head printed by an earlier verify: the chain must still contain it')
     .option('--file <export>', 'verify an exported file instead of the store')
     .action((opts: { expectHead?: string; file?: string }) => auditVerify(ctx, opts));
+  audit
+    .command('migrate')
+    .description('copy a whole audit chain into the configured PostgreSQL database (audit.postgres), then verify it')
+    .requiredOption('--from <store>', 'sqlite:<file>, e.g. sqlite:./data/audit.sqlite')
+    .requiredOption('--to <store>', 'postgres')
+    .action((opts: { from?: string; to?: string }) => auditMigrate(ctx, opts));
   audit
     .command('reconcile')
     .description('record the end of runs that Temporal closed without the workflow recording it')

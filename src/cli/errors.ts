@@ -7,6 +7,8 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { ConfigError } from '../domain/config';
 import { InvalidIdentityError } from '../domain/identity';
 import { AuditStoreBusyError, AuditStoreVersionError } from '../adapters/audit-store';
+import { AuditStoreSettingError } from '../adapters/audit-store-open';
+import { AuditStoreConnectError, AuditStoreNotEmptyError, PostgresSchemaError } from '../adapters/audit-store-postgres';
 import { PortInUseError } from '../runtime/dev-server';
 import { CliError, type TemporalWhere } from './context';
 
@@ -49,6 +51,11 @@ export function describeError(err: unknown, where: () => TemporalWhere | undefin
       details: { workflowId: err.workflowId },
     };
   }
+  // Before isUnreachable: a refused PostgreSQL connection is the audit's, not Temporal's.
+  if (err instanceof AuditStoreConnectError) return { message: err.message, code: 'unreachable' };
+  if (err instanceof AuditStoreSettingError) return { message: err.message, code: 'config' };
+  if (err instanceof AuditStoreNotEmptyError) return { message: err.message, code: 'refused' };
+  if (err instanceof PostgresSchemaError) return { message: err.message, code: 'busy' };
   if (isUnreachable(err)) {
     let target: TemporalWhere | undefined;
     try {

@@ -4,24 +4,24 @@
  * gateway uses as well. Recording never hides the refusal itself: a failure to record is one more
  * line on stderr.
  */
-import fs from 'node:fs';
-import { auditStoreFile, recordRefusedAction, SqliteAuditStore } from '../adapters/audit-store';
+import { recordRefusedAction, type AuditStore } from '../adapters/audit-store';
+import { auditStoreMayExist, openAuditStore, type AuditStoreSettings } from '../adapters/audit-store-open';
 import type { CliContext } from './context';
 import { ActionRefusedError } from './run-actions';
 
 export async function recordRefusal(ctx: CliContext, err: unknown): Promise<void> {
   if (!(err instanceof ActionRefusedError)) return;
-  let file: string;
+  let settings: AuditStoreSettings;
   try {
-    file = auditStoreFile(ctx.config().config.dataDir);
+    settings = ctx.config().config;
   } catch {
     return;
   }
   // No store yet means no run has ever been recorded here: nothing to attach the refusal to.
-  if (!fs.existsSync(file)) return;
-  let store: SqliteAuditStore | undefined;
+  if (!auditStoreMayExist(settings)) return;
+  let store: AuditStore | undefined;
   try {
-    store = new SqliteAuditStore(file, { onWait: (line) => ctx.info(line) });
+    store = await openAuditStore(settings, { onWait: (line) => ctx.info(line) });
     const { attempt } = err;
     const record = await recordRefusedAction(store, {
       workflowId: attempt.workflowId,

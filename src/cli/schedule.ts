@@ -30,7 +30,7 @@ export function register(program: Command, ctx: CliContext): void {
   /** Writes the audit record of a change made (after Temporal accepted it). */
   const audited = async (site: string, change: ScheduleChange, by: string, data: Record<string, unknown> = {}) => {
     const { config } = ctx.config();
-    await scheduleAuditIn(config.dataDir, { who: by, channel: 'cli' }).record(
+    await scheduleAuditIn(config, { who: by, channel: 'cli' }).record(
       scheduleChangeEvent({
         scheduleId: scheduleIdFor(site),
         site,

@@ -12,6 +12,7 @@ import { checkNamespace, ensureNamespace } from '../runtime/temporal-setup';
 import { connectClient, connectWorker, temporalTarget } from '../runtime/temporal-connection';
 import { startWebServer } from '../runtime/web-server';
 import { allRoles, createWorkerSet, type WorkerRoles } from '../worker';
+import { openAuditStore } from '../adapters/audit-store-open';
 import { CliError, type CliContext } from './context';
 
 /** Resolves on the first SIGINT/SIGTERM. */
@@ -59,7 +60,7 @@ export function register(program: Command, ctx: CliContext): void {
       const { config } = ctx.config();
       const client = await ctx.client();
       await ensureNamespace(client.connection as Connection, config.temporal.namespace, config.temporal.retention);
-      const scheduleAudit = scheduleAuditIn(config.dataDir, configurationActor('airgap setup'));
+      const scheduleAudit = scheduleAuditIn(config, configurationActor('airgap setup'));
       const schedules = await ensureSchedules(client, config, scheduleAudit);
       const driftChecks = await ensureDriftCheckSchedules(client, config, scheduleAudit);
       const ids = [...schedules.created, ...schedules.updated, ...driftChecks.created, ...driftChecks.updated];
@@ -87,13 +88,22 @@ export function register(program: Command, ctx: CliContext): void {
           : allRoles(config);
       checkConfigFiles(ctx.config(), roles);
       installWorkerLogging();
+      // The audit before Temporal: a PostgreSQL audit that cannot be reached stops here, nothing started.
+      const audit = roles.control ? await openAuditStore(config) : undefined;
       const connection = await connectWorker(target);
       const client = await connectClient(target);
       if (target.external) {
         const problems = await checkNamespace(client.connection as Connection, target.namespace);
         if (problems.length) throw new CliError(`the cluster is not set up: ${problems.join('; ')}`);
       }
-      const set = await createWorkerSet({ config, connection, namespace: target.namespace, roles, client });
+      const set = await createWorkerSet({
+        config,
+        connection,
+        namespace: target.namespace,
+        roles,
+        client,
+        ...(audit ? { audit } : {}),
+      });
       ctx.info(
         `worker running on ${target.connectionOptions.address} (${target.namespace}): ` +
           `${roles.control ? 'control' : ''} ${roles.hosts.map((h) => `host ${h}`).join(' ')} ${roles.zones.map((z) => `zone ${z}`).join(' ')}`,
@@ -103,6 +113,7 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.info(`stopping (${why})…`);
       set.shutdown();
       await running;
+      await audit?.close();
       await connection.close();
       await client.connection.close();
     });
@@ -112,7 +123,12 @@ export function register(program: Command, ctx: CliContext): void {
     .description('run the web app (dashboard, outbox, approval links) against the cluster')
     .action(async () => {
       const { config } = ctx.config();
-      const web = await startWebServer({ config, client: await ctx.client() });
+      // The audit before Temporal: a PostgreSQL audit that cannot be reached stops here, nothing started.
+      const audit = await openAuditStore(config);
+      const web = await startWebServer({ config, client: await ctx.client(), audit }).catch(async (err: unknown) => {
+        await audit.close();
+        throw err;
+      });
       ctx.info(`web app on ${web.url}`);
       await untilSignal();
       await web.close();

@@ -364,6 +364,34 @@ const siteSchema = z.strictObject({
   upgrade: upgradeSchema,
 });
 
+/**
+ * Where the audit lives. `sqlite` (default): `<dataDir>/audit.sqlite`, for one machine.
+ * `postgres`: a PostgreSQL database, for a site whose worker, web app and CLI run on several
+ * machines; the connection URL (postgres://role:password@host:5432/db) comes from the environment
+ * variable named by `urlEnv`, never from this file.
+ */
+const auditSchema = z
+  .strictObject({
+    store: z.enum(['sqlite', 'postgres'], { message: 'expected "sqlite" or "postgres"' }).default('sqlite'),
+    postgres: z
+      .strictObject({
+        urlEnv: envName.default('AIRGAP_AUDIT_DATABASE_URL'),
+        /** TLS as `pg` takes it; caFile is relative to the config file. Absent: as the URL's sslmode says. */
+        ssl: z
+          .strictObject({
+            caFile: z.string().min(1).optional(),
+            rejectUnauthorized: z.boolean().default(true),
+          })
+          .optional(),
+        /** How long opening the store waits for the database before saying it cannot be reached. */
+        connectTimeout: positiveDuration.default(10_000),
+        /** Connections each process keeps at most. */
+        poolSize: z.number().int().min(1).max(100).default(4),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 const configSchema = z.strictObject({
   /** Where the embedded stack keeps its state (Temporal's SQLite, audit, outbox, simulator). */
   dataDir: z.string().min(1).default('./data'),
@@ -441,6 +469,7 @@ const configSchema = z.strictObject({
       ttl: positiveDuration.default(3 * 86_400_000),
     })
     .prefault({}),
+  audit: auditSchema,
   simulator: z
     .strictObject({
       /** Run the Deep Security simulator inside `npm start` (the shipped demo config does). */
@@ -454,6 +483,7 @@ export type AppConfig = z.output<typeof configSchema>;
 export type SiteConfig = AppConfig['sites'][number];
 export type ManagerConfig = SiteConfig['dmz']['manager'];
 export type RelayConfig = SiteConfig['dmz']['relay'];
+export type AuditConfig = AppConfig['audit'];
 export type StepMode = z.output<typeof mode>;
 export type UpgradeSettings = z.output<typeof upgradeSchema>;
 export type UpgradeStageMode = z.output<typeof upgradeStageMode>;

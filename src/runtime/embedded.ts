@@ -17,6 +17,7 @@ import { ensureLocalSecret } from './local-secrets';
 import { configurationActor, ensureDriftCheckSchedules, ensureSchedules, scheduleAuditIn } from './schedules';
 import { ensureNamespace } from './temporal-setup';
 import { allRoles, createWorkerSet, type WorkerSet } from '../worker';
+import { openAuditStore } from '../adapters/audit-store-open';
 import { startWebServer, type RunningWeb } from './web-server';
 
 interface Stoppable {
@@ -95,6 +96,9 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
     const env = process.env;
     ensureLocalSecret(config.dataDir, config.links.keyEnv, env);
     if (config.web.auth.mode === 'shared-secret') ensureLocalSecret(config.dataDir, config.web.auth.secretEnv, env);
+    // The audit first: a PostgreSQL audit that cannot be reached stops the start before anything runs.
+    const audit = await openAuditStore(config);
+    started.push({ name: 'audit store', stop: () => audit.close() });
 
     if (config.simulator.enabled) {
       ensureSimulatorKeys(config, config.dataDir, env);
@@ -117,7 +121,7 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
     started.push({ name: 'Temporal client', stop: () => connection.close() });
     await ensureNamespace(connection, config.temporal.namespace, config.temporal.retention);
     const client = new Client({ connection, namespace: config.temporal.namespace });
-    const scheduleAudit = scheduleAuditIn(config.dataDir, configurationActor('airgap start'));
+    const scheduleAudit = scheduleAuditIn(config, configurationActor('airgap start'));
     const schedules = await ensureSchedules(client, config, scheduleAudit);
     const driftChecks = await ensureDriftCheckSchedules(client, config, scheduleAudit);
 
@@ -129,6 +133,7 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
       namespace: config.temporal.namespace,
       roles: allRoles(config),
       client,
+      audit,
     });
     const running = workers.run();
     running.catch((err: Error) => failWith(err));

@@ -58,6 +58,8 @@ export function loadConfig(file: string): LoadedConfig {
   const base = path.dirname(file);
   config.dataDir = resolveFrom(base, config.dataDir)!;
   if (config.mail.smtp?.caFile) config.mail.smtp.caFile = resolveFrom(base, config.mail.smtp.caFile);
+  const auditSsl = config.audit.postgres.ssl;
+  if (auditSsl?.caFile) auditSsl.caFile = resolveFrom(base, auditSsl.caFile);
   for (const site of config.sites) {
     for (const manager of [site.dmz.manager, site.airgapped.manager]) {
       manager.caFile = resolveFrom(base, manager.caFile);

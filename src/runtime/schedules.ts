@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { auditStoreFile, SqliteAuditStore } from '../adapters/audit-store';
+import { openAuditStore, type AuditStoreSettings } from '../adapters/audit-store-open';
 import { ScheduleNotFoundError, type Client, type ScheduleOptionsAction } from '@temporalio/client';
 import type { AuditActor, AuditEvent, AuditKind } from '../domain/audit';
 import type { AppConfig, SiteConfig } from '../domain/config';
@@ -52,12 +52,13 @@ export interface ScheduleAudit {
   record(event: AuditEvent): Promise<unknown>;
 }
 
-/** Appends schedule changes to the data dir's audit store, as `who` (a person, or the process that applies the configuration). */
-export function scheduleAuditIn(dataDir: string, by: AuditActor): ScheduleAudit {
+/** Appends schedule changes to the configured audit store, as `who` (a person, or the process that applies the configuration). */
+export function scheduleAuditIn(config: AuditStoreSettings | string, by: AuditActor): ScheduleAudit {
+  const settings = typeof config === 'string' ? { dataDir: config } : config;
   return {
     by,
     async record(event) {
-      const store = new SqliteAuditStore(auditStoreFile(dataDir));
+      const store = await openAuditStore(settings);
       try {
         return await store.append(event);
       } finally {

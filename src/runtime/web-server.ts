@@ -5,7 +5,8 @@
  */
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { auditStoreFile, SqliteAuditStore } from '../adapters/audit-store';
+import type { AuditStore } from '../adapters/audit-store';
+import { openAuditStore } from '../adapters/audit-store-open';
 import { OUTBOX_FILE_NAME, OutboxMailer } from '../adapters/outbox';
 import type { AppConfig } from '../domain/config';
 import { linkKeysFromEnv } from '../domain/link-token';
@@ -44,10 +45,12 @@ export async function startWebServer(options: {
   client: Client;
   env?: NodeJS.ProcessEnv;
   port?: number;
+  /** Opened by the caller (before connecting to Temporal) and closed with the server; default: opened here. */
+  audit?: AuditStore;
 }): Promise<RunningWeb> {
   const { config, client } = options;
   const env = options.env ?? process.env;
-  const audit = new SqliteAuditStore(auditStoreFile(config.dataDir));
+  const audit = options.audit ?? (await openAuditStore(config));
   const outbox = config.mail.smtp
     ? undefined
     : new OutboxMailer({ file: path.join(config.dataDir, OUTBOX_FILE_NAME), from: config.mail.from });

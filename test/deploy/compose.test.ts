@@ -4,8 +4,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/runtime/load-config';
+import { PostgresAuditStore } from '../../src/adapters/audit-store-postgres';
+import { startPostgres } from '../helpers/postgres';
 
 const root = path.resolve(__dirname, '..', '..');
 type Service = {
@@ -84,4 +87,64 @@ describe('the docker-compose stack', () => {
     expect(config.mail.smtp?.host).toBe('mailpit');
     expect(config.web.auth.mode).toBe('shared-secret');
   });
+
+  it('keeps the audit in PostgreSQL, its own role and database, and shares no data volume between worker and web', () => {
+    const mount = services.worker!.volumes!.find((v) => v.endsWith(':/etc/airgap/config.yaml:ro'))!;
+    const { config } = loadConfig(path.join(root, mount.split(':')[0]!));
+    expect(config.audit.store).toBe('postgres');
+    const urlEnv = config.audit.postgres.urlEnv;
+    for (const name of ['worker', 'web', 'setup']) {
+      const url = services[name]!.environment![urlEnv]!;
+      expect(url).toMatch(
+        /^postgres:\/\/airgap_audit:\$\{AIRGAP_AUDIT_DB_PASSWORD:\?[^}]+\}@postgresql:5432\/airgap_audit$/,
+      );
+    }
+    for (const name of ['worker', 'web']) {
+      expect(services[name]!.depends_on!.postgresql!.condition).toBe('service_healthy');
+    }
+    const writable = (name: string) => (services[name]!.volumes ?? []).filter((v) => !v.endsWith(':ro'));
+    const named = (v: string) => v.split(':')[0]!;
+    const shared = writable('worker').filter((v) => writable('web').some((w) => named(w) === named(v)));
+    expect(shared).toEqual([]);
+    expect(services.postgresql!.volumes).toContain('./deploy/compose/postgres-init:/docker-entrypoint-initdb.d:ro');
+  });
+
+  it('creates the audit role and database with its init script, in which the audit store can create its schema', async () => {
+    const cluster = await startPostgres({ withAuditRole: false });
+    try {
+      const script = path.join(root, 'deploy', 'compose', 'postgres-init', '10-airgap-audit.sh');
+      execFileSync('sh', [script], {
+        env: {
+          PATH: process.env.PATH,
+          PGHOST: '127.0.0.1',
+          PGPORT: String(cluster.port),
+          POSTGRES_USER: 'postgres',
+          AIRGAP_AUDIT_DB_PASSWORD: 'compose-test-pw',
+        },
+        stdio: 'pipe',
+      });
+      const url = services.worker!.environment!.AIRGAP_AUDIT_DATABASE_URL!.replace(
+        /\$\{AIRGAP_AUDIT_DB_PASSWORD:\?[^}]+\}@postgresql:5432/,
+        `compose-test-pw@127.0.0.1:${cluster.port}`,
+      );
+      const store = await PostgresAuditStore.open({ url });
+      try {
+        await store.append({
+          id: 'compose-1',
+          workflowId: 'cycle-plant1-1',
+          site: 'plant1',
+          kind: 'cycle',
+          type: 'cycle.started',
+          at: '2025-05-06T06:00:00Z',
+        });
+        expect(await store.verify()).toMatchObject({ ok: true, count: 1 });
+      } finally {
+        await store.close();
+      }
+      // Not a superuser, and the only one (besides the superuser) who may connect to its database.
+      expect(cluster.psql(`SELECT rolsuper FROM pg_roles WHERE rolname = 'airgap_audit'`, 'postgres').trim()).toBe('f');
+    } finally {
+      cluster.remove();
+    }
+  }, 60_000);
 });

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { SqliteAuditStore } from '../../src/adapters/audit-store';
+import { SqliteAuditStore, type AuditStore } from '../../src/adapters/audit-store';
 import { OutboxMailer } from '../../src/adapters/outbox';
 import { stringify as stringifyYaml } from 'yaml';
 import { parseConfig, type AppConfig, type SiteConfig } from '../../src/domain/config';
@@ -37,6 +37,8 @@ export interface StackOptions {
   mail?: Record<string, unknown>;
   /** Adds to or changes the site's raw document (e.g. rules, hardening, the manager host) before validation. */
   editSite?: (site: Record<string, unknown>, stack: { tag: string; dir: string }) => void;
+  /** The audit store the workers write (e.g. PostgreSQL); default a SQLite file in the stack's folder. */
+  audit?: AuditStore;
 }
 
 export interface CycleStack {
@@ -49,7 +51,7 @@ export interface CycleStack {
   sim: RunningSimulator;
   client: Client;
   outbox: OutboxMailer;
-  audit: SqliteAuditStore;
+  audit: AuditStore;
   workers: WorkerSet;
   startCycle(input?: Partial<CycleInput>): Promise<WorkflowHandle>;
   view(handle: WorkflowHandle): Promise<CycleView>;
@@ -145,7 +147,7 @@ export async function startCycleStack(options: StackOptions = {}): Promise<Cycle
   const connection = await Connection.connect({ address: testTemporalAddress() });
   const client = new Client({ connection, namespace: TEST_NAMESPACE });
   const outbox = OutboxMailer.inDataDir(dir, config.mail.from);
-  const audit = new SqliteAuditStore(path.join(dir, 'audit.sqlite'));
+  const audit = options.audit ?? new SqliteAuditStore(path.join(dir, 'audit.sqlite'));
   let workerConnection: NativeConnection | undefined;
   let running: Promise<void> | undefined;
 
