@@ -21,9 +21,15 @@ import {
   watchRun,
 } from './run-actions';
 
-/** The open cycle of a site, if any (visibility, so a moment behind the truth). */
-export async function openCycleOf(client: Client, site: string): Promise<string | undefined> {
-  const query = `AirgapSite = '${site}' AND AirgapKind = 'cycle' AND ExecutionStatus = 'Running'`;
+/**
+ * The open cycle of a site, if any (visibility, so a moment behind the truth). Scoped to this
+ * installation's control queue, like the site lock: another installation sharing the namespace
+ * may have a site of the same name.
+ */
+export async function openCycleOf(client: Client, site: string, taskQueue: string): Promise<string | undefined> {
+  const query =
+    `AirgapSite = '${site}' AND AirgapKind = 'cycle' AND ExecutionStatus = 'Running'` +
+    ` AND TaskQueue = '${taskQueue}'`;
   for await (const execution of client.workflow.list({ query })) return execution.workflowId;
   return undefined;
 }
@@ -41,7 +47,7 @@ export async function startCycle(
     throw new CliError('--allow-rollback needs --by <who> and --reason <why>: it is a recorded decision');
   }
   const client = await ctx.client();
-  const open = await openCycleOf(client, site);
+  const open = await openCycleOf(client, site, config.temporal.taskQueue);
   if (open) throw new CliError(`site ${site} already has an open cycle: ${open}`, { open });
   const handle = await client.workflow.start('cycleWorkflow', {
     taskQueue: config.temporal.taskQueue,
