@@ -123,7 +123,9 @@ runBench(async () => {
       ['airgap start, bundle cached in the data folder', samples.cached],
     ];
     for (const [name, s] of rows) {
-      console.log(`| ${name} | ${ms(median(s))} | ${s.map((v) => v.toFixed(0)).join(', ')} | ${ratio(median(s), base)} |`);
+      console.log(
+        `| ${name} | ${ms(median(s))} | ${s.map((v) => v.toFixed(0)).join(', ')} | ${ratio(median(s), base)} |`,
+      );
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
