@@ -67,6 +67,14 @@ runBench(async () => {
           return hash.digest('hex');
         },
       ],
+      [
+        'a read stream, 4 MiB chunks (sha256File before issue 16)',
+        async () => {
+          const hash = createHash('sha256');
+          for await (const c of fs.createReadStream(file, { highWaterMark: 4 * 1024 * 1024 })) hash.update(c as Buffer);
+          return hash.digest('hex');
+        },
+      ],
       ['host-ops sha256File', async () => (await ops.sha256File({ path: file })).sha256],
       [
         'host-ops inspectArrival (stat + hash + verdict)',

@@ -7,6 +7,7 @@
  * The embedded default plays every role in one process; a real deployment runs a host worker on
  * each relay and zone workers where only they can reach a manager.
  */
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
@@ -35,6 +36,10 @@ import {
 } from './domain/config';
 import { linkKeysFromEnv } from './domain/link-token';
 import { declareActivityOnlyQueue } from './runtime/logging';
+import { cachedWorkflowBundle } from './runtime/workflow-bundle';
+
+/** Where, under the data folder, the control worker keeps its workflow bundle. */
+export const WORKFLOW_BUNDLE_FOLDER = 'workflow-bundle';
 
 /**
  * A host or zone queue: its worker runs activities only, by design, so the SDK's "No workflows
@@ -97,7 +102,10 @@ export interface WorkerSetOptions {
   namespace: string;
   roles: WorkerRoles;
   env?: NodeJS.ProcessEnv;
-  /** A prebuilt workflow bundle (tests share one); otherwise bundled from src/workflows. */
+  /**
+   * A prebuilt workflow bundle (tests share one); otherwise the one cached in
+   * <dataDir>/workflow-bundle, bundled from the workflows when their code changed.
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Replaces the configured mailer (tests). */
   mailer?: Mailer;
@@ -140,9 +148,12 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
         connection,
         namespace,
         taskQueue: config.temporal.taskQueue,
-        ...(options.workflowBundle
-          ? { workflowBundle: options.workflowBundle }
-          : { workflowsPath: require.resolve('./workflows') }),
+        workflowBundle:
+          options.workflowBundle ??
+          (await cachedWorkflowBundle({
+            workflowsPath: require.resolve('./workflows'),
+            cacheDir: path.join(config.dataDir, WORKFLOW_BUNDLE_FOLDER),
+          })),
         activities: {
           ...controlActivities,
           ...createSetupActivities({ config }),

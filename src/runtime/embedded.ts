@@ -122,28 +122,39 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
     await ensureNamespace(connection, config.temporal.namespace, config.temporal.retention);
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const scheduleAudit = scheduleAuditIn(config, configurationActor('airgap start'));
-    const schedules = await ensureSchedules(client, config, scheduleAudit);
-    const driftChecks = await ensureDriftCheckSchedules(client, config, scheduleAudit);
-
-    const workerConnection = await NativeConnection.connect({ address: server.address });
-    started.push({ name: 'worker connection', stop: () => workerConnection.close() });
-    const workers: WorkerSet = await createWorkerSet({
-      config,
-      connection: workerConnection,
-      namespace: config.temporal.namespace,
-      roles: allRoles(config),
-      client,
-      audit,
-    });
-    const running = workers.run();
-    running.catch((err: Error) => failWith(err));
-    started.push({
-      name: 'workers',
-      stop: async () => {
-        workers.shutdown();
-        await running.catch(() => undefined);
-      },
-    });
+    // The schedules are round trips to the server, the workers mostly the worker threads' work
+    // (loading the workflow bundle): done side by side they take the longer of the two, not the sum
+    // (issue 16, start to ready). Both settle before a failure stops what started.
+    const ensuringSchedules = (async () => {
+      const schedules = await ensureSchedules(client, config, scheduleAudit);
+      const driftChecks = await ensureDriftCheckSchedules(client, config, scheduleAudit);
+      return { schedules, driftChecks };
+    })();
+    const startingWorkers = (async () => {
+      const workerConnection = await NativeConnection.connect({ address: server.address });
+      started.push({ name: 'worker connection', stop: () => workerConnection.close() });
+      const workers: WorkerSet = await createWorkerSet({
+        config,
+        connection: workerConnection,
+        namespace: config.temporal.namespace,
+        roles: allRoles(config),
+        client,
+        audit,
+      });
+      const running = workers.run();
+      running.catch((err: Error) => failWith(err));
+      started.push({
+        name: 'workers',
+        stop: async () => {
+          workers.shutdown();
+          await running.catch(() => undefined);
+        },
+      });
+    })();
+    const [scheduled, workersStarted] = await Promise.allSettled([ensuringSchedules, startingWorkers]);
+    if (scheduled.status === 'rejected') throw scheduled.reason;
+    if (workersStarted.status === 'rejected') throw workersStarted.reason;
+    const { schedules, driftChecks } = scheduled.value;
 
     const web: RunningWeb = await startWebServer({ config, client });
     started.push({ name: 'web app', stop: () => web.close() });

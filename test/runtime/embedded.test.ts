@@ -177,6 +177,12 @@ describe('the embedded default (npm start)', () => {
     });
     expect(airgap(configFile, 'cycle', 'start', 'demo').stderr).toMatch(/already has an open cycle/);
 
+    // The workflow bundle was built into the data folder (issue 16) ...
+    const bundleDir = path.join(dir, 'workflow-bundle');
+    const bundles = fs.readdirSync(bundleDir);
+    expect(bundles).toEqual([expect.stringMatching(/^workflows-[0-9a-f]+\.js$/)]);
+    const bundleBuiltAt = fs.statSync(path.join(bundleDir, bundles[0]!)).mtimeMs;
+
     stack.child.kill('SIGINT');
     expect(await stack.exited).toBe(0);
     expect(stack.output()).toContain('stopped.');
@@ -184,6 +190,9 @@ describe('the embedded default (npm start)', () => {
 
     stack = start(configFile);
     await stack.ready;
+    // ... and the restart ran the same file instead of bundling again.
+    expect(fs.readdirSync(bundleDir)).toEqual(bundles);
+    expect(fs.statSync(path.join(bundleDir, bundles[0]!)).mtimeMs).toBe(bundleBuiltAt);
     const after = JSON.parse(airgap(configFile, '--json', 'cycle', 'status', id).stdout) as {
       state: string;
       bundle: { sha256: string };
