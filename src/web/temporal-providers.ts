@@ -182,36 +182,51 @@ function detailFromRollout(view: UpgradeView): RunDetail {
   };
 }
 
+/** How long a page waits for one run's answer before showing what visibility or the audit knows. */
+const QUERY_DEADLINE_MS = 5_000;
+
+const within = <T>(client: Client, ask: () => Promise<T>): Promise<T> =>
+  client.withDeadline(Date.now() + QUERY_DEADLINE_MS, ask);
+
 export function createOverviewProvider(client: Client, audit: AuditStore, config: AppConfig): OverviewProvider {
   return {
     async overview() {
-      const runs: OpenRun[] = [];
+      const listed = [];
       for await (const w of client.workflow.list({ query: `ExecutionStatus = 'Running' AND AirgapKind IS NOT NULL` })) {
-        try {
-          const handle = client.workflow.getHandle(w.workflowId);
-          const view = await handle.query(runStateQuery);
-          const problem = problemOf(view.kind === 'cycle' ? await handle.query(cycleStateQuery) : view);
-          runs.push({
-            ...(problem ? { problem } : {}),
-            workflowId: view.id,
-            site: view.site,
-            kind: view.kind,
-            title: `${view.kind} ${view.id}`,
-            state: view.state,
-            startedAt: Date.parse(view.startedAt),
-            waiting: waitingOf(view),
-          });
-        } catch {
-          runs.push({
-            workflowId: w.workflowId,
-            site: '?',
-            kind: w.type,
-            title: w.workflowId,
-            state: 'unknown (no answer)',
-            startedAt: w.startTime.getTime(),
-          });
-        }
+        listed.push(w);
       }
+      // Asked all at once and each within QUERY_DEADLINE_MS: a run whose worker is down answers no
+      // query until the RPC deadline, and it must not hold up the page for the others.
+      const runs: OpenRun[] = await Promise.all(
+        listed.map(async (w): Promise<OpenRun> => {
+          try {
+            const handle = client.workflow.getHandle(w.workflowId);
+            const view = await within(client, () => handle.query(runStateQuery));
+            const problem = problemOf(
+              view.kind === 'cycle' ? await within(client, () => handle.query(cycleStateQuery)) : view,
+            );
+            return {
+              ...(problem ? { problem } : {}),
+              workflowId: view.id,
+              site: view.site,
+              kind: view.kind,
+              title: `${view.kind} ${view.id}`,
+              state: view.state,
+              startedAt: Date.parse(view.startedAt),
+              waiting: waitingOf(view),
+            };
+          } catch {
+            return {
+              workflowId: w.workflowId,
+              site: '?',
+              kind: w.type,
+              title: w.workflowId,
+              state: 'unknown (no answer)',
+              startedAt: w.startTime.getTime(),
+            };
+          }
+        }),
+      );
       const notices: Notice[] = [];
       const now = new Date();
       for (const site of config.sites) {
@@ -277,9 +292,11 @@ export function createRunProvider(client: Client, audit: AuditStore): RunProvide
     async run(workflowId) {
       try {
         const handle = client.workflow.getHandle(workflowId);
-        const state = await handle.query(runStateQuery);
-        if (state.kind === 'cycle') return detailFromView(await handle.query(cycleStateQuery));
-        if (state.kind === 'upgrade') return detailFromRollout(await handle.query(upgradeStateQuery));
+        const state = await within(client, () => handle.query(runStateQuery));
+        if (state.kind === 'cycle') return detailFromView(await within(client, () => handle.query(cycleStateQuery)));
+        if (state.kind === 'upgrade') {
+          return detailFromRollout(await within(client, () => handle.query(upgradeStateQuery)));
+        }
         return detailFromRunState(state);
       } catch {
         const summary = await audit.run(workflowId);

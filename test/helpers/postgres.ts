@@ -6,9 +6,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../src/runtime/dev-server';
+
+export { freePort };
 
 /** Debian puts the server binaries in /usr/lib/postgresql/<major>/bin (only psql is on PATH). */
 export function postgresBinDir(): string {
@@ -23,17 +25,6 @@ export function postgresBinDir(): string {
     throw new Error('PostgreSQL is not installed: apt-get install postgresql (.ci/run does) for initdb and pg_ctl');
   }
   return path.join(root, majors[0]!, 'bin');
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface PostgresCluster {

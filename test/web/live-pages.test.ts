@@ -6,6 +6,7 @@
 import { carryBundle } from '../../src/sim';
 import { startWebServer, type RunningWeb } from '../../src/runtime/web-server';
 import { fileCopiedUpdate } from '../../src/workflows/cycle-messages';
+import { KIND, SITE } from '../../src/workflows/search-attributes';
 import { startCycleStack, type CycleStack } from '../helpers/cycle-stack';
 import { squash } from './support';
 
@@ -83,4 +84,29 @@ describe('the operator pages over a real run', () => {
     expect(unknown.body).toContain('<nav aria-label="Main">');
     await handle.terminate('test over');
   }, 90_000);
+
+  it('answers while an open run has no worker, showing that run without its state', async () => {
+    // A run whose worker is down answers no query until the RPC deadline; the page must not wait on it.
+    const orphan = await stack.client.workflow.start('cycleWorkflow', {
+      taskQueue: `nobody-polls-${Date.now()}`,
+      workflowId: `orphan-${Date.now()}`,
+      args: [{ site: 'plant' }],
+      typedSearchAttributes: [
+        { key: SITE, value: 'plant' },
+        { key: KIND, value: 'cycle' },
+      ],
+    });
+    try {
+      let home = await get('/');
+      for (let i = 0; i < 40 && !home.body.includes(orphan.workflowId); i++) {
+        await new Promise((r) => setTimeout(r, 250)); // visibility lists a new run a moment later
+        home = await get('/');
+      }
+      expect(home.status).toBe(200);
+      expect(home.body).toContain(orphan.workflowId);
+      expect(home.body).toContain('unknown (no answer)');
+    } finally {
+      await orphan.terminate('test over');
+    }
+  }, 60_000);
 });
