@@ -20,6 +20,7 @@ import {
 } from '../workflows/cycle-messages';
 import type { ActionGateway, ActionOutcome, ActionView, PerformRequest } from './deps';
 import { WebError } from './errors';
+import { withinQueryDeadline } from './query-deadline';
 
 const DECISION: Record<LinkPayload['action'], string> = {
   approve: 'approved',
@@ -45,8 +46,10 @@ type AnyView = RunState & Partial<Omit<CycleView, keyof RunState>>;
 async function readView(client: Client, payload: LinkPayload): Promise<AnyView | undefined> {
   try {
     const handle = client.workflow.getHandle(payload.workflowId);
-    const state = await handle.query(runStateQuery);
-    return state.kind === 'cycle' && payload.action !== 'manual-done' ? await handle.query(cycleStateQuery) : state;
+    const state = await withinQueryDeadline(client, () => handle.query(runStateQuery));
+    return state.kind === 'cycle' && payload.action !== 'manual-done'
+      ? await withinQueryDeadline(client, () => handle.query(cycleStateQuery))
+      : state;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError || /not found/i.test((err as Error).message)) return undefined;
     throw WebError.unavailable(`Temporal did not answer: ${(err as Error).message}`);

@@ -9,6 +9,7 @@ import { OPEN_OUTCOME, type AuditRecord } from '../domain/audit';
 import { findSite, type AppConfig } from '../domain/config';
 import { courierSheet } from '../domain/courier-sheet';
 import { describeSiteSchedules } from '../runtime/schedule-status';
+import { withinQueryDeadline } from './query-deadline';
 import { formatDuration } from '../domain/duration';
 import { cycleStateQuery, runStateQuery, type CycleView, type RunState } from '../workflows/cycle-messages';
 import { upgradeStateQuery, type UpgradeView } from '../workflows/upgrade-messages';
@@ -182,12 +183,6 @@ function detailFromRollout(view: UpgradeView): RunDetail {
   };
 }
 
-/** How long a page waits for one run's answer before showing what visibility or the audit knows. */
-const QUERY_DEADLINE_MS = 5_000;
-
-const within = <T>(client: Client, ask: () => Promise<T>): Promise<T> =>
-  client.withDeadline(Date.now() + QUERY_DEADLINE_MS, ask);
-
 export function createOverviewProvider(client: Client, audit: AuditStore, config: AppConfig): OverviewProvider {
   return {
     async overview() {
@@ -195,15 +190,15 @@ export function createOverviewProvider(client: Client, audit: AuditStore, config
       for await (const w of client.workflow.list({ query: `ExecutionStatus = 'Running' AND AirgapKind IS NOT NULL` })) {
         listed.push(w);
       }
-      // Asked all at once and each within QUERY_DEADLINE_MS: a run whose worker is down answers no
+      // Asked all at once and each within the query deadline: a run whose worker is down answers no
       // query until the RPC deadline, and it must not hold up the page for the others.
       const runs: OpenRun[] = await Promise.all(
         listed.map(async (w): Promise<OpenRun> => {
           try {
             const handle = client.workflow.getHandle(w.workflowId);
-            const view = await within(client, () => handle.query(runStateQuery));
+            const view = await withinQueryDeadline(client, () => handle.query(runStateQuery));
             const problem = problemOf(
-              view.kind === 'cycle' ? await within(client, () => handle.query(cycleStateQuery)) : view,
+              view.kind === 'cycle' ? await withinQueryDeadline(client, () => handle.query(cycleStateQuery)) : view,
             );
             return {
               ...(problem ? { problem } : {}),
@@ -292,10 +287,11 @@ export function createRunProvider(client: Client, audit: AuditStore): RunProvide
     async run(workflowId) {
       try {
         const handle = client.workflow.getHandle(workflowId);
-        const state = await within(client, () => handle.query(runStateQuery));
-        if (state.kind === 'cycle') return detailFromView(await within(client, () => handle.query(cycleStateQuery)));
+        const state = await withinQueryDeadline(client, () => handle.query(runStateQuery));
+        if (state.kind === 'cycle')
+          return detailFromView(await withinQueryDeadline(client, () => handle.query(cycleStateQuery)));
         if (state.kind === 'upgrade') {
-          return detailFromRollout(await within(client, () => handle.query(upgradeStateQuery)));
+          return detailFromRollout(await withinQueryDeadline(client, () => handle.query(upgradeStateQuery)));
         }
         return detailFromRunState(state);
       } catch {

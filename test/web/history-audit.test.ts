@@ -130,3 +130,28 @@ describe('a refused link action', () => {
     expect((await store.verify()).ok).toBe(true);
   });
 });
+
+describe('a link to a run whose worker is down', () => {
+  let connection: Connection;
+  beforeAll(async () => {
+    connection = await Connection.connect({ address: testTemporalAddress() });
+  });
+  afterAll(() => connection.close());
+
+  it('is answered "Temporal did not answer" within the query deadline instead of hanging', async () => {
+    const client = new Client({ connection, namespace: TEST_NAMESPACE });
+    const orphan = await client.workflow.start('cycleWorkflow', {
+      taskQueue: `nobody-polls-${randomUUID()}`,
+      workflowId: `cycle-demo-orphan-${randomUUID()}`,
+      args: [{ site: 'demo' }],
+    });
+    try {
+      const gateway = createTemporalActionGateway(client, { audit: store });
+      await expect(
+        gateway.describe(payloadFor('file-copied', { workflowId: orphan.workflowId }), randomUUID()),
+      ).rejects.toThrow(/Temporal did not answer/);
+    } finally {
+      await orphan.terminate('test over');
+    }
+  }, 30_000);
+});
