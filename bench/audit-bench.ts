@@ -12,16 +12,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { AuditEvent, AuditKind, RunFilter } from '../src/domain/audit';
+import type { RunFilter } from '../src/domain/audit';
+import { EPOCH, events, median, ms, ratio } from './audit-history';
 import { SqliteAuditStore } from '../src/adapters/audit-store';
 
 const RECORDS = Number(process.argv[2] ?? 100_000);
 const REPEATS = 5;
-const SITES = ['north', 'south', 'east', 'west'];
-const KINDS: AuditKind[] = ['cycle', 'cycle', 'cycle', 'upgrade', 'rules', 'harden'];
-const OUTCOMES = ['completed', 'completed', 'completed', 'nothing-new', 'failed', 'expired'];
-const STEPS = ['bundle.built', 'human.file-copied', 'arrival.verified', 'import.triggered', 'import.completed'];
-const EPOCH = Date.parse('2020-01-01T00:00:00Z');
 
 function sqlite3Available(): boolean {
   try {
@@ -30,40 +26,6 @@ function sqlite3Available(): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * Runs of 8 events (start, 5 steps, a mail, end), a run every 6 hours. Site repeats every 4 runs and
- * kind every 6, so the outcome changes every 12 runs to meet every site and kind.
- */
-function* events(total: number): Generator<AuditEvent> {
-  for (let run = 0, n = 0; n < total; run++) {
-    const workflowId = `run-${run}`;
-    const site = SITES[run % SITES.length]!;
-    const kind = KINDS[run % KINDS.length]!;
-    const start = EPOCH + run * 6 * 3_600_000;
-    const types = [`${kind}.started`, ...STEPS, 'mail.sent', `${kind}.ended`];
-    for (const [i, type] of types.entries()) {
-      if (n++ >= total) return;
-      const ended = i === types.length - 1;
-      yield {
-        id: `${workflowId}/r/${i}`,
-        workflowId,
-        runId: 'r',
-        site,
-        kind,
-        type,
-        at: new Date(start + i * 60_000).toISOString(),
-        actor: { who: 'ops@example.com', channel: 'link' },
-        ...(ended ? { outcome: OUTCOMES[Math.floor(run / 12) % OUTCOMES.length]! } : {}),
-        data: { sha256: 'ab'.repeat(32), attempt: i, note: 'x'.repeat(40) },
-      };
-    }
-  }
-}
-
-function median(samples: number[]): number {
-  return [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
 }
 
 async function time(fn: () => unknown): Promise<number> {
@@ -76,9 +38,6 @@ async function time(fn: () => unknown): Promise<number> {
   }
   return median(samples);
 }
-
-const ms = (v: number) => `${v.toFixed(1)} ms`;
-const ratio = (ours: number, base: number) => `${(ours / base).toFixed(2)}x`;
 
 /** The same run list straight from the records, as someone with only sqlite3 would write it. */
 function rawListSql(site: string, since: number): string {

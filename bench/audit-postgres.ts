@@ -18,7 +18,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import type { AuditEvent, AuditKind, RunFilter } from '../src/domain/audit';
+import type { RunFilter } from '../src/domain/audit';
+import { EPOCH, events, median, ms, ratio } from './audit-history';
 import { SqliteAuditStore, type AuditStore } from '../src/adapters/audit-store';
 import { PostgresAuditStore } from '../src/adapters/audit-store-postgres';
 import { startPostgres } from '../test/helpers/postgres';
@@ -27,42 +28,6 @@ const RECORDS = Number(process.argv[2] ?? 100_000);
 const PER_APPENDER = Number(process.argv[3] ?? 500);
 const APPENDERS = 4;
 const REPEATS = 5;
-const SITES = ['north', 'south', 'east', 'west'];
-const KINDS: AuditKind[] = ['cycle', 'cycle', 'cycle', 'upgrade', 'rules', 'harden'];
-const OUTCOMES = ['completed', 'completed', 'completed', 'nothing-new', 'failed', 'expired'];
-const STEPS = ['bundle.built', 'human.file-copied', 'arrival.verified', 'import.triggered', 'import.completed'];
-const EPOCH = Date.parse('2020-01-01T00:00:00Z');
-
-/** The same history as bench/audit-bench.ts: runs of 8 events over four sites. */
-function* events(total: number, prefix = ''): Generator<AuditEvent> {
-  for (let run = 0, n = 0; n < total; run++) {
-    const workflowId = `${prefix}run-${run}`;
-    const site = SITES[run % SITES.length]!;
-    const kind = KINDS[run % KINDS.length]!;
-    const start = EPOCH + run * 6 * 3_600_000;
-    const types = [`${kind}.started`, ...STEPS, 'mail.sent', `${kind}.ended`];
-    for (const [i, type] of types.entries()) {
-      if (n++ >= total) return;
-      const ended = i === types.length - 1;
-      yield {
-        id: `${workflowId}/r/${i}`,
-        workflowId,
-        runId: 'r',
-        site,
-        kind,
-        type,
-        at: new Date(start + i * 60_000).toISOString(),
-        actor: { who: 'ops@example.com', channel: 'link' },
-        ...(ended ? { outcome: OUTCOMES[Math.floor(run / 12) % OUTCOMES.length]! } : {}),
-        data: { sha256: 'ab'.repeat(32), attempt: i, note: 'x'.repeat(40) },
-      };
-    }
-  }
-}
-
-function median(samples: number[]): number {
-  return [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
-}
 
 async function time(fn: () => unknown, repeats = REPEATS): Promise<number> {
   await fn();
@@ -74,9 +39,6 @@ async function time(fn: () => unknown, repeats = REPEATS): Promise<number> {
   }
   return median(samples);
 }
-
-const ms = (v: number) => `${v.toFixed(1)} ms`;
-const ratio = (ours: number, base: number) => `${(ours / base).toFixed(2)}x`;
 
 /** Child mode: one appender process. */
 async function appender(kind: string, target: string, me: string, count: number, startAt: number): Promise<void> {
