@@ -8,6 +8,7 @@ import {
   type UpgradeView,
 } from '../../src/workflows/upgrade-messages';
 import { TEST_NAMESPACE, testTemporalAddress } from '../helpers/env';
+import { refusalOf } from '../../src/workflows/refusal';
 import { recordHistory } from '../helpers/record-history';
 import { startUpgradeStack, type UpgradeStack } from '../helpers/upgrade-stack';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -195,6 +196,32 @@ describe('an upgrade rollout on a simulated site', () => {
     expect(notice!.text).toContain('maintenance window cancelled');
     expect(records.find((r) => r.type === 'human.abort')?.actor?.who).toBe('lead@plant.example');
     await recordHistory(handle, 'rollout-aborted-at-u1');
+  });
+
+  it('refuses each action with a typed code beside the sentence, so callers need not read the sentence', async () => {
+    const handle = await stack.start({ manager: '20.0.4000', relay: '20.0.4.100', agent: '20.0.4.100' });
+    await stack.waitForStep(handle, 'U1-upgrade');
+    const code = (run: Promise<unknown>) =>
+      run.then(
+        () => 'accepted',
+        (err: unknown) => refusalOf(err)?.code,
+      );
+    const confirm = (stage: string, by = 'operator@plant.example') =>
+      code(handle.executeUpdate(confirmStageUpdate, { args: [{ stage, by }] }));
+    const retry = (stage: string) =>
+      code(handle.executeUpdate(retryStageUpdate, { args: [{ stage, by: 'operator@plant.example' }] }));
+    const abort = (by: string, reason: string) =>
+      code(handle.executeUpdate(abortRolloutUpdate, { args: [{ by, reason }] }));
+    expect([
+      await confirm('U6'),
+      await confirm('U3'),
+      await confirm('U1', ' '),
+      await retry('U1'),
+      await abort('lead@plant.example', ' '),
+    ]).toEqual(['unknown-target', 'wrong-subject', 'bad-identity', 'not-waiting', 'needs-reason']);
+    expect(await abort('lead@plant.example', 'test over')).toBe('accepted');
+    expect(await abort('lead@plant.example', 'again')).toMatch(/^(already-cancelled|ended)$/);
+    expect((await handle.result()).state).toBe('aborted');
   });
 
   it('is driven from the CLI, which exits 1 with the reason when an action is refused', async () => {
