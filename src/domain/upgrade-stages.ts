@@ -8,6 +8,7 @@
  *
  * Pure: no Temporal, no I/O; times are epoch milliseconds passed in by the caller.
  */
+import type { Refusal } from './asks';
 import { compareVersions, componentVersionProblem, relayAgentOrderProblem, type UpgradeComponent } from './versions';
 
 export const UPGRADE_STAGES = ['U1', 'U2', 'U3', 'U4', 'U5'] as const;
@@ -259,47 +260,75 @@ export interface ActionContext {
   ended?: string;
   /** Whether the current stage waits for a person's confirmation right now. */
   confirmable: boolean;
+  /** Whether the confirmation the current stage waits for was already given (a repeated click). */
+  confirmed?: boolean;
 }
 
 /**
  * Why an operator's `confirm` or `retry` for `stage` is refused now, or undefined when it is
  * allowed. Only the current stage can be acted on; the reason names the order and where the
- * rollout is, so the operator learns at once what to do instead.
+ * rollout is, so the operator learns at once what to do instead. A typed code (asks.ts) travels
+ * beside the sentence: `wrong-subject` for another stage than the current one.
  */
+export function stageActionRefusal(
+  stages: readonly StageProgress[],
+  action: StageAction,
+  stage: string,
+  ctx: ActionContext,
+): Refusal | undefined {
+  if (!isStageId(stage)) {
+    return {
+      code: 'unknown-target',
+      message: `unknown stage "${stage}": the stages are ${UPGRADE_STAGES.map(stageLabel).join(', ')}`,
+    };
+  }
+  const done = action === 'confirm' ? 'confirmed' : 'retried';
+  if (ctx.ended) return { code: 'ended', message: `the rollout has ended (${ctx.ended}); nothing can be ${done}` };
+  const current = currentStage(stages);
+  const target = stages.find((s) => s.id === stage)!;
+  if (target.status === 'verified') {
+    return {
+      code: 'wrong-subject',
+      message: `${stageLabel(stage)} is already verified${target.after ? ` at ${target.after}` : ''}; there is nothing to ${action}`,
+    };
+  }
+  if (current && current.id !== stage) {
+    const missing = unverifiedBefore(stages, stage)
+      .map((s) => s.id)
+      .join(', ');
+    return {
+      code: 'wrong-subject',
+      message:
+        `${stageLabel(stage)} cannot be ${done} yet: ` +
+        `${missing} must be verified first (order ${ORDER_TEXT}); the rollout is at ${stageLabel(current.id)}, ${current.status}`,
+    };
+  }
+  if (action === 'retry' && target.status !== 'failed') {
+    return {
+      code: 'not-waiting',
+      message: `${stageLabel(stage)} has not failed (it is ${target.status}); only a failed stage can be retried`,
+    };
+  }
+  if (action === 'confirm' && !ctx.confirmable) {
+    return {
+      code: ctx.confirmed ? 'already-decided' : 'not-waiting',
+      message:
+        target.status === 'failed'
+          ? `${stageLabel(stage)} has failed: retry it or abort the rollout; there is nothing to confirm`
+          : `${stageLabel(stage)} is ${target.status} and waits for no confirmation now`,
+    };
+  }
+  return undefined;
+}
+
+/** The sentence of `stageActionRefusal`, for people. */
 export function actionRefusal(
   stages: readonly StageProgress[],
   action: StageAction,
   stage: string,
   ctx: ActionContext,
 ): string | undefined {
-  if (!isStageId(stage)) {
-    return `unknown stage "${stage}": the stages are ${UPGRADE_STAGES.map(stageLabel).join(', ')}`;
-  }
-  const done = action === 'confirm' ? 'confirmed' : 'retried';
-  if (ctx.ended) return `the rollout has ended (${ctx.ended}); nothing can be ${done}`;
-  const current = currentStage(stages);
-  const target = stages.find((s) => s.id === stage)!;
-  if (target.status === 'verified') {
-    return `${stageLabel(stage)} is already verified${target.after ? ` at ${target.after}` : ''}; there is nothing to ${action}`;
-  }
-  if (current && current.id !== stage) {
-    const missing = unverifiedBefore(stages, stage)
-      .map((s) => s.id)
-      .join(', ');
-    return (
-      `${stageLabel(stage)} cannot be ${done} yet: ` +
-      `${missing} must be verified first (order ${ORDER_TEXT}); the rollout is at ${stageLabel(current.id)}, ${current.status}`
-    );
-  }
-  if (action === 'retry' && target.status !== 'failed') {
-    return `${stageLabel(stage)} has not failed (it is ${target.status}); only a failed stage can be retried`;
-  }
-  if (action === 'confirm' && !ctx.confirmable) {
-    return target.status === 'failed'
-      ? `${stageLabel(stage)} has failed: retry it or abort the rollout; there is nothing to confirm`
-      : `${stageLabel(stage)} is ${target.status} and waits for no confirmation now`;
-  }
-  return undefined;
+  return stageActionRefusal(stages, action, stage, ctx)?.message;
 }
 
 /** The rollout's state for dashboards and search attributes: "u3-awaiting-upgrade", "completed". */

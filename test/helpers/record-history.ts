@@ -2,6 +2,8 @@
  * Replay tests need real histories. With AIRGAP_RECORD_HISTORIES=1 the workflow tests that call
  * this write the history of the run they just finished to test/histories/<name>.json (through
  * `temporal workflow show --output json`, the format historyFromJSON reads); commit them.
+ * The replay test replays each file under the workflow id before the file name's first dot, so a
+ * run that continued as new keeps its earlier runs as `<workflow id>.run-<n>.json` (`runId`).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,7 +13,11 @@ import { TEST_NAMESPACE, testTemporalAddress } from './env';
 
 const cli = path.resolve(__dirname, '..', '..', '.tools', 'temporal-v1.5.1', 'temporal');
 
-export async function recordHistory(handle: WorkflowHandle, name: string): Promise<void> {
+export async function recordHistory(
+  handle: Pick<WorkflowHandle, 'workflowId'>,
+  name: string,
+  runId?: string,
+): Promise<void> {
   if (!process.env.AIRGAP_RECORD_HISTORIES) return;
   const json = execFileSync(
     process.env.AIRGAP_TEMPORAL_CLI ?? cli,
@@ -20,6 +26,7 @@ export async function recordHistory(handle: WorkflowHandle, name: string): Promi
       'show',
       '--workflow-id',
       handle.workflowId,
+      ...(runId ? ['--run-id', runId] : []),
       '--namespace',
       TEST_NAMESPACE,
       '--address',

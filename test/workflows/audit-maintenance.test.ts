@@ -2,6 +2,7 @@ import { carryBundle } from '../../src/sim';
 import { createRunProvider } from '../../src/web/temporal-providers';
 import { fileCopiedUpdate } from '../../src/workflows/cycle-messages';
 import { startCycleStack, type CycleStack } from '../helpers/cycle-stack';
+import { recordHistory } from '../helpers/record-history';
 
 describe('audit maintenance (scheduled every 15 minutes)', () => {
   let stack: CycleStack;
@@ -10,10 +11,11 @@ describe('audit maintenance (scheduled every 15 minutes)', () => {
   });
   afterAll(() => stack.close());
 
+  let lastMaintenanceId = '';
   const runMaintenance = () =>
     stack.client.workflow.execute('auditMaintenanceWorkflow', {
       taskQueue: stack.config.temporal.taskQueue,
-      workflowId: `audit-maintenance-test-${Date.now()}`,
+      workflowId: (lastMaintenanceId = `audit-maintenance-test-${Date.now()}`),
       args: [],
     }) as Promise<{ reconciled: number; overdue: string[] }>;
 
@@ -34,6 +36,7 @@ describe('audit maintenance (scheduled every 15 minutes)', () => {
   it('raises one protection-age notice a day to the operators of a site that never imported', async () => {
     const first = await runMaintenance();
     expect(first.overdue).toEqual(['plant']);
+    await recordHistory({ workflowId: lastMaintenanceId }, 'audit-maintenance-notice');
     await runMaintenance();
     const notices = (await stack.outbox.list()).filter(
       (m) => m.workflowId === 'audit-maintenance' && m.site === 'plant',

@@ -14,6 +14,7 @@ import {
   type HardenView,
 } from '../../src/workflows/harden-messages';
 import { firstCycleMail } from '../helpers/cycle-assert';
+import { recordHistory } from '../helpers/record-history';
 import { startSetupStack, type SetupStack } from '../helpers/setup-stack';
 
 /** What the hardening can change on the simulated air-gapped manager. */
@@ -60,6 +61,7 @@ describe('hardening an air-gapped site', () => {
     const audit = await stack.audit.timeline(handle.workflowId);
     expect(audit.map((r) => r.type)).toEqual(['harden.started', 'harden.assessed', 'harden.ended']);
     expect(audit.at(-1)!.outcome).toBe('planned');
+    await recordHistory(handle, 'harden-plan');
   });
 
   it('asks for approval stating what is lost, applies the automated items, waits for each manual item until a person confirms it, and verifies all', async () => {
@@ -146,6 +148,7 @@ describe('hardening an air-gapped site', () => {
     );
     expect(types.filter((t) => t === 'harden.item-applied')).toHaveLength(7);
     expect((await stack.audit.timeline(handle.workflowId)).at(-1)!.outcome).toBe('completed');
+    await recordHistory(handle, 'harden-apply-manual-steps');
   });
 
   it('fails an item that a person confirmed while the manager still reports the old state', async () => {
@@ -165,5 +168,6 @@ describe('hardening an air-gapped site', () => {
     expect(s1.outcome).toBe('not-verified');
     expect(s1.detail).toContain('Trend Micro ActiveUpdate Server');
     expect(result.items.find((i) => i.id === 'H2')!.outcome).toBe('already');
+    await recordHistory(handle, 'harden-apply-item-not-verified');
   });
 });

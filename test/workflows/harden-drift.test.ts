@@ -6,6 +6,7 @@ import { driftCheckScheduleIdFor, ensureDriftCheckSchedules } from '../../src/ru
 import { SIM_OTHER_UPDATE_SOURCE_MODE, SIM_SMART_SCAN_OFF } from '../../src/sim';
 import { approveUpdate, hardenStateQuery, type HardenResult } from '../../src/workflows/harden-messages';
 import { firstCycleMail, mailsOf } from '../helpers/cycle-assert';
+import { recordHistory } from '../helpers/record-history';
 import { startSetupStack, type SetupStack } from '../helpers/setup-stack';
 
 describe('the hardening drift check', () => {
@@ -51,6 +52,7 @@ describe('the hardening drift check', () => {
     expect(checked.state).toBe('in-desired-state');
     expect(checked.items.filter((i) => i.status === 'change')).toEqual([]);
     expect(await mailsOf(stack, check.workflowId)).toEqual([]);
+    await recordHistory(check, 'harden-check-in-desired-state');
   });
 
   it('detects a setting that drifted back when its schedule runs, and tells the operators which', async () => {

@@ -13,7 +13,9 @@ const histories = fs
   .readdirSync(dir)
   .filter((f) => f.endsWith('.json'))
   .map((f) => ({
-    workflowId: f.replace(/\.json$/, ''),
+    name: f.replace(/\.json$/, ''),
+    // `<workflow id>.run-<n>.json`: an earlier run of a workflow that continued as new.
+    workflowId: f.replace(/\..*$/, ''),
     history: historyFromJSON(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))),
   }));
 
@@ -28,6 +30,21 @@ describe('replaying recorded workflow histories', () => {
     expect(histories.map((h) => h.workflowId)).toEqual(expect.arrayContaining(['cycle-completed', 'cycle-expired']));
   });
 
+  it('has a recorded history of every workflow type the workers register, and of a rollout that continued as new', () => {
+    const index = fs.readFileSync(path.join(__dirname, '..', '..', 'src', 'workflows', 'index.ts'), 'utf8');
+    const registered = [...index.matchAll(/export \{ (\w+) \}/g)].map((m) => m[1]);
+    const recorded = new Set(
+      histories.map((h) => h.history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name),
+    );
+    expect(registered.length).toBeGreaterThanOrEqual(7);
+    expect(registered.filter((type) => !recorded.has(type))).toEqual([]);
+    const lastEvents = histories.map((h) => h.history.events?.at(-1));
+    expect(lastEvents.some((e) => e?.workflowExecutionContinuedAsNewEventAttributes)).toBe(true);
+    expect(
+      histories.some((h) => h.history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId),
+    ).toBe(true);
+  });
+
   it('replays every recorded history against the current workflow code without a determinism error', async () => {
     const results = await replayAll({ codePath: testWorkflowBundlePath() });
     expect(results.map((r) => [r.workflowId, r.error?.message])).toEqual(
@@ -35,7 +52,7 @@ describe('replaying recorded workflow histories', () => {
     );
   });
 
-  it('catches a non-deterministic change to the cycle workflow', async () => {
+  it('catches a non-deterministic change to any workflow', async () => {
     const bundle = await bundleWorkflowCode({
       workflowsPath: require.resolve('./fixtures/nondeterministic'),
       logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,

@@ -21,6 +21,7 @@ import {
   type RulesView,
 } from '../../src/workflows/rules-messages';
 import { firstCycleMail } from '../helpers/cycle-assert';
+import { recordHistory } from '../helpers/record-history';
 import { startSetupStack, type SetupStack } from '../helpers/setup-stack';
 
 /** The validator's reason for refusing an Update (the client wraps it in WorkflowUpdateFailedError). */
@@ -134,6 +135,7 @@ describe('a rule update transfer', () => {
       files.map((f) => path.join(stack.importFolder, f.fileName)).sort(),
     );
     expect(removed.every((r) => r.actor?.who === `rules ${handle.workflowId}`)).toBe(true);
+    await recordHistory(handle, 'rules-transfer-completed');
   });
 
   it('refuses a rule update older than the one the air-gapped manager has, as a bundle rollback is refused', async () => {
@@ -186,6 +188,8 @@ describe('a rule update transfer', () => {
     const types = (await stack.audit.timeline(handle.workflowId)).map((r) => r.type);
     expect(types).toEqual(expect.arrayContaining(['arrival.mismatch', 'arrival.verified']));
     await handle.executeUpdate(cancelUpdate, { args: [{ by: 'operator@plant.example', reason: 'test over' }] });
+    await handle.result();
+    await recordHistory(handle, 'rules-transfer-copy-mismatch-cancelled');
   });
 });
 

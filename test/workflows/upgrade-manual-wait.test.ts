@@ -1,3 +1,4 @@
+import { recordHistory } from '../helpers/record-history';
 import { startUpgradeStack, type UpgradeStack } from '../helpers/upgrade-stack';
 
 describe('a manual upgrade stage nobody confirms', () => {
@@ -11,7 +12,11 @@ describe('a manual upgrade stage nobody confirms', () => {
   afterAll(() => stack.close());
 
   it('waits with reminders, halts at the deadline instead of moving on, and expires when nobody decides', async () => {
-    const handle = await stack.start({ manager: '20.0.1000', relay: '20.0.1.100', agent: '20.0.1.100' });
+    const handle = await stack.start(
+      { manager: '20.0.1000', relay: '20.0.1.100', agent: '20.0.1.100' },
+      undefined,
+      'rollout-expired',
+    );
     await stack.waitForStep(handle, 'U1-upgrade');
 
     // Past the reminder: still waiting for U1, reminded by mail, the next stage untouched.
@@ -50,5 +55,6 @@ describe('a manual upgrade stage nobody confirms', () => {
     expect(records.filter((r) => r.type === 'wait.reminder').length).toBeGreaterThanOrEqual(2);
     expect(records.filter((r) => r.type === 'stage.started').map((r) => r.data!.stage)).toEqual(['U1']);
     expect(records.at(-1)).toMatchObject({ type: 'upgrade.ended', outcome: 'expired' });
+    await recordHistory(handle, 'rollout-expired');
   });
 });

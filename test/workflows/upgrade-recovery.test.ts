@@ -2,6 +2,7 @@ import { renderRollout } from '../../src/cli/upgrade';
 import { targetsFrom } from '../../src/domain/upgrade-stages';
 import { createRunProvider } from '../../src/web/temporal-providers';
 import { abortRolloutUpdate, confirmStageUpdate, retryStageUpdate } from '../../src/workflows/upgrade-messages';
+import { recordHistory } from '../helpers/record-history';
 import { startUpgradeStack, type UpgradeStack } from '../helpers/upgrade-stack';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -30,7 +31,7 @@ describe('an upgrade rollout after failures and restarts', () => {
     // The managers and the DMZ relay were upgraded earlier; so were the agents (U5 has nothing to do).
     stack.person.upgradeAll(targets);
     stack.person.upgradeComputers('airgapped', [relay1!.computerId, relay2!.computerId], '20.0.0.8438');
-    const handle = await stack.start(targets);
+    const handle = await stack.start(targets, undefined, 'rollout-failed-then-retried');
 
     await stack.waitForStep(handle, 'U4-upgrade');
     stack.person.upgradeComputers('airgapped', [relay1!.computerId], targets.relay);
@@ -102,6 +103,8 @@ describe('an upgrade rollout after failures and restarts', () => {
       (m) => m.subject.includes('U4') && m.subject.includes('failed'),
     );
     expect(failureMail).toBeDefined();
+    await recordHistory(handle, 'rollout-failed-then-retried');
+    await recordHistory({ workflowId: `${handle.workflowId}/U4-verify-1` }, 'upgrade-verify-not-reached');
   });
 
   it('stops the agent rollout when a wave fails beyond the threshold, and starts no further wave', async () => {
@@ -109,7 +112,7 @@ describe('an upgrade rollout after failures and restarts', () => {
     const agents = stack.agentIds();
     // The tool upgraded every agent but the fourth: wave 1 passes, wave 2 has 1 of 2 below target.
     stack.person.upgradeAll(targets, [agents[3]!]);
-    const handle = await stack.start(targets);
+    const handle = await stack.start(targets, undefined, 'rollout-wave-over-threshold');
     const halted = await stack.waitFor(handle, (v) => v.halted !== undefined);
     expect(halted.halted!.stage).toBe('U5');
     expect(halted.halted!.message).toMatch(
@@ -131,6 +134,7 @@ describe('an upgrade rollout after failures and restarts', () => {
     expect(records.filter((r) => r.type === 'wave.started').map((r) => r.data!.wave)).toEqual([1, 2]);
     expect(records.filter((r) => r.type === 'wave.failed').map((r) => r.data!.wave)).toEqual([2]);
     expect(records.at(-1)).toMatchObject({ type: 'upgrade.ended', outcome: 'aborted' });
+    await recordHistory(handle, 'rollout-wave-over-threshold');
   });
 
   it('resumes at the stage it was at when the workers are replaced', async () => {

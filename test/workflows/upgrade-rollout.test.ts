@@ -4,9 +4,12 @@ import {
   abortRolloutUpdate,
   confirmStageUpdate,
   retryStageUpdate,
+  rolloutLockId,
   type UpgradeView,
 } from '../../src/workflows/upgrade-messages';
 import { TEST_NAMESPACE, testTemporalAddress } from '../helpers/env';
+import { refusalOf } from '../../src/workflows/refusal';
+import { recordHistory } from '../helpers/record-history';
 import { startUpgradeStack, type UpgradeStack } from '../helpers/upgrade-stack';
 import type { WorkflowHandle } from '@temporalio/client';
 
@@ -56,7 +59,8 @@ describe('an upgrade rollout on a simulated site', () => {
   }
 
   it('upgrades U1 → U5 strictly in order, waiting for each confirmation, and refuses every other stage meanwhile', async () => {
-    const handle = await stack.start({ manager: MANAGER, relay: AGENT, agent: AGENT });
+    // A fixed id: the replay test replays this rollout's runs under their file names.
+    const handle = await stack.start({ manager: MANAGER, relay: AGENT, agent: AGENT }, undefined, 'rollout-completed');
     const site = stack.site;
 
     // U1: the DMZ manager. A person runs the installer, then confirms.
@@ -128,6 +132,12 @@ describe('an upgrade rollout on a simulated site', () => {
     expect(records.at(-1)).toMatchObject({ type: 'upgrade.ended', outcome: 'completed' });
     const approval = records.find((r) => r.type === 'human.stage-confirmed' && r.data!.kind === 'approval');
     expect(approval?.actor?.who).toBe('approver@plant.example');
+    await recordHistory(handle, 'rollout-completed');
+    const firstRun = (await handle.describe()).raw.workflowExecutionInfo?.firstRunId ?? undefined;
+    await recordHistory(handle, 'rollout-completed.run-1', firstRun);
+    await recordHistory({ workflowId: `${handle.workflowId}/U2-verify-1` }, 'upgrade-verify-relay');
+    await recordHistory({ workflowId: `${handle.workflowId}/U5-wave-3` }, 'upgrade-verify-wave');
+    await recordHistory({ workflowId: rolloutLockId(site.id, stack.config.temporal.taskQueue) }, 'site-lock-rollout');
 
     // Each guided step reached its people by mail.
     const mails = await stack.outbox.list({ workflowId: handle.workflowId, purpose: 'manual-step', limit: 100 });
@@ -137,7 +147,11 @@ describe('an upgrade rollout on a simulated site', () => {
   });
 
   it('refuses at once, with the reason, a retry of a stage that has not failed, an unknown stage and an abort without reason', async () => {
-    const handle = await stack.start({ manager: '20.0.2000', relay: '20.0.2.100', agent: '20.0.2.100' });
+    const handle = await stack.start(
+      { manager: '20.0.2000', relay: '20.0.2.100', agent: '20.0.2.100' },
+      undefined,
+      'rollout-aborted-at-u1',
+    );
     await stack.waitForStep(handle, 'U1-upgrade');
     const retry = await stack.attempt(handle, (h) =>
       h.executeUpdate(retryStageUpdate, { args: [{ stage: 'U1', by: 'operator@plant.example' }] }),
@@ -181,6 +195,33 @@ describe('an upgrade rollout on a simulated site', () => {
     expect(notice!.text).toMatch(/Outcome: +aborted/);
     expect(notice!.text).toContain('maintenance window cancelled');
     expect(records.find((r) => r.type === 'human.abort')?.actor?.who).toBe('lead@plant.example');
+    await recordHistory(handle, 'rollout-aborted-at-u1');
+  });
+
+  it('refuses each action with a typed code beside the sentence, so callers need not read the sentence', async () => {
+    const handle = await stack.start({ manager: '20.0.4000', relay: '20.0.4.100', agent: '20.0.4.100' });
+    await stack.waitForStep(handle, 'U1-upgrade');
+    const code = (run: Promise<unknown>) =>
+      run.then(
+        () => 'accepted',
+        (err: unknown) => refusalOf(err)?.code,
+      );
+    const confirm = (stage: string, by = 'operator@plant.example') =>
+      code(handle.executeUpdate(confirmStageUpdate, { args: [{ stage, by }] }));
+    const retry = (stage: string) =>
+      code(handle.executeUpdate(retryStageUpdate, { args: [{ stage, by: 'operator@plant.example' }] }));
+    const abort = (by: string, reason: string) =>
+      code(handle.executeUpdate(abortRolloutUpdate, { args: [{ by, reason }] }));
+    expect([
+      await confirm('U6'),
+      await confirm('U3'),
+      await confirm('U1', ' '),
+      await retry('U1'),
+      await abort('lead@plant.example', ' '),
+    ]).toEqual(['unknown-target', 'wrong-subject', 'bad-identity', 'not-waiting', 'needs-reason']);
+    expect(await abort('lead@plant.example', 'test over')).toBe('accepted');
+    expect(await abort('lead@plant.example', 'again')).toMatch(/^(already-cancelled|ended)$/);
+    expect((await handle.result()).state).toBe('aborted');
   });
 
   it('is driven from the CLI, which exits 1 with the reason when an action is refused', async () => {
