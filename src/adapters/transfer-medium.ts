@@ -187,6 +187,10 @@ export interface VerifiedPackage {
  * Reads and verifies a package folder: signature, then the zip's size, then its SHA-256. A refusal
  * says why; nothing in a refused package may be used. Checks against what this side imported
  * before (site, twice, rollback) are domain/transfer-package.ts's checkIntake.
+ *
+ * The medium stays writable by whoever holds it: the caller copies the zip off it and checks the
+ * copy against `manifest.zip` (size, SHA-256) before it imports, rather than trusting that the file
+ * verified here is still the file it copies.
  */
 export async function readPackage(input: {
   folder: string;
@@ -216,11 +220,13 @@ export async function readPackage(input: {
   });
   if (!verified.ok) return verified;
   const zipPath = path.join(folder, manifest.zip.name);
-  const stat = await fs.promises.stat(zipPath).catch(() => undefined);
+  // lstat: a link named like the zip would make the check read one file and the copy another.
+  const stat = await fs.promises.lstat(zipPath).catch(() => undefined);
   if (!stat?.isFile()) {
+    const what = stat ? 'is not a plain file (a link or a folder)' : 'is missing';
     return {
       ok: false,
-      refusal: refusal('missing-file', `package ${name} has no ${manifest.zip.name} (the manifest names it)`),
+      refusal: refusal('missing-file', `${manifest.zip.name}, named by the manifest, ${what} in package ${name}`),
     };
   }
   if (stat.size !== manifest.zip.size) {

@@ -38,14 +38,29 @@ function keyDir(ctx: CliContext, dir: string | undefined): string {
   return path.resolve(dir ?? path.join(ctx.config().config.dataDir, 'keys'));
 }
 
-/** Writes a new pair; the private key file is created 0600 and never overwritten. */
-function writePair(files: KeyFiles): { publicKeyPem: string; keyId: string } {
+/**
+ * Writes a new pair. The private key is made 0600 under a temporary name and renamed into place,
+ * so a rotation replaces the previous private key in one step and a crash leaves one usable key.
+ * `replace`: false for init (never overwrite), true for rotate.
+ */
+function writePair(files: KeyFiles, replace: boolean): { publicKeyPem: string; keyId: string } {
   const pair = generateSigningKeyPair();
   fs.mkdirSync(path.dirname(files.privateKeyFile), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(files.privateKeyFile, pair.privateKeyPem, { mode: 0o600, flag: 'wx' });
-  // The umask cannot widen 0600, but an inherited ACL or a pre-set default could: say it plainly.
-  fs.chmodSync(files.privateKeyFile, 0o600);
-  fs.writeFileSync(files.publicKeyFile, pair.publicKeyPem, { mode: 0o644, flag: 'w' });
+  if (!replace) {
+    for (const file of [files.privateKeyFile, files.publicKeyFile]) {
+      if (fs.existsSync(file)) throw new CliError(`${file} exists already`);
+    }
+  }
+  const tempPrivate = `${files.privateKeyFile}.new`;
+  const tempPublic = `${files.publicKeyFile}.new`;
+  fs.rmSync(tempPrivate, { force: true });
+  fs.rmSync(tempPublic, { force: true });
+  fs.writeFileSync(tempPrivate, pair.privateKeyPem, { mode: 0o600, flag: 'wx' });
+  // The umask cannot widen 0600, but a file system that ignores modes at create time could.
+  fs.chmodSync(tempPrivate, 0o600);
+  fs.writeFileSync(tempPublic, pair.publicKeyPem, { mode: 0o644, flag: 'wx' });
+  fs.renameSync(tempPrivate, files.privateKeyFile);
+  fs.renameSync(tempPublic, files.publicKeyFile);
   return { publicKeyPem: pair.publicKeyPem, keyId: pair.keyId };
 }
 
@@ -73,7 +88,7 @@ export function register(program: Command, ctx: CliContext): void {
           );
         }
       }
-      const { publicKeyPem, keyId } = writePair(files);
+      const { publicKeyPem, keyId } = writePair(files, false);
       ctx.info(
         [
           `private key: ${files.privateKeyFile} (mode 0600; set sites.<n>.isolated.keyFile to it; it never leaves this machine)`,
@@ -113,10 +128,8 @@ export function register(program: Command, ctx: CliContext): void {
       const validUntil = new Date(now.getTime() + overlap).toISOString();
       const previousPublicKeyFile = path.join(path.dirname(files.publicKeyFile), `${side}.${runStamp(now)}.pub.pem`);
       fs.writeFileSync(previousPublicKeyFile, publicKeyPemOf(oldKey), { mode: 0o644, flag: 'wx' });
-      // The previous private key must sign nothing more: it is removed, not archived.
-      fs.rmSync(files.privateKeyFile);
-      fs.rmSync(files.publicKeyFile, { force: true });
-      const { publicKeyPem, keyId } = writePair(files);
+      // The previous private key must sign nothing more: the new one replaces it, it is not archived.
+      const { publicKeyPem, keyId } = writePair(files, true);
       ctx.info(
         [
           `new key ${keyId}: ${files.privateKeyFile} (0600) and ${files.publicKeyFile}; this side signs with it from now on`,

@@ -192,3 +192,14 @@ export function checkIntake(input: IntakeCheckInput): TransferRefusal | undefine
   }
   return undefined;
 }
+
+/**
+ * The package the DMZ side sent before this one, when this side never took it in (a medium lost
+ * or skipped): not a reason to refuse — the newer zip carries everything — but worth telling the
+ * operators. Undefined when nothing was skipped or this side has imported nothing yet.
+ */
+export function skippedPackage(manifest: TransferManifest, imported: readonly ImportedPackage[]): string | undefined {
+  const previous = manifest.previousCycleId;
+  if (previous === null || imported.length === 0) return undefined;
+  return imported.some((p) => p.cycleId === previous) ? undefined : previous;
+}

@@ -267,7 +267,20 @@ describe('the transfer medium', () => {
       });
       const b = await mediumWithPackage();
       fs.rmSync(b.zipCopy);
-      expect((await refusalOf(b.folder)).code).toBe('missing-file');
+      expect(await refusalOf(b.folder)).toEqual({
+        code: 'missing-file',
+        message: `${zipName}, named by the manifest, is missing in package ${path.basename(b.folder)}`,
+      });
+    });
+
+    it('a zip replaced by a link, even to a file with the signed content', async () => {
+      const { folder, zipCopy } = await mediumWithPackage();
+      const elsewhere = path.join(root, `elsewhere-${counter}.zip`);
+      fs.renameSync(zipCopy, elsewhere);
+      fs.symlinkSync(elsewhere, zipCopy);
+      const refusal = await refusalOf(folder);
+      expect(refusal.code).toBe('missing-file');
+      expect(refusal.message).toContain('is not a plain file (a link or a folder)');
     });
 
     it('a package for another site, older versions, or one already imported (checked after the signature)', async () => {

@@ -2,6 +2,7 @@ import { canonicalJson, NotCanonicalError } from '../../src/domain/canonical-jso
 import {
   checkIntake,
   lastImportedVersions,
+  skippedPackage,
   manifestText,
   MANIFEST_FORMAT,
   parseManifest,
@@ -151,5 +152,13 @@ describe('checking a verified package against what the air-gapped side imported'
     });
     expect(lastImportedVersions([later, older])).toEqual([{ name: 'rules', version: '26-050' }]);
     expect(checkIntake({ ...input, imported: [later, older] })).toBeUndefined();
+  });
+
+  it('tells which earlier package this side never took in, without refusing the newer one', () => {
+    const next = { ...manifest, previousCycleId: 'cycle-plant1-lost' };
+    expect(skippedPackage(next, [imported({})])).toBe('cycle-plant1-lost');
+    expect(skippedPackage(next, [imported({ cycleId: 'cycle-plant1-lost' })])).toBeUndefined();
+    expect(skippedPackage(next, [])).toBeUndefined();
+    expect(checkIntake({ ...input, manifest: next, imported: [imported({})] })).toBeUndefined();
   });
 });
