@@ -143,6 +143,32 @@ export function loadOwnKey(settings: OwnKeySettings, env: Readonly<Record<string
   return privateKeyFromPem(readKeyFile(settings.keyFile, setting), setting, settings.keyFile);
 }
 
+/** Below this the typed code's HMAC key could be guessed offline from one code. */
+export const MIN_CONFIRMATION_KEY_LENGTH = 16;
+
+/**
+ * The shared confirmation key (isolated.confirmationKeyEnv) as bytes, or undefined when the site
+ * has none; see domain/confirmation-code.ts for what it adds. Throws KeyMaterialError naming
+ * `<at>.confirmationKeyEnv` when the variable is unset or too short.
+ */
+export function loadConfirmationKey(
+  settings: { at: string; confirmationKeyEnv?: string },
+  env: Readonly<Record<string, string | undefined>>,
+): Buffer | undefined {
+  const name = settings.confirmationKeyEnv;
+  if (!name) return undefined;
+  const setting = `${settings.at}.confirmationKeyEnv`;
+  const value = env[name];
+  if (!value) throw new KeyMaterialError(setting, `environment variable ${name} is not set`);
+  if (value.length < MIN_CONFIRMATION_KEY_LENGTH) {
+    throw new KeyMaterialError(
+      setting,
+      `environment variable ${name} holds ${value.length} characters; expected at least ${MIN_CONFIRMATION_KEY_LENGTH}`,
+    );
+  }
+  return Buffer.from(value, 'utf8');
+}
+
 /** One configured trusted peer key: the public key and, for a rotated-out key, the end of its overlap. */
 export interface TrustedKeySettings {
   publicKeyFile: string;

@@ -11,7 +11,7 @@ import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { KeyMaterialError, loadOwnKey, loadTrustedKey } from '../adapters/signing';
+import { KeyMaterialError, loadConfirmationKey, loadOwnKey, loadTrustedKey } from '../adapters/signing';
 import {
   ConfigError,
   installDirOf,
@@ -229,6 +229,7 @@ export function isolatedKeyProblems(
   };
   collect(() => loadOwnKey({ at, keyFile: iso.keyFile, keyEnv: iso.keyEnv }, env));
   iso.trust.forEach((t, j) => collect(() => loadTrustedKey(`${at}.trust.${j}.publicKeyFile`, t)));
+  collect(() => loadConfirmationKey({ at, confirmationKeyEnv: iso.confirmationKeyEnv }, env));
   return problems;
 }
 

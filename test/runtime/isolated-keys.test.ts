@@ -91,6 +91,21 @@ describe('the key files of an isolated site at start', () => {
     ]);
   });
 
+  it('names the confirmation key variable when it is unset or too short to be a secret', () => {
+    const file = configWith({
+      keyFile: 'keys/dmz.key.pem',
+      trust: [{ publicKeyFile: 'keys/airgapped.pub.pem' }],
+      confirmationKeyEnv: 'PLANT1_CONFIRMATION_KEY',
+    });
+    expect(problemsAtStart(file, { PLANT1_CONFIRMATION_KEY: 'a secret of 32 characters, fine.' })).toEqual([]);
+    expect(problemsAtStart(file, {})).toEqual([
+      'sites.0.isolated.confirmationKeyEnv: environment variable PLANT1_CONFIRMATION_KEY is not set',
+    ]);
+    expect(problemsAtStart(file, { PLANT1_CONFIRMATION_KEY: 'short' })).toEqual([
+      'sites.0.isolated.confirmationKeyEnv: environment variable PLANT1_CONFIRMATION_KEY holds 5 characters; expected at least 16',
+    ]);
+  });
+
   it('a process that runs no control worker (a host or zone worker) does not need the keys', () => {
     const file = configWith({ keyFile: 'keys/missing.key.pem', trust: [{ publicKeyFile: 'keys/airgapped.pub.pem' }] });
     expect(() =>
