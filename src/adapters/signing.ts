@@ -102,14 +102,14 @@ export function publicKeyFromPem(pem: string, setting: string, where: string): K
   return ed25519(key, setting, where);
 }
 
-function readKeyFile(file: string, setting: string): string {
+function readKeyFile(file: string, setting: string, missingHint: string): string {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why =
       code === 'ENOENT'
-        ? 'does not exist; make one with "airgap keys init"'
+        ? `does not exist; ${missingHint}`
         : code === 'EACCES'
           ? 'is not readable by this process'
           : code === 'EISDIR'
@@ -140,7 +140,11 @@ export function loadOwnKey(settings: OwnKeySettings, env: Readonly<Record<string
   }
   const setting = `${settings.at}.keyFile`;
   if (!settings.keyFile) throw new KeyMaterialError(setting, 'no key file is set (set keyFile or keyEnv)');
-  return privateKeyFromPem(readKeyFile(settings.keyFile, setting), setting, settings.keyFile);
+  return privateKeyFromPem(
+    readKeyFile(settings.keyFile, setting, 'make one with "airgap keys init"'),
+    setting,
+    settings.keyFile,
+  );
 }
 
 /** Below this the typed code's HMAC key could be guessed offline from one code. */
@@ -186,7 +190,8 @@ export interface TrustedKey {
 
 /** Reads one trusted peer key; `setting` names it in the error ("sites.0.isolated.trust.1.publicKeyFile"). */
 export function loadTrustedKey(setting: string, t: TrustedKeySettings): TrustedKey {
-  const key = publicKeyFromPem(readKeyFile(t.publicKeyFile, setting), setting, t.publicKeyFile);
+  const hint = `copy the other side's public key there (printed by its "airgap keys init")`;
+  const key = publicKeyFromPem(readKeyFile(t.publicKeyFile, setting, hint), setting, t.publicKeyFile);
   return { keyId: keyIdOf(key), key, validUntil: t.validUntil, source: t.publicKeyFile };
 }
 

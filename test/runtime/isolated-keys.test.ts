@@ -69,7 +69,7 @@ describe('the key files of an isolated site at start', () => {
     });
     expect(problemsAtStart(file)).toEqual([
       `sites.0.isolated.keyFile: ${path.join(dir, 'keys', 'missing.key.pem')} does not exist; make one with "airgap keys init"`,
-      `sites.0.isolated.trust.1.publicKeyFile: ${path.join(dir, 'keys', 'gone.pub.pem')} does not exist; make one with "airgap keys init"`,
+      `sites.0.isolated.trust.1.publicKeyFile: ${path.join(dir, 'keys', 'gone.pub.pem')} does not exist; copy the other side's public key there (printed by its "airgap keys init")`,
     ]);
   });
 
