@@ -17,6 +17,7 @@ import type * as HardenModule from './harden';
 import type * as ScheduleModule from './schedule';
 import type * as AuditModule from './audit';
 import type * as SimModule from './sim';
+import type * as KeysModule from './keys';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
@@ -118,6 +119,16 @@ export const COMMAND_GROUPS: CommandGroup[] = [
       },
     ],
     load: () => require('./sim') as typeof SimModule,
+  },
+  {
+    commands: [
+      {
+        name: 'keys',
+        term: 'keys',
+        description: "an isolated site's signing keys: init makes a pair, rotate replaces it with an overlap",
+      },
+    ],
+    load: () => require('./keys') as typeof KeysModule,
   },
 ];
 

@@ -303,9 +303,61 @@ const upgradeSchema = z
   })
   .prefault({});
 
+/** An ISO-8601 time or date ("2027-01-31", "2027-01-31T18:00:00Z"), kept as a UTC ISO string. */
+const isoTime = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/, {
+    message: 'expected a date or time such as 2027-01-31 or 2027-01-31T18:00:00Z',
+  })
+  .refine((t) => !Number.isNaN(Date.parse(t)), { message: 'expected a date that exists' })
+  .transform((t) => new Date(t).toISOString());
+
+/**
+ * An isolated site (`mode: isolated`): this installation is one of two, joined only by the
+ * removable medium. The DMZ side writes transfer packages into `outboundFolder` and reads the
+ * receipts that come back there; the air-gapped side takes packages in from `intakeFolder` and
+ * writes its receipts there. Each side signs with its own private key (`keyFile`, or `keyEnv`
+ * naming an environment variable that holds the PEM) and trusts the other side's public keys
+ * listed in `trust`; a rotated-out key stays trusted until its `validUntil`.
+ */
+const isolatedSchema = z.strictObject({
+  side: z.enum(['dmz', 'airgapped'], { message: 'expected "dmz" or "airgapped"' }),
+  /** This installation's id, written into every package or receipt it signs. */
+  installationId: id,
+  /** DMZ side: where packages are written (the mounted medium); receipts are read back from here. */
+  outboundFolder: z.string().min(1).optional(),
+  /** Air-gapped side: where the medium is mounted; packages are read and receipts written here. */
+  intakeFolder: z.string().min(1).optional(),
+  /** This installation's private Ed25519 key (PEM, mode 0600); relative to the config file. */
+  keyFile: z.string().min(1).optional(),
+  /** Instead of keyFile: the environment variable holding the private key PEM. */
+  keyEnv: envName.optional(),
+  /** The other side's public keys; more than one during a key rotation. */
+  trust: z
+    .array(
+      z.strictObject({
+        publicKeyFile: z.string().min(1),
+        /** End of a rotated-out key's overlap: signatures by it are refused after this time. */
+        validUntil: isoTime.optional(),
+      }),
+    )
+    .min(1, "expected at least one trusted public key of the other side (its …pub.pem from 'airgap keys init')"),
+  /**
+   * Optional shared secret (the same on both sides, carried once by hand) that turns the typed
+   * confirmation code from a checksum into an HMAC only the two sides can make.
+   */
+  confirmationKeyEnv: envName.optional(),
+});
+
 const siteSchema = z.strictObject({
   id,
   name: z.string().min(1).optional(),
+  /**
+   * `connected`: one installation reaches both managers (the default). `isolated`: two
+   * installations, one per side, share only the medium; `isolated` says which side this one is.
+   */
+  mode: z.enum(['connected', 'isolated'], { message: 'expected "connected" or "isolated"' }).default('connected'),
+  isolated: isolatedSchema.optional(),
   dmz: z.strictObject({
     manager: managerSchema,
     relay: relaySchema,
@@ -484,6 +536,8 @@ export type SiteConfig = AppConfig['sites'][number];
 export type ManagerConfig = SiteConfig['dmz']['manager'];
 export type RelayConfig = SiteConfig['dmz']['relay'];
 export type AuditConfig = AppConfig['audit'];
+export type IsolatedConfig = NonNullable<SiteConfig['isolated']>;
+export type IsolatedSide = IsolatedConfig['side'];
 export type StepMode = z.output<typeof mode>;
 export type UpgradeSettings = z.output<typeof upgradeSchema>;
 export type UpgradeStageMode = z.output<typeof upgradeStageMode>;
@@ -598,10 +652,48 @@ function checkConsistency(config: AppConfig): string[] {
         `sites.${i}.people.approvers: upgrade stage(s) ${approving.join(', ')} need approval but no approver is listed`,
       );
     }
+    problems.push(...isolatedProblems(site, `sites.${i}`));
     if (site.retention.dmzBundle === 'archive' && !site.retention.archiveDir) {
       // Archive next to the relay's install dir unless told otherwise; nothing to report.
     }
   });
+  return problems;
+}
+
+/** What an isolated site's settings lack or hold in excess, for its side. */
+function isolatedProblems(site: SiteConfig, at: string): string[] {
+  const iso = site.isolated;
+  if (site.mode === 'connected') {
+    return iso
+      ? [`${at}.isolated: only for mode: isolated (this site is connected; set mode: isolated or remove it)`]
+      : [];
+  }
+  if (!iso) {
+    return [
+      `${at}.isolated: mode isolated needs isolated.side (dmz or airgapped), installationId, the medium folder, keyFile and trust`,
+    ];
+  }
+  const problems: string[] = [];
+  const own = iso.side === 'dmz' ? 'outboundFolder' : 'intakeFolder';
+  const other = iso.side === 'dmz' ? 'intakeFolder' : 'outboundFolder';
+  if (!iso[own])
+    problems.push(`${at}.isolated.${own}: required on the ${iso.side} side (the folder where the medium is mounted)`);
+  if (iso[other])
+    problems.push(`${at}.isolated.${other}: belongs to the other side; on the ${iso.side} side set ${own}`);
+  if (Boolean(iso.keyFile) === Boolean(iso.keyEnv)) {
+    problems.push(
+      `${at}.isolated.keyFile: set exactly one of keyFile (a private key file) or keyEnv (an environment variable holding it)`,
+    );
+  }
+  const files = iso.trust.map((t) => t.publicKeyFile);
+  files.forEach((f, j) => {
+    if (files.indexOf(f) !== j) problems.push(`${at}.isolated.trust.${j}.publicKeyFile: ${f} is listed twice`);
+  });
+  if (iso.trust.every((t) => t.validUntil !== undefined)) {
+    problems.push(
+      `${at}.isolated.trust: every key has a validUntil, so nothing will be trusted once they pass; the current key of the other side needs none`,
+    );
+  }
   return problems;
 }
 

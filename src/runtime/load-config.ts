@@ -11,6 +11,7 @@ import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { KeyMaterialError, loadConfirmationKey, loadOwnKey, loadTrustedKey } from '../adapters/signing';
 import {
   ConfigError,
   installDirOf,
@@ -18,6 +19,7 @@ import {
   rulesHostOf,
   type AppConfig,
   type ManagerConfig,
+  type SiteConfig,
 } from '../domain/config';
 
 /** The simulated configuration shipped for the embedded default. */
@@ -69,6 +71,13 @@ export function loadConfig(file: string): LoadedConfig {
       relay.installDir = resolveFrom(base, relay.installDir);
     site.retention.archiveDir = resolveFrom(base, site.retention.archiveDir);
     site.rules.importFolder = resolveFrom(base, site.rules.importFolder);
+    const iso = site.isolated;
+    if (iso) {
+      iso.outboundFolder = resolveFrom(base, iso.outboundFolder);
+      iso.intakeFolder = resolveFrom(base, iso.intakeFolder);
+      iso.keyFile = resolveFrom(base, iso.keyFile);
+      for (const t of iso.trust) t.publicKeyFile = resolveFrom(base, t.publicKeyFile)!;
+    }
   }
   return { path: file, config };
 }
@@ -83,6 +92,8 @@ export interface FileCheckScope {
    * the simulator, the relays' install dirs, dsm_c and the simulator's CA): missing is fine there.
    */
   embedded?: boolean;
+  /** Where an isolated site's key may be read from (isolated.keyEnv); default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 type Kind = 'file' | 'folder';
@@ -184,8 +195,42 @@ export function checkConfigFiles(loaded: LoadedConfig, scope: FileCheckScope): v
     if (rulesHost && scope.hosts.includes(rulesHost)) {
       check(`sites.${i}.rules.importFolder`, site.rules.importFolder, 'folder', { mayBeMissing: scope.embedded });
     }
+    if (scope.control && site.isolated) {
+      // The medium is mounted when a courier brings it: a missing folder is normal at start.
+      const { outboundFolder, intakeFolder } = site.isolated;
+      check(`sites.${i}.isolated.outboundFolder`, outboundFolder, 'folder', { mayBeMissing: true });
+      check(`sites.${i}.isolated.intakeFolder`, intakeFolder, 'folder', { mayBeMissing: true });
+      problems.push(...isolatedKeyProblems(site, `sites.${i}.isolated`, scope.env ?? process.env));
+    }
   });
   if (problems.length > 0) throw new ConfigError(loaded.path, problems);
+}
+
+/**
+ * Whether an isolated site's own private key and the other side's trusted public keys can be
+ * read and are Ed25519 keys: each problem names its setting (a start-up error, not a failed
+ * cycle days later when the package is signed).
+ */
+export function isolatedKeyProblems(
+  site: SiteConfig,
+  at: string,
+  env: Readonly<Record<string, string | undefined>>,
+): string[] {
+  const iso = site.isolated;
+  if (!iso) return [];
+  const problems: string[] = [];
+  const collect = (load: () => unknown): void => {
+    try {
+      load();
+    } catch (err) {
+      if (!(err instanceof KeyMaterialError)) throw err;
+      problems.push(err.message);
+    }
+  };
+  collect(() => loadOwnKey({ at, keyFile: iso.keyFile, keyEnv: iso.keyEnv }, env));
+  iso.trust.forEach((t, j) => collect(() => loadTrustedKey(`${at}.trust.${j}.publicKeyFile`, t)));
+  collect(() => loadConfirmationKey({ at, confirmationKeyEnv: iso.confirmationKeyEnv }, env));
+  return problems;
 }
 
 /** Why a CA file's text is not a PEM certificate (or bundle of them), or undefined when it is. */

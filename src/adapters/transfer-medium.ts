@@ -1,0 +1,361 @@
+/**
+ * The removable medium of an isolated site: the only thing the DMZ and the air-gapped
+ * installations share. Packages go in, receipts come back, each as its own folder:
+ *
+ *   <medium>/airgap-package-<cycle>/<zip as dsa_control named it>
+ *                                   manifest.json   manifest.json.sig
+ *   <medium>/airgap-receipt-<cycle>/receipt.json    receipt.json.sig
+ *
+ * Each folder is written under a hidden temporary name (".airgap-…partial-…") and renamed when
+ * complete, so a reader never takes in a half-written package (a rename within one file system is
+ * atomic; readers skip names starting with "."). Reading verifies everything before anything is
+ * used: the signature against the trusted keys (rotated ones until their overlap ends), the zip's
+ * size, then its SHA-256, streamed with the same code that checks a bundle on a relay.
+ */
+import { createHash, randomBytes, type KeyObject } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ComponentVersion } from '../domain/cycle';
+import {
+  MANIFEST_FILE,
+  MANIFEST_FORMAT,
+  manifestText,
+  parseManifest,
+  SIGNATURE_SUFFIX,
+  type TransferManifest,
+} from '../domain/transfer-package';
+import { cycleFileStem, refusal, type Checked } from '../domain/transfer-refusal';
+import {
+  parseReceipt,
+  RECEIPT_FILE,
+  RECEIPT_FORMAT,
+  receiptText,
+  type RelayOutcome,
+  type TransferReceipt,
+} from '../domain/transfer-receipt';
+import { sha256File } from './host-files';
+import { keyIdOf, signBytes, verifyDetached, type TrustedKey } from './signing';
+
+export const PACKAGE_PREFIX = 'airgap-package-';
+export const RECEIPT_PREFIX = 'airgap-receipt-';
+
+export function packageFolderOf(medium: string, cycleId: string): string {
+  return path.join(medium, `${PACKAGE_PREFIX}${cycleFileStem(cycleId)}`);
+}
+
+export function receiptFolderOf(medium: string, cycleId: string): string {
+  return path.join(medium, `${RECEIPT_PREFIX}${cycleFileStem(cycleId)}`);
+}
+
+/** Thrown when the medium already holds a different package or receipt under the same cycle's name. */
+export class MediumConflictError extends Error {
+  constructor(
+    readonly folder: string,
+    message: string,
+  ) {
+    super(`${folder}: ${message}`);
+    this.name = 'MediumConflictError';
+  }
+}
+
+function sha256Of(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+async function fsyncPath(p: string): Promise<void> {
+  const handle = await fs.promises.open(p, 'r');
+  try {
+    await handle.sync();
+  } catch {
+    // Some file systems (and Windows folders) cannot sync a directory; the rename is still atomic.
+  } finally {
+    await handle.close();
+  }
+}
+
+async function writeSynced(file: string, data: Buffer | string): Promise<void> {
+  const handle = await fs.promises.open(file, 'wx');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Fills a hidden temporary folder next to `final` and renames it into place. `fill` gets the
+ * temporary folder. The temporary folder is removed when anything fails.
+ */
+async function publishFolder(final: string, fill: (temp: string) => Promise<void>): Promise<void> {
+  const parent = path.dirname(final);
+  const temp = path.join(parent, `.${path.basename(final)}.partial-${randomBytes(4).toString('hex')}`);
+  await fs.promises.mkdir(temp);
+  try {
+    await fill(temp);
+    await fsyncPath(temp);
+    await fs.promises.rename(temp, final);
+  } catch (err) {
+    await fs.promises.rm(temp, { recursive: true, force: true });
+    throw err;
+  }
+  await fsyncPath(parent);
+}
+
+async function readIfPresent(file: string): Promise<Buffer | undefined> {
+  try {
+    return await fs.promises.readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+export interface WritePackageInput {
+  /** The outbound folder (the mounted medium). */
+  medium: string;
+  /** The zip on the DMZ side, as dsa_control made it; copied under its own name. */
+  zipPath: string;
+  site: string;
+  cycleId: string;
+  previousCycleId: string | null;
+  versions: ComponentVersion[];
+  installationId: string;
+  privateKey: KeyObject;
+  now: Date;
+}
+
+export interface WrittenPackage {
+  folder: string;
+  manifest: TransferManifest;
+  /** SHA-256 of manifest.json's bytes: what the receipt must name. */
+  manifestSha256: string;
+}
+
+/**
+ * Writes a cycle's package onto the medium. Idempotent for a retried activity: when the medium
+ * already holds this cycle's package with the same zip, that package is returned; a different
+ * one under the same name is a MediumConflictError.
+ */
+export async function writePackage(input: WritePackageInput): Promise<WrittenPackage> {
+  const folder = packageFolderOf(input.medium, input.cycleId);
+  const zipName = path.basename(input.zipPath);
+  const existing = await readIfPresent(path.join(folder, MANIFEST_FILE));
+  if (existing) {
+    const parsed = parseManifest(existing.toString('utf8'));
+    const source = await sha256File(input.zipPath);
+    if (parsed.ok && parsed.value.cycleId === input.cycleId && parsed.value.zip.sha256 === source.sha256) {
+      return { folder, manifest: parsed.value, manifestSha256: sha256Of(existing) };
+    }
+    throw new MediumConflictError(folder, `holds another package for cycle ${input.cycleId}; remove it first`);
+  }
+  let written: WrittenPackage | undefined;
+  await publishFolder(folder, async (temp) => {
+    const copy = path.join(temp, zipName);
+    await fs.promises.copyFile(input.zipPath, copy, fs.constants.COPYFILE_EXCL);
+    await fsyncPath(copy);
+    // The digest is of the copy on the medium: what the air-gapped side will read.
+    const { sha256, size } = await sha256File(copy);
+    const manifest: TransferManifest = {
+      format: MANIFEST_FORMAT,
+      site: input.site,
+      cycleId: input.cycleId,
+      previousCycleId: input.previousCycleId,
+      zip: { name: zipName, size, sha256 },
+      versions: input.versions,
+      createdAt: input.now.toISOString(),
+      installationId: input.installationId,
+      keyId: keyIdOf(input.privateKey),
+    };
+    const text = manifestText(manifest);
+    await writeSynced(path.join(temp, MANIFEST_FILE), text);
+    await writeSynced(path.join(temp, MANIFEST_FILE + SIGNATURE_SUFFIX), signBytes(text, input.privateKey));
+    written = { folder, manifest, manifestSha256: sha256Of(text) };
+  });
+  return written!;
+}
+
+export interface VerifiedPackage {
+  folder: string;
+  manifest: TransferManifest;
+  manifestSha256: string;
+  zipPath: string;
+  signer: TrustedKey;
+}
+
+/**
+ * Reads and verifies a package folder: signature, then the zip's size, then its SHA-256. A refusal
+ * says why; nothing in a refused package may be used. Checks against what this side imported
+ * before (site, twice, rollback) are domain/transfer-package.ts's checkIntake.
+ *
+ * The medium stays writable by whoever holds it: the caller copies the zip off it and checks the
+ * copy against `manifest.zip` (size, SHA-256) before it imports, rather than trusting that the file
+ * verified here is still the file it copies.
+ */
+export async function readPackage(input: {
+  folder: string;
+  trusted: readonly TrustedKey[];
+  now: Date;
+}): Promise<Checked<VerifiedPackage>> {
+  const { folder } = input;
+  const name = path.basename(folder);
+  const manifestBytes = await readIfPresent(path.join(folder, MANIFEST_FILE));
+  const signature = await readIfPresent(path.join(folder, MANIFEST_FILE + SIGNATURE_SUFFIX));
+  for (const [bytes, file] of [
+    [manifestBytes, MANIFEST_FILE],
+    [signature, MANIFEST_FILE + SIGNATURE_SUFFIX],
+  ] as const) {
+    if (!bytes) return { ok: false, refusal: refusal('missing-file', `package ${name} has no ${file}`) };
+  }
+  const parsed = parseManifest(manifestBytes!.toString('utf8'));
+  if (!parsed.ok) return parsed;
+  const manifest = parsed.value;
+  const verified = verifyDetached({
+    data: manifestBytes!,
+    signature: signature!,
+    keyId: manifest.keyId,
+    trusted: input.trusted,
+    now: input.now,
+    what: `manifest.json of package ${name}`,
+  });
+  if (!verified.ok) return verified;
+  const zipPath = path.join(folder, manifest.zip.name);
+  // lstat: a link named like the zip would make the check read one file and the copy another.
+  const stat = await fs.promises.lstat(zipPath).catch(() => undefined);
+  if (!stat?.isFile()) {
+    const what = stat ? 'is not a plain file (a link or a folder)' : 'is missing';
+    return {
+      ok: false,
+      refusal: refusal('missing-file', `${manifest.zip.name}, named by the manifest, ${what} in package ${name}`),
+    };
+  }
+  if (stat.size !== manifest.zip.size) {
+    return {
+      ok: false,
+      refusal: refusal(
+        'size-mismatch',
+        `${manifest.zip.name} in package ${name} has ${stat.size} bytes, the manifest says ${manifest.zip.size}` +
+          (stat.size < manifest.zip.size ? ': the zip is truncated (an interrupted copy?)' : ''),
+      ),
+    };
+  }
+  const { sha256 } = await sha256File(zipPath);
+  if (sha256 !== manifest.zip.sha256) {
+    return {
+      ok: false,
+      refusal: refusal(
+        'sha256-mismatch',
+        `${manifest.zip.name} in package ${name} has SHA-256 ${sha256}, the signed manifest says ${manifest.zip.sha256}: ` +
+          'it is not the zip that was signed',
+      ),
+    };
+  }
+  return {
+    ok: true,
+    value: { folder, manifest, manifestSha256: sha256Of(manifestBytes!), zipPath, signer: verified.value },
+  };
+}
+
+async function foldersWith(medium: string, prefix: string): Promise<string[]> {
+  const entries = await fs.promises.readdir(medium, { withFileTypes: true });
+  return entries
+    .filter((e) => e.isDirectory() && e.name.startsWith(prefix))
+    .map((e) => path.join(medium, e.name))
+    .sort();
+}
+
+/** The complete package folders on the medium (half-written ones have hidden names and are skipped). */
+export function listPackages(medium: string): Promise<string[]> {
+  return foldersWith(medium, PACKAGE_PREFIX);
+}
+
+/** The complete receipt folders on the medium. */
+export function listReceipts(medium: string): Promise<string[]> {
+  return foldersWith(medium, RECEIPT_PREFIX);
+}
+
+export interface WriteReceiptInput {
+  medium: string;
+  site: string;
+  cycleId: string;
+  manifestSha256: string;
+  relays: RelayOutcome[];
+  installationId: string;
+  privateKey: KeyObject;
+  now: Date;
+}
+
+export interface WrittenReceipt {
+  folder: string;
+  receipt: TransferReceipt;
+  receiptSha256: string;
+}
+
+/** Writes a signed receipt onto the medium; idempotent for the same cycle and manifest. */
+export async function writeReceipt(input: WriteReceiptInput): Promise<WrittenReceipt> {
+  const folder = receiptFolderOf(input.medium, input.cycleId);
+  const existing = await readIfPresent(path.join(folder, RECEIPT_FILE));
+  if (existing) {
+    const parsed = parseReceipt(existing.toString('utf8'));
+    if (parsed.ok && parsed.value.cycleId === input.cycleId && parsed.value.manifestSha256 === input.manifestSha256) {
+      return { folder, receipt: parsed.value, receiptSha256: sha256Of(existing) };
+    }
+    throw new MediumConflictError(folder, `holds another receipt for cycle ${input.cycleId}; remove it first`);
+  }
+  const receipt: TransferReceipt = {
+    format: RECEIPT_FORMAT,
+    site: input.site,
+    cycleId: input.cycleId,
+    manifestSha256: input.manifestSha256,
+    relays: input.relays,
+    completedAt: input.now.toISOString(),
+    installationId: input.installationId,
+    keyId: keyIdOf(input.privateKey),
+  };
+  const text = receiptText(receipt);
+  await publishFolder(folder, async (temp) => {
+    await writeSynced(path.join(temp, RECEIPT_FILE), text);
+    await writeSynced(path.join(temp, RECEIPT_FILE + SIGNATURE_SUFFIX), signBytes(text, input.privateKey));
+  });
+  return { folder, receipt, receiptSha256: sha256Of(text) };
+}
+
+export interface VerifiedReceipt {
+  folder: string;
+  receipt: TransferReceipt;
+  receiptSha256: string;
+  signer: TrustedKey;
+}
+
+/**
+ * Reads and verifies a receipt folder against the air-gapped side's trusted keys. Whether it
+ * answers the cycle being closed is domain/transfer-receipt.ts's checkReceipt.
+ */
+export async function readReceipt(input: {
+  folder: string;
+  trusted: readonly TrustedKey[];
+  now: Date;
+}): Promise<Checked<VerifiedReceipt>> {
+  const name = path.basename(input.folder);
+  const bytes = await readIfPresent(path.join(input.folder, RECEIPT_FILE));
+  const signature = await readIfPresent(path.join(input.folder, RECEIPT_FILE + SIGNATURE_SUFFIX));
+  if (!bytes) return { ok: false, refusal: refusal('missing-file', `receipt ${name} has no ${RECEIPT_FILE}`) };
+  if (!signature) {
+    return { ok: false, refusal: refusal('missing-file', `receipt ${name} has no ${RECEIPT_FILE}${SIGNATURE_SUFFIX}`) };
+  }
+  const parsed = parseReceipt(bytes.toString('utf8'));
+  if (!parsed.ok) return parsed;
+  const verified = verifyDetached({
+    data: bytes,
+    signature,
+    keyId: parsed.value.keyId,
+    trusted: input.trusted,
+    now: input.now,
+    what: `receipt.json of ${name}`,
+  });
+  if (!verified.ok) return verified;
+  return {
+    ok: true,
+    value: { folder: input.folder, receipt: parsed.value, receiptSha256: sha256Of(bytes), signer: verified.value },
+  };
+}
