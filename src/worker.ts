@@ -30,6 +30,7 @@ import {
   hostTaskQueue,
   installDirOf,
   managerHostNames,
+  publicUrlOf,
   rulesHostOf,
   zoneTaskQueue,
   type AppConfig,
@@ -66,12 +67,6 @@ export function allRoles(config: AppConfig): WorkerRoles {
     .flatMap((s) => [s.dmz.manager.zone, s.airgapped.manager.zone])
     .filter((z): z is string => !!z);
   return { control: true, hosts: [...new Set(hosts)], zones: [...new Set(zones)] };
-}
-
-export function publicUrlOf(config: AppConfig): string {
-  return (
-    config.web.publicUrl ?? `http://${config.web.host === '0.0.0.0' ? '127.0.0.1' : config.web.host}:${config.web.port}`
-  );
 }
 
 /** Manager API clients, built once per manager and shared by the activities. */

@@ -8,7 +8,7 @@ import type { Client } from '@temporalio/client';
 import type { AuditStore } from '../adapters/audit-store';
 import { openAuditStore } from '../adapters/audit-store-open';
 import { OUTBOX_FILE_NAME, OutboxMailer } from '../adapters/outbox';
-import type { AppConfig } from '../domain/config';
+import { publicUrlOf, type AppConfig } from '../domain/config';
 import { linkKeysFromEnv } from '../domain/link-token';
 import { authenticatorFromConfig, createApp, serveApp } from '../web';
 import { createTemporalActionGateway } from '../web/temporal-gateway';
@@ -20,7 +20,6 @@ import {
   createRunProvider,
   createScheduleProvider,
 } from '../web/temporal-providers';
-import { publicUrlOf } from '../worker';
 
 /**
  * The names the web app answers to besides publicUrl's host and the loopback names: the listen
