@@ -130,7 +130,7 @@ export async function startBenchSite(temporal: BenchTemporal, options: BenchSite
   const sim = await startSimulator({
     config,
     dataDir: dir,
-    env,
+    apiKeys: env,
     importDelayMs: options.importDelayMs ?? 100,
     bundleSizeBytes: options.bundleSizeBytes,
     rateLimitPerMinute: options.rateLimitPerMinute,

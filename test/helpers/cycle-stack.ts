@@ -142,7 +142,8 @@ export async function startCycleStack(options: StackOptions = {}): Promise<Cycle
     T_AG_KEY: `ag-${randomBytes(12).toString('hex')}`,
     AIRGAP_LINK_KEY: randomBytes(32).toString('hex'),
   };
-  const startSim = () => startSimulator({ config, dataDir: dir, env, importDelayMs: options.importDelayMs ?? 200 });
+  const startSim = () =>
+    startSimulator({ config, dataDir: dir, apiKeys: env, importDelayMs: options.importDelayMs ?? 200 });
   const sim = await startSim();
   const connection = await Connection.connect({ address: testTemporalAddress() });
   const client = new Client({ connection, namespace: TEST_NAMESPACE });

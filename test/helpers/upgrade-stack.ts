@@ -86,7 +86,7 @@ export async function startUpgradeStack(options: UpgradeStackOptions = {}): Prom
   const sim = await startSimulator({
     config,
     dataDir: dir,
-    env,
+    apiKeys: env,
     importDelayMs: 200,
     agentsPerRelay: options.agentsPerRelay ?? 3,
     // Polls every few hundred ms in tests: the vendor's rate limit is not what is under test here.
