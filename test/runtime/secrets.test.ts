@@ -55,14 +55,9 @@ describe('resolveSecrets', () => {
 
   it('stops the start naming the setting and the variable of an unset manager key', () => {
     const { TEST_AIRGAP_API_KEY: _unset, ...without } = env;
-    let error: unknown;
-    try {
-      resolveSecrets(config, without);
-    } catch (err) {
-      error = err;
-    }
-    expect(error).toBeInstanceOf(ManagerKeyError);
-    expect((error as Error).message).toBe(
+    const resolving = () => resolveSecrets(config, without);
+    expect(resolving).toThrow(ManagerKeyError);
+    expect(resolving).toThrow(
       "sites.0.airgapped.manager.apiKeyEnv names TEST_AIRGAP_API_KEY, but TEST_AIRGAP_API_KEY is unset: set it to the manager's API key",
     );
   });
