@@ -16,6 +16,22 @@ describe('the import-cycle check', () => {
     expect(importCycles(graph)).toEqual([]);
   });
 
+  it('keeps the layers: nothing below runtime imports runtime, cli or the worker, and domain imports only domain', () => {
+    const graph = importGraph(path.join(root, 'src'));
+    const folder = (file: string) => file.split(path.sep)[0]!;
+    const upward = [...graph].flatMap(([file, targets]) =>
+      targets
+        .filter((target) =>
+          folder(file) === 'domain'
+            ? folder(target) !== 'domain'
+            : ['adapters', 'sim', 'web', 'activities', 'workflows'].includes(folder(file)) &&
+              ['runtime', 'cli', 'worker.ts'].includes(folder(target)),
+        )
+        .map((target) => `${file} → ${target}`),
+    );
+    expect(upward).toEqual([]);
+  });
+
   it('names the files of a cycle, and does not count type-only imports', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'import-cycles-'));
     try {

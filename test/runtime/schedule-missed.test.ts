@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { createApp } from '../../src/web/app';
 import { noAuth } from '../../src/web/auth';
-import { describeSiteSchedules } from '../../src/runtime/schedule-status';
+import { describeSiteSchedules } from '../../src/adapters/schedule-status';
 import { scheduleIdFor } from '../../src/runtime/schedules';
 import { linkKeysFromEnv } from '../../src/runtime/secrets';
 import { createScheduleProvider } from '../../src/web/temporal-providers';
