@@ -1,21 +1,21 @@
 /**
  * What the cycle benchmarks share (bench/README.md, "Cycle"): their own Temporal dev server (the
  * project's startDevServer, SQLite in a temporary folder, namespace and search attributes by
- * ensureNamespace), the workflow bundle built from src/workflows, a simulated site like the tests'
- * one, and small statistics helpers. Nothing here is used by the test suite.
+ * ensureNamespace), the workflow bundle built from src/workflows, the tests' simulated site
+ * (test/helpers/site-harness.ts), and small statistics helpers. Nothing here is used by the test suite.
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { SqliteAuditStore } from '../src/adapters/audit-store';
-import { parseConfig, type AppConfig, type SiteConfig } from '../src/domain/config';
+import type { SqliteAuditStore } from '../src/adapters/audit-store';
+import type { AppConfig, SiteConfig } from '../src/domain/config';
 import { freePort, startDevServer } from '../src/runtime/dev-server';
 import { installWorkerLogging } from '../src/runtime/logging';
 import { ensureNamespace } from '../src/runtime/temporal-setup';
-import { startSimulator, type RunningSimulator } from '../src/sim';
+import { startSimulatedSite } from '../test/helpers/site-harness';
+import type { RunningSimulator } from '../src/sim';
 import { cycleStateQuery, type CycleInput, type CycleView } from '../src/workflows/cycle-messages';
 
 export const NAMESPACE = 'airgap-bench';
@@ -81,69 +81,26 @@ export interface BenchSite {
   close(): Promise<void>;
 }
 
-/** One simulated site (one DMZ relay, one air-gapped relay) on `temporal`, without workers. */
+/** One simulated site (one DMZ relay, one air-gapped relay) on `temporal`, without workers: the tests' site harness. */
 export async function startBenchSite(temporal: BenchTemporal, options: BenchSiteOptions = {}): Promise<BenchSite> {
-  const tag = `b${randomBytes(3).toString('hex')}`;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `airgap-${tag}-`));
-  const host = (name: string) => path.join(dir, 'hosts', name, 'opt', 'ds_agent');
-  const [dmzPort, airgapPort] = [await freePort(), await freePort()];
-  const manager = (port: number, keyEnv: string) => ({
-    url: `https://127.0.0.1:${port}/api`,
-    apiKeyEnv: keyEnv,
-    caFile: path.join(dir, 'sim/tls/ca.pem'),
+  const site = await startSimulatedSite({
+    tagPrefix: 'b',
+    namespace: NAMESPACE,
+    name: 'Plant (bench)',
+    approvers: ['approver@plant.example'],
     requestTimeout: '30s',
-  });
-  const config = parseConfig(
-    {
-      dataDir: dir,
-      temporal: { namespace: NAMESPACE, taskQueue: `${tag}-control` },
-      sites: [
-        {
-          id: 'plant',
-          name: 'Plant (bench)',
-          dmz: {
-            manager: manager(dmzPort, 'B_DMZ_KEY'),
-            relay: { name: `${tag}-dmz-relay`, computerId: 11, installDir: host(`${tag}-dmz-relay`) },
-          },
-          airgapped: {
-            manager: manager(airgapPort, 'B_AG_KEY'),
-            relays: [{ name: `${tag}-ag-relay`, computerId: 21, installDir: host(`${tag}-ag-relay`) }],
-          },
-          people: {
-            operators: ['operator@plant.example'],
-            escalation: ['lead@plant.example'],
-            approvers: ['approver@plant.example'],
-          },
-          waits: { reminderEvery: '1d', escalateAfter: '2d', deadline: '7d', pollInterval: '200ms', ...options.waits },
-          approval: { policy: 'none', ...options.approval },
-          steps: { import: 'automated' },
-        },
-      ],
+    waits: { reminderEvery: '1d', escalateAfter: '2d', deadline: '7d', importTimeout: '1h', ...options.waits },
+    ...(options.approval ? { approval: options.approval } : {}),
+    simulator: {
+      importDelayMs: options.importDelayMs ?? 100,
+      bundleSizeBytes: options.bundleSizeBytes,
+      rateLimitPerMinute: options.rateLimitPerMinute,
     },
-    `bench config ${tag}`,
-  );
-  const env: NodeJS.ProcessEnv = {
-    B_DMZ_KEY: randomBytes(12).toString('hex'),
-    B_AG_KEY: randomBytes(12).toString('hex'),
-    AIRGAP_LINK_KEY: randomBytes(32).toString('hex'),
-  };
-  const sim = await startSimulator({
-    config,
-    dataDir: dir,
-    env,
-    importDelayMs: options.importDelayMs ?? 100,
-    bundleSizeBytes: options.bundleSizeBytes,
-    rateLimitPerMinute: options.rateLimitPerMinute,
   });
-  const audit = new SqliteAuditStore(path.join(dir, 'audit.sqlite'));
+  const { config, tag } = site;
   let n = 0;
   return {
-    dir,
-    config,
-    site: config.sites[0]!,
-    env,
-    sim,
-    audit,
+    ...site,
     startCycle(input = {}) {
       return temporal.client.workflow.start('cycleWorkflow', {
         taskQueue: config.temporal.taskQueue,
@@ -162,11 +119,7 @@ export async function startBenchSite(temporal: BenchTemporal, options: BenchSite
         await new Promise((r) => setTimeout(r, 20));
       }
     },
-    async close() {
-      await sim.stop();
-      await audit.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
+    close: () => site.close(),
   };
 }
 

@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   };
   let t = Date.now();
   // The vendor's default rate limit (500 requests/minute per key) stays on: paging keeps us under it.
-  const sim = await startSimulator({ config, dataDir: dir, env, agentsPerRelay: AGENTS / RELAYS });
+  const sim = await startSimulator({ config, dataDir: dir, apiKeys: env, agentsPerRelay: AGENTS / RELAYS });
   const simStart = Date.now() - t;
   const snapshot = sim.control.snapshot().managers['big/airgapped']!;
   const agentIds = Object.values(snapshot.computers)

@@ -30,12 +30,20 @@ import {
   hostTaskQueue,
   installDirOf,
   managerHostNames,
+  publicUrlOf,
   rulesHostOf,
   zoneTaskQueue,
   type AppConfig,
 } from './domain/config';
-import { linkKeysFromEnv } from './domain/link-token';
 import { declareActivityOnlyQueue } from './runtime/logging';
+import {
+  managerKeyOf,
+  managersOf,
+  requiredLinkKeys,
+  resolveSecrets,
+  type Secrets,
+  type SecretsWanted,
+} from './runtime/secrets';
 import { cachedWorkflowBundle } from './runtime/workflow-bundle';
 
 /** Where, under the data folder, the control worker keeps its workflow bundle. */
@@ -68,14 +76,28 @@ export function allRoles(config: AppConfig): WorkerRoles {
   return { control: true, hosts: [...new Set(hosts)], zones: [...new Set(zones)] };
 }
 
-export function publicUrlOf(config: AppConfig): string {
-  return (
-    config.web.publicUrl ?? `http://${config.web.host === '0.0.0.0' ? '127.0.0.1' : config.web.host}:${config.web.port}`
-  );
+/**
+ * The secrets a set of roles uses: the control role signs links, sends mail and calls the managers
+ * without a zone; a zone role calls its zone's managers; a host role needs none.
+ */
+export function secretsWantedBy(
+  config: AppConfig,
+  roles: WorkerRoles,
+  options: { mail?: boolean } = {},
+): SecretsWanted {
+  const served = (zone: string | undefined): boolean =>
+    zone === undefined ? roles.control : roles.zones.includes(zone);
+  return {
+    links: roles.control,
+    mail: roles.control && options.mail !== false,
+    managers: managersOf(config)
+      .map((m) => m.manager)
+      .filter((m) => served(m.zone)),
+  };
 }
 
 /** Manager API clients, built once per manager and shared by the activities. */
-function managerApis(config: AppConfig, env: NodeJS.ProcessEnv, zone: string | undefined) {
+function managerApis(config: AppConfig, secrets: Secrets, zone: string | undefined) {
   const cache = new Map<string, DeepSecurityApi>();
   return (site: string, side: ManagerSide): DeepSecurityApi => {
     const key = `${site}/${side}`;
@@ -89,7 +111,7 @@ function managerApis(config: AppConfig, env: NodeJS.ProcessEnv, zone: string | u
           `the ${side} manager of ${site} is served by ${manager.zone ? `zone ${manager.zone}` : 'the control worker'}`,
         );
       }
-      api = createDeepSecurityApi(manager, env);
+      api = createDeepSecurityApi(manager, managerKeyOf(secrets, manager));
       cache.set(key, api);
     }
     return api;
@@ -101,7 +123,10 @@ export interface WorkerSetOptions {
   connection: NativeConnection;
   namespace: string;
   roles: WorkerRoles;
+  /** Where the roles' secrets are read when `secrets` is not given; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Secrets resolved by the caller at start (the embedded default resolves every one once). */
+  secrets?: Secrets;
   /**
    * A prebuilt workflow bundle (tests share one); otherwise the one cached in
    * <dataDir>/workflow-bundle, bundled from the workflows when their code changed.
@@ -123,25 +148,28 @@ export interface WorkerSet {
 
 export async function createWorkerSet(options: WorkerSetOptions): Promise<WorkerSet> {
   const { config, connection, namespace, roles } = options;
-  const env = options.env ?? process.env;
+  // Resolved before any worker is built: a missing secret stops the start naming its setting.
+  const secrets =
+    options.secrets ??
+    resolveSecrets(config, options.env ?? process.env, secretsWantedBy(config, roles, { mail: !options.mailer }));
   const workers: Worker[] = [];
   const closers: (() => Promise<void>)[] = [];
 
   if (roles.control) {
     const audit = options.audit ?? (await openAuditStore(config));
     if (!options.audit) closers.push(() => audit.close());
-    const mailer = options.mailer ?? createMailer(config, env);
+    const mailer = options.mailer ?? createMailer(config, secrets.smtpAuth);
     if (!options.mailer) closers.push(() => mailer.close());
     const controlActivities = createControlActivities({
       config,
       audit,
       mailer,
-      linkKeys: linkKeysFromEnv(env, config.links),
+      linkKeys: requiredLinkKeys(secrets),
       publicUrl: publicUrlOf(config),
       linkTtl: config.links.ttl,
       now: () => Date.now(),
     });
-    const apis = managerApis(config, env, undefined);
+    const apis = managerApis(config, secrets, undefined);
     const managers = { ...createManagerActivities({ api: apis }), ...createUpgradeActivities({ api: apis }) };
     workers.push(
       await Worker.create({
@@ -174,7 +202,7 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
   }
 
   for (const zone of roles.zones) {
-    const api = managerApis(config, env, zone);
+    const api = managerApis(config, secrets, zone);
     workers.push(
       await Worker.create({
         connection,

@@ -11,7 +11,7 @@ import type { AuditStore } from '../adapters/audit-store';
 import type { AppConfig } from '../domain/config';
 import { missedWords, scheduleInWords, zonedTimeWithHint } from '../domain/cron-words';
 import { formatDuration } from '../domain/duration';
-import { describeSiteSchedules } from '../runtime/schedule-status';
+import { describeSiteSchedules } from '../adapters/schedule-status';
 import type { NoticeRequest } from './types';
 
 export interface AuditMaintenanceDeps {

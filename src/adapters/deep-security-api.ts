@@ -70,10 +70,10 @@ const MAX_ITEMS = 5000;
 
 export function createDeepSecurityApi(
   manager: ManagerConfig,
-  env: NodeJS.ProcessEnv = process.env,
+  apiKey: string | undefined,
   options: DeepSecurityApiOptions = {},
 ): DeepSecurityApi {
-  const request = createRequester(manager, env, options);
+  const request = createRequester(manager, apiKey, options);
   const call = async <T>(spec: RequestSpec, schema: z.ZodType<T>): Promise<T> => {
     const res = await request(spec);
     return parse(res, schema, { manager: manager.url, operation: `${spec.method} ${spec.path}` });

@@ -76,7 +76,8 @@ export type ManagerRequester = (spec: RequestSpec) => Promise<ApiResponse>;
 
 export function createRequester(
   manager: ManagerConfig,
-  env: NodeJS.ProcessEnv,
+  /** The key `manager.apiKeyEnv` names, resolved at start (runtime/secrets.ts); undefined: every call fails saying so. */
+  apiKey: string | undefined,
   options: DeepSecurityApiOptions = {},
 ): ManagerRequester {
   const opts = normalise(options);
@@ -100,7 +101,7 @@ export function createRequester(
     const url = new URL(basePath + spec.path, base);
     for (const [k, v] of Object.entries(spec.query ?? {})) url.searchParams.set(k, v);
     const context = { manager: manager.url, operation: `${spec.method} ${spec.path}` };
-    const key = env[manager.apiKeyEnv];
+    const key = apiKey;
     if (!key) throw new ApiConfigurationError(`the API key variable ${manager.apiKeyEnv} is unset`, context);
     const caPem = trustedCa(context);
     for (let attempt = 0; ; attempt++) {

@@ -1,7 +1,7 @@
 /**
  * The mail boundary: `Mailer` and the choice of transport. With an `smtp` block in the config,
  * mail goes to that server; without one (the embedded default) it goes to the outbox the web app
- * shows. Credentials are read here, from the environment variables the config names.
+ * shows. Its credentials come resolved (runtime/secrets.ts reads them at start).
  */
 import fs from 'node:fs';
 import type { AppConfig } from '../domain/config';
@@ -17,28 +17,16 @@ export * from './mail-errors';
 /** The transport createMailer chose; the outbox one also serves the web app's outbox pages. */
 export type ConfiguredMailer = SmtpMailer | OutboxMailer;
 
-function secretFrom(env: Readonly<Record<string, string | undefined>>, name: string, setting: string): string {
-  const value = env[name];
-  if (value === undefined || value === '') {
-    throw new MailConfigError(`mail.smtp.${setting} names ${name}, but ${name} is unset in the environment`);
-  }
-  return value;
-}
-
 /** The SmtpMailer options a config's `mail.smtp` block means, credentials and CA included. */
 export function smtpOptionsFrom(
   mail: AppConfig['mail'],
-  env: Readonly<Record<string, string | undefined>>,
+  auth: { user: string; pass: string } | undefined,
 ): SmtpMailerOptions {
   const smtp = mail.smtp;
   if (!smtp) throw new MailConfigError('mail.smtp is not configured');
-  if ((smtp.userEnv === undefined) !== (smtp.passwordEnv === undefined)) {
-    throw new MailConfigError('mail.smtp.userEnv and mail.smtp.passwordEnv go together: set both or neither');
+  if (smtp.userEnv && !auth) {
+    throw new MailConfigError(`mail.smtp.userEnv names ${smtp.userEnv}, but its login was not resolved at start`);
   }
-  const auth =
-    smtp.userEnv && smtp.passwordEnv
-      ? { user: secretFrom(env, smtp.userEnv, 'userEnv'), pass: secretFrom(env, smtp.passwordEnv, 'passwordEnv') }
-      : undefined;
   let ca: Buffer | undefined;
   if (smtp.caFile) {
     try {
@@ -52,12 +40,15 @@ export function smtpOptionsFrom(
   return { host: smtp.host, port: smtp.port, secure: smtp.secure, auth, ca, from: mail.from };
 }
 
-/** SMTP when `mail.smtp` is configured, else the outbox in `<dataDir>/outbox.sqlite`. */
+/**
+ * SMTP when `mail.smtp` is configured, else the outbox in `<dataDir>/outbox.sqlite`. `smtpAuth` is
+ * the login `mail.smtp.userEnv`/`passwordEnv` name, resolved at start (smtpAuthFromEnv).
+ */
 export function createMailer(
   config: Pick<AppConfig, 'mail' | 'dataDir'>,
-  env: Readonly<Record<string, string | undefined>>,
+  smtpAuth: { user: string; pass: string } | undefined,
   options: { now?: () => number } = {},
 ): ConfiguredMailer {
-  if (config.mail.smtp) return new SmtpMailer(smtpOptionsFrom(config.mail, env));
+  if (config.mail.smtp) return new SmtpMailer(smtpOptionsFrom(config.mail, smtpAuth));
   return OutboxMailer.inDataDir(config.dataDir, config.mail.from, options.now);
 }

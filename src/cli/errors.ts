@@ -9,7 +9,7 @@ import { InvalidIdentityError } from '../domain/identity';
 import { AuditStoreBusyError, AuditStoreVersionError } from '../adapters/audit-store';
 import { AuditStoreSettingError } from '../adapters/audit-store-open';
 import { AuditStoreConnectError, AuditStoreNotEmptyError, PostgresSchemaError } from '../adapters/audit-store-postgres';
-import { PortInUseError } from '../runtime/dev-server';
+import { PortInUseError } from '../adapters/ports';
 import { CliError, type TemporalWhere } from './context';
 
 export interface DescribedError {

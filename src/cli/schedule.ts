@@ -6,7 +6,7 @@ import { ScheduleNotFoundError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { findSite } from '../domain/config';
 import { scheduleInWords, scheduleLines } from '../domain/cron-words';
-import { describeSiteSchedules } from '../runtime/schedule-status';
+import { describeSiteSchedules } from '../adapters/schedule-status';
 import { scheduleAuditIn, scheduleChangeEvent, scheduleIdFor, type ScheduleChange } from '../runtime/schedules';
 import { CliError, type CliContext } from './context';
 

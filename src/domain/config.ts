@@ -735,3 +735,10 @@ export function managerHostNames(config: AppConfig): string[] {
   const names = config.sites.flatMap((s) => [s.airgapped.manager.host, s.rules.host]);
   return [...new Set(names.filter((n): n is string => !!n))];
 }
+
+/** The address people open the web app at (mail links point here): web.publicUrl, else the listen address. */
+export function publicUrlOf(config: AppConfig): string {
+  return (
+    config.web.publicUrl ?? `http://${config.web.host === '0.0.0.0' ? '127.0.0.1' : config.web.host}:${config.web.port}`
+  );
+}

@@ -71,29 +71,6 @@ export class InvalidLinkPayloadError extends Error {
   }
 }
 
-/**
- * Reads the link keys from an environment object (pure: the caller passes `process.env`). The
- * variable's text is the key (UTF-8), at least 32 characters, e.g. `openssl rand -base64 48`.
- */
-export function linkKeysFromEnv(
-  env: Readonly<Record<string, string | undefined>>,
-  names: { keyEnv: string; previousKeyEnv: string },
-): LinkKeys {
-  const read = (name: string, required: boolean): Uint8Array | undefined => {
-    const text = env[name];
-    if (text === undefined || text === '') {
-      if (required) throw new LinkKeyError(`${name} is unset: set it to a random secret of at least 32 characters`);
-      return undefined;
-    }
-    const bytes = Buffer.from(text, 'utf8');
-    if (bytes.length < MIN_LINK_KEY_BYTES) {
-      throw new LinkKeyError(`${name} is ${bytes.length} bytes long; a link key needs at least ${MIN_LINK_KEY_BYTES}`);
-    }
-    return bytes;
-  };
-  return { current: read(names.keyEnv, true)!, previous: read(names.previousKeyEnv, false) };
-}
-
 function checkKey(key: Uint8Array, which: string): void {
   if (key.length < MIN_LINK_KEY_BYTES) {
     throw new LinkKeyError(

@@ -34,3 +34,6 @@ export function rolloutRunIdOf(site: string, targets: UpgradeTargets, at: Date |
   const agents = targets.relay === targets.agent ? targets.agent : `r${targets.relay}-a${targets.agent}`;
   return runIdOf('upgrade', site, at, unique, `${targets.manager}-${agents}`);
 }
+
+/** The id of a site's cycle schedule (the runs it starts are named after it). */
+export const scheduleIdFor = (site: string): string => `airgap-cycle-${site}`;

@@ -13,6 +13,9 @@ const { ensureTemporalCli } = require('../../scripts/ensure-temporal.js') as {
   ensureTemporalCli: () => Promise<string>;
 };
 
+// Kept importable from here for the tests and benches that start a dev server on a free port.
+export { assertPortFree, freePort, PortInUseError } from '../adapters/ports';
+
 export interface DevServerOptions {
   /** SQLite file for persistent state; omitted = in memory. */
   dbFile?: string;
@@ -32,17 +35,6 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/** Thrown when a port the stack needs is taken; names the port and the setting that moves it. */
-export class PortInUseError extends Error {
-  constructor(
-    readonly port: number,
-    readonly setting: string,
-  ) {
-    super(`port ${port} is already in use; free it or change ${setting}`);
-    this.name = 'PortInUseError';
-  }
-}
-
 /** Thrown when the dev server's database file is not an SQLite database; nothing is deleted. */
 export class CorruptDataError extends Error {
   constructor(readonly file: string) {
@@ -52,27 +44,6 @@ export class CorruptDataError extends Error {
     );
     this.name = 'CorruptDataError';
   }
-}
-
-export async function assertPortFree(port: number, host: string, setting: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' || err.code === 'EACCES' ? new PortInUseError(port, setting) : err),
-    );
-    server.listen(port, host, () => server.close(() => resolve()));
-  });
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');

@@ -12,8 +12,10 @@ import { NativeConnection } from '@temporalio/worker';
 import { rulesHostOf, type AppConfig } from '../domain/config';
 import { ensureSimulatorKeys, startSimulator } from '../sim';
 import { checkConfigFiles, type LoadedConfig } from './load-config';
-import { assertPortFree, startDevServer, type DevServer } from './dev-server';
+import { assertPortFree } from '../adapters/ports';
+import { startDevServer, type DevServer } from './dev-server';
 import { ensureLocalSecret } from './local-secrets';
+import { resolveSecrets } from './secrets';
 import { configurationActor, ensureDriftCheckSchedules, ensureSchedules, scheduleAuditIn } from './schedules';
 import { ensureNamespace } from './temporal-setup';
 import { allRoles, createWorkerSet, type WorkerSet } from '../worker';
@@ -96,13 +98,15 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
     const env = process.env;
     ensureLocalSecret(config.dataDir, config.links.keyEnv, env);
     if (config.web.auth.mode === 'shared-secret') ensureLocalSecret(config.dataDir, config.web.auth.secretEnv, env);
+    if (config.simulator.enabled) ensureSimulatorKeys(config, config.dataDir, env);
+    // Every part runs here: every secret, read once; a missing one stops the start naming its setting.
+    const secrets = resolveSecrets(config, env);
     // The audit first: a PostgreSQL audit that cannot be reached stops the start before anything runs.
     const audit = await openAuditStore(config);
     started.push({ name: 'audit store', stop: () => audit.close() });
 
     if (config.simulator.enabled) {
-      ensureSimulatorKeys(config, config.dataDir, env);
-      const running = await startSimulator({ config, dataDir: config.dataDir, env });
+      const running = await startSimulator({ config, dataDir: config.dataDir, apiKeys: secrets.managerKeys });
       started.push({ name: 'Deep Security simulator', stop: () => running.stop() });
       log(`  simulator        ${config.sites.map((s) => `${s.dmz.manager.url} ${s.airgapped.manager.url}`).join(' ')}`);
       log(`  simulator control ${running.controlUrl}`);
@@ -140,6 +144,7 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
         roles: allRoles(config),
         client,
         audit,
+        secrets,
       });
       const running = workers.run();
       running.catch((err: Error) => failWith(err));
@@ -156,7 +161,7 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
     if (workersStarted.status === 'rejected') throw workersStarted.reason;
     const { schedules, driftChecks } = scheduled.value;
 
-    const web: RunningWeb = await startWebServer({ config, client });
+    const web: RunningWeb = await startWebServer({ config, client, secrets });
     started.push({ name: 'web app', stop: () => web.close() });
 
     log('airgap-orchestrator is running (embedded default).');

@@ -12,9 +12,10 @@ import { openAuditStore, type AuditStoreSettings } from '../adapters/audit-store
 import { ScheduleNotFoundError, type Client, type ScheduleOptionsAction } from '@temporalio/client';
 import type { AuditActor, AuditEvent, AuditKind } from '../domain/audit';
 import type { AppConfig, SiteConfig } from '../domain/config';
+import { scheduleIdFor } from '../domain/run-ids';
 import { KIND, SITE } from '../workflows/search-attributes';
 
-export const scheduleIdFor = (site: string) => `airgap-cycle-${site}`;
+export { scheduleIdFor };
 
 export type ScheduleChange = 'created' | 'updated' | 'removed' | 'paused' | 'resumed' | 'triggered' | 'backfilled';
 

@@ -8,9 +8,9 @@ import type { Client } from '@temporalio/client';
 import type { AuditStore } from '../adapters/audit-store';
 import { openAuditStore } from '../adapters/audit-store-open';
 import { OUTBOX_FILE_NAME, OutboxMailer } from '../adapters/outbox';
-import type { AppConfig } from '../domain/config';
-import { linkKeysFromEnv } from '../domain/link-token';
+import { publicUrlOf, type AppConfig } from '../domain/config';
 import { authenticatorFromConfig, createApp, serveApp } from '../web';
+import { requiredLinkKeys, resolveSecrets, type Secrets } from './secrets';
 import { createTemporalActionGateway } from '../web/temporal-gateway';
 import {
   createCourierSheetProvider,
@@ -20,7 +20,6 @@ import {
   createRunProvider,
   createScheduleProvider,
 } from '../web/temporal-providers';
-import { publicUrlOf } from '../worker';
 
 /**
  * The names the web app answers to besides publicUrl's host and the loopback names: the listen
@@ -43,21 +42,24 @@ export interface RunningWeb {
 export async function startWebServer(options: {
   config: AppConfig;
   client: Client;
+  /** Where the link keys and the login secret are read when `secrets` is not given; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Secrets resolved by the caller at start. */
+  secrets?: Secrets;
   port?: number;
   /** Opened by the caller (before connecting to Temporal) and closed with the server; default: opened here. */
   audit?: AuditStore;
 }): Promise<RunningWeb> {
   const { config, client } = options;
-  const env = options.env ?? process.env;
+  const secrets = options.secrets ?? resolveSecrets(config, options.env ?? process.env, { links: true, webAuth: true });
   const audit = options.audit ?? (await openAuditStore(config));
   const outbox = config.mail.smtp
     ? undefined
     : new OutboxMailer({ file: path.join(config.dataDir, OUTBOX_FILE_NAME), from: config.mail.from });
   const app = createApp({
     actions: createTemporalActionGateway(client, { audit }),
-    keys: linkKeysFromEnv(env, config.links),
-    auth: authenticatorFromConfig(config.web.auth, env),
+    keys: requiredLinkKeys(secrets),
+    auth: authenticatorFromConfig(config.web.auth, secrets.webSecret),
     outbox,
     overview: createOverviewProvider(client, audit, config),
     history: createHistoryProvider(audit),

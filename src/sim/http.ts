@@ -6,7 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { PortInUseError } from '../runtime/dev-server';
+import { whenListening } from '../adapters/ports';
 
 export interface SimHttpRequest {
   method: string;
@@ -48,12 +48,9 @@ export async function listen(opts: {
   const server = opts.tls
     ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, onRequest)
     : http.createServer(onRequest);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' || err.code === 'EACCES' ? new PortInUseError(opts.port, opts.setting) : err),
-    );
-    server.listen(opts.port, opts.host, () => resolve());
-  });
+  const listening = whenListening(server, opts.port, opts.setting);
+  server.listen(opts.port, opts.host);
+  await listening;
   return {
     port: (server.address() as AddressInfo).port,
     close: () =>

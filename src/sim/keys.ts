@@ -30,7 +30,7 @@ function keyVariables(config: AppConfig): string[] {
  * Fills `env` with a key for every manager variable that is unset, generating and persisting the
  * missing ones. Variables already set are left alone and not written to disk.
  */
-export function ensureSimulatorKeys(config: AppConfig, dataDir: string, env: NodeJS.ProcessEnv = process.env): void {
+export function ensureSimulatorKeys(config: AppConfig, dataDir: string, env: NodeJS.ProcessEnv): void {
   const file = path.join(simDir(dataDir), 'keys.json');
   const unset = keyVariables(config).filter((name) => !env[name]);
   if (unset.length === 0) return;
@@ -59,9 +59,13 @@ export function ensureSimulatorKeys(config: AppConfig, dataDir: string, env: Nod
   }
 }
 
-/** Reads each manager's key from `env`; throws MissingApiKeyError for the first unset one. */
-export function readManagerKey(env: NodeJS.ProcessEnv, variable: string, managerUrl: string): string {
-  const value = env[variable];
+/** A manager's key from the resolved keys (by variable name); throws MissingApiKeyError when it has none. */
+export function readManagerKey(
+  apiKeys: Readonly<Record<string, string | undefined>>,
+  variable: string,
+  managerUrl: string,
+): string {
+  const value = apiKeys[variable];
   if (!value) throw new MissingApiKeyError(variable, managerUrl);
   return value;
 }

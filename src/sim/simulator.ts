@@ -21,8 +21,11 @@ export interface SimulatorOptions {
   dataDir: string;
   /** How long a relay takes to import, and agents to take the update after it. Default 3000. */
   importDelayMs?: number;
-  /** Where the managers' API keys are read (config apiKeyEnv). Default process.env. */
-  env?: NodeJS.ProcessEnv;
+  /**
+   * The key each manager accepts, by its `apiKeyEnv` variable name: the resolved secrets'
+   * managerKeys (runtime/secrets.ts). A manager without one is a MissingApiKeyError.
+   */
+  apiKeys: Readonly<Record<string, string | undefined>>;
   /** Simulated agents behind each air-gapped relay. Default 3. */
   agentsPerRelay?: number;
   /** Approximate size of a bundle zip. Default 256 KiB. */
@@ -50,7 +53,7 @@ export class SimulatorConfigError extends Error {
   }
 }
 
-type Defaulted = Required<Omit<SimulatorOptions, 'env'>> & { env: NodeJS.ProcessEnv };
+type Defaulted = Required<SimulatorOptions>;
 
 function normalise(opts: SimulatorOptions): Defaulted {
   const out: Defaulted = {
@@ -61,7 +64,7 @@ function normalise(opts: SimulatorOptions): Defaulted {
     rateLimitPerMinute: 500,
     publishEveryMs: 7 * 86_400_000,
     ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
-    env: opts.env ?? process.env,
+    apiKeys: opts.apiKeys,
     config: opts.config,
     dataDir: path.resolve(opts.dataDir),
   };
@@ -96,7 +99,7 @@ interface ManagerSpec {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
-function managerSpecs(config: AppConfig, env: NodeJS.ProcessEnv): ManagerSpec[] {
+function managerSpecs(config: AppConfig, apiKeys: Defaulted['apiKeys']): ManagerSpec[] {
   const seen = new Map<string, string>();
   return config.sites.flatMap((site, i) =>
     (['dmz', 'airgapped'] as const).map((side) => {
@@ -117,7 +120,7 @@ function managerSpecs(config: AppConfig, env: NodeJS.ProcessEnv): ManagerSpec[] 
         manager,
         setting,
         url,
-        apiKey: readManagerKey(env, manager.apiKeyEnv, manager.url),
+        apiKey: readManagerKey(apiKeys, manager.apiKeyEnv, manager.url),
       };
     }),
   );
@@ -144,7 +147,7 @@ function relayDirs(config: AppConfig): void {
 export async function startSimulator(options: SimulatorOptions): Promise<RunningSimulator> {
   const opts = normalise(options);
   const { config } = opts;
-  const specs = managerSpecs(config, opts.env);
+  const specs = managerSpecs(config, opts.apiKeys);
   relayDirs(config);
   const dir = simDir(opts.dataDir);
   fs.mkdirSync(dir, { recursive: true });

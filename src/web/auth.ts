@@ -12,7 +12,10 @@ import type { Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { AppConfig } from '../domain/config';
 import type { Identity, WebEnv } from './env';
+import { MIN_SHARED_SECRET_LENGTH, WebAuthConfigError } from './auth-errors';
 import { WebError } from './errors';
+
+export { MIN_SHARED_SECRET_LENGTH, WebAuthConfigError } from './auth-errors';
 import { loginPage } from './views/login-page';
 
 export type { Identity };
@@ -36,16 +39,7 @@ export interface Authenticator {
   routes(app: Hono<WebEnv>, runtime: AuthRuntime): void;
 }
 
-/** Thrown when the web auth configuration cannot work; names the setting or variable. */
-export class WebAuthConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'WebAuthConfigError';
-  }
-}
-
 export const SESSION_COOKIE = 'airgap_session';
-export const MIN_SHARED_SECRET_LENGTH = 16;
 
 /**
  * A local path to go back to after login, or "/". Refuses absolute URLs, scheme-relative `//x`,
@@ -177,18 +171,12 @@ export function sharedSecretAuth(options: SharedSecretAuthOptions): Authenticato
   };
 }
 
-/** The authenticator config `web.auth` asks for; the secret is read from the variable it names. */
-export function authenticatorFromConfig(
-  auth: AppConfig['web']['auth'],
-  env: Readonly<Record<string, string | undefined>>,
-): Authenticator {
+/**
+ * The authenticator config `web.auth` asks for, with its shared secret already resolved at start
+ * (runtime/secrets.ts: webSecretFromEnv).
+ */
+export function authenticatorFromConfig(auth: AppConfig['web']['auth'], secret: string | undefined): Authenticator {
   if (auth.mode === 'none') return noAuth();
-  const secret = env[auth.secretEnv];
-  if (!secret) throw new WebAuthConfigError(`web.auth.secretEnv names ${auth.secretEnv}, but it is unset`);
-  if (secret.length < MIN_SHARED_SECRET_LENGTH) {
-    throw new WebAuthConfigError(
-      `${auth.secretEnv} is ${secret.length} characters long; the shared secret needs at least ${MIN_SHARED_SECRET_LENGTH}`,
-    );
-  }
+  if (secret === undefined) throw new WebAuthConfigError(`web.auth.secretEnv names ${auth.secretEnv}, but it is unset`);
   return sharedSecretAuth({ secret });
 }

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { PortInUseError } from '../runtime/dev-server';
+import { whenListening } from '../adapters/ports';
 import type { WebEnv } from './env';
 
 export interface RunningServer {
@@ -19,18 +19,7 @@ export interface RunningServer {
 
 export async function serveApp(app: Hono<WebEnv>, options: { host: string; port: number }): Promise<RunningServer> {
   const server = serve({ fetch: app.fetch, hostname: options.host, port: options.port }) as Server;
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      server.off('listening', onListening);
-      reject(err.code === 'EADDRINUSE' ? new PortInUseError(options.port, 'web.port in the configuration') : err);
-    };
-    const onListening = (): void => {
-      server.off('error', onError);
-      resolve();
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-  });
+  await whenListening(server, options.port, 'web.port in the configuration');
   const { port } = server.address() as AddressInfo;
   const hostInUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {

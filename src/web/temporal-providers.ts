@@ -8,7 +8,7 @@ import type { AuditStore } from '../adapters/audit-store';
 import { OPEN_OUTCOME, type AuditRecord } from '../domain/audit';
 import { findSite, type AppConfig } from '../domain/config';
 import { courierSheet } from '../domain/courier-sheet';
-import { describeSiteSchedules } from '../runtime/schedule-status';
+import { describeSiteSchedules } from '../adapters/schedule-status';
 import { withinQueryDeadline } from './query-deadline';
 import { formatDuration } from '../domain/duration';
 import { cycleStateQuery, runStateQuery, type CycleView, type RunState } from '../workflows/cycle-messages';

@@ -26,7 +26,7 @@ const fastBackoff = {
 
 beforeAll(async () => {
   f = await startFixture({ agentsPerRelay: 3, importDelayMs: 100 });
-  airgap = createDeepSecurityApi(f.site.airgapped.manager, f.env, fastBackoff);
+  airgap = createDeepSecurityApi(f.site.airgapped.manager, f.env.TEST_AIRGAP_API_KEY, fastBackoff);
 });
 afterAll(() => f.cleanup());
 afterEach(() => {
@@ -166,14 +166,16 @@ describe('errors', () => {
 
   test('a wrong API key is a permanent 401 and the key appears nowhere in the error', async () => {
     const env = { ...f.env, TEST_AIRGAP_API_KEY: 'wrong-key-abcdef' };
-    const err = await failure(createDeepSecurityApi(f.site.airgapped.manager, env).getComputer({ computerId: 21 }));
+    const err = await failure(
+      createDeepSecurityApi(f.site.airgapped.manager, env.TEST_AIRGAP_API_KEY).getComputer({ computerId: 21 }),
+    );
     expect(err).toMatchObject({ name: 'PermanentApiError', status: 401 });
     expect(inspect(err, { depth: 10 })).not.toContain('wrong-key-abcdef');
     expect(JSON.stringify(err)).not.toContain('wrong-key-abcdef');
   });
 
   test('an unset key variable is a configuration error naming the variable', async () => {
-    const err = await failure(createDeepSecurityApi(f.site.airgapped.manager, {}).managerVersion());
+    const err = await failure(createDeepSecurityApi(f.site.airgapped.manager, undefined).managerVersion());
     expect(err).toBeInstanceOf(ApiConfigurationError);
     expect(err.message).toContain('TEST_AIRGAP_API_KEY is unset');
   });
@@ -195,7 +197,10 @@ describe('errors', () => {
 
   test('429 beyond the retries is a retryable RateLimitedError', async () => {
     f.sim.control.injectFault({ kind: 'rate-limit', count: 50 });
-    const api = createDeepSecurityApi(f.site.airgapped.manager, f.env, { ...fastBackoff, rateLimitRetries: 2 });
+    const api = createDeepSecurityApi(f.site.airgapped.manager, f.env.TEST_AIRGAP_API_KEY, {
+      ...fastBackoff,
+      rateLimitRetries: 2,
+    });
     const err = await failure(api.managerVersion());
     expect(err).toBeInstanceOf(RateLimitedError);
     expect(err).toMatchObject({ attempts: 3, retryable: true });
@@ -204,21 +209,21 @@ describe('errors', () => {
   test('a manager that does not answer in time is transient', async () => {
     f.sim.control.injectFault({ kind: 'stall', count: 1, ms: 3000 });
     const manager = { ...f.site.airgapped.manager, requestTimeout: 300 };
-    const err = await failure(createDeepSecurityApi(manager, f.env).getPolicy({ policyId: 1 }));
+    const err = await failure(createDeepSecurityApi(manager, f.env.TEST_AIRGAP_API_KEY).getPolicy({ policyId: 1 }));
     expect(err).toBeInstanceOf(TransientApiError);
     expect(err.message).toContain('timed out');
   });
 
   test('a refused connection is transient', async () => {
     const manager = { ...f.site.airgapped.manager, url: `https://127.0.0.1:${await freePort()}/api` };
-    const err = await failure(createDeepSecurityApi(manager, f.env).managerVersion());
+    const err = await failure(createDeepSecurityApi(manager, f.env.TEST_AIRGAP_API_KEY).managerVersion());
     expect(err).toBeInstanceOf(TransientApiError);
     expect(err.message).toContain('ECONNREFUSED');
   });
 
   test('without the CA the certificate is refused, permanently', async () => {
     const manager = { ...f.site.airgapped.manager, caFile: undefined };
-    const err = await failure(createDeepSecurityApi(manager, f.env).managerVersion());
+    const err = await failure(createDeepSecurityApi(manager, f.env.TEST_AIRGAP_API_KEY).managerVersion());
     expect(err).toBeInstanceOf(UntrustedCertificateError);
     expect(isRetryable(err)).toBe(false);
   });
@@ -228,7 +233,7 @@ describe('errors', () => {
     process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
     try {
       const manager = { ...f.site.airgapped.manager, caFile: undefined };
-      await expect(createDeepSecurityApi(manager, f.env).managerVersion()).rejects.toBeInstanceOf(
+      await expect(createDeepSecurityApi(manager, f.env.TEST_AIRGAP_API_KEY).managerVersion()).rejects.toBeInstanceOf(
         UntrustedCertificateError,
       );
     } finally {
@@ -239,7 +244,7 @@ describe('errors', () => {
 
   test('an unreadable CA file is a configuration error naming the file', async () => {
     const manager = { ...f.site.airgapped.manager, caFile: '/nonexistent/ca.pem' };
-    await expect(createDeepSecurityApi(manager, f.env).managerVersion()).rejects.toThrow(
+    await expect(createDeepSecurityApi(manager, f.env.TEST_AIRGAP_API_KEY).managerVersion()).rejects.toThrow(
       'cannot read caFile /nonexistent/ca.pem',
     );
   });
@@ -249,7 +254,12 @@ describe('errors', () => {
     const errors = [
       await failure(airgap.getComputer({ computerId: 21 })),
       await failure(airgap.getComputer({ computerId: 999 })),
-      await failure(createDeepSecurityApi({ ...f.site.airgapped.manager, caFile: undefined }, f.env).managerVersion()),
+      await failure(
+        createDeepSecurityApi(
+          { ...f.site.airgapped.manager, caFile: undefined },
+          f.env.TEST_AIRGAP_API_KEY,
+        ).managerVersion(),
+      ),
     ];
     for (const err of errors) {
       expect(inspect(err, { depth: 10 })).not.toContain(f.env.TEST_AIRGAP_API_KEY);

@@ -10,6 +10,7 @@ import {
   SmtpMailer,
 } from '../../src/adapters/mailer';
 import { messageIdFor } from '../../src/domain/mail-message';
+import { smtpAuthFromEnv } from '../../src/runtime/secrets';
 import { resultMail } from '../../src/domain/mail-templates';
 
 const NOW = Date.UTC(2026, 10, 25, 10, 0);
@@ -86,9 +87,13 @@ describe('the outbox', () => {
 });
 
 describe('createMailer', () => {
+  // The login is resolved at start (runtime/secrets.ts), then handed to createMailer.
+  const mailerFor = (config: Parameters<typeof createMailer>[0], env: Record<string, string>) =>
+    createMailer(config, smtpAuthFromEnv(config.mail.smtp, env));
+
   it('uses the outbox in the data dir when no SMTP server is configured', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'airgap-mailer-'));
-    const mailer = createMailer({ dataDir: dir, mail: { from: FROM } }, {});
+    const mailer = mailerFor({ dataDir: dir, mail: { from: FROM } }, {});
     expect(mailer).toBeInstanceOf(OutboxMailer);
     await mailer.send(result('cycle-a'));
     await mailer.close();
@@ -98,20 +103,20 @@ describe('createMailer', () => {
 
   it('uses SMTP when configured and names the unset credential variable', async () => {
     const smtp = { host: '127.0.0.1', port: 2525, secure: false, userEnv: 'SMTP_USER', passwordEnv: 'SMTP_PASS' };
-    const mailer = createMailer(
+    const mailer = mailerFor(
       { dataDir: '/nonexistent', mail: { from: FROM, smtp } },
       { SMTP_USER: 'u', SMTP_PASS: 'p' },
     );
     expect(mailer).toBeInstanceOf(SmtpMailer);
     await mailer.close();
-    expect(() => createMailer({ dataDir: '/x', mail: { from: FROM, smtp } }, { SMTP_USER: 'u' })).toThrow(
+    expect(() => mailerFor({ dataDir: '/x', mail: { from: FROM, smtp } }, { SMTP_USER: 'u' })).toThrow(
       'mail.smtp.passwordEnv names SMTP_PASS, but SMTP_PASS is unset in the environment',
     );
     expect(() =>
-      createMailer({ dataDir: '/x', mail: { from: FROM, smtp: { ...smtp, passwordEnv: undefined } } }, {}),
+      mailerFor({ dataDir: '/x', mail: { from: FROM, smtp: { ...smtp, passwordEnv: undefined } } }, {}),
     ).toThrow(MailConfigError);
     expect(() =>
-      createMailer(
+      mailerFor(
         { dataDir: '/x', mail: { from: FROM, smtp: { ...smtp, caFile: '/no/such/ca.pem' } } },
         {
           SMTP_USER: 'u',

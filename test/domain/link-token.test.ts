@@ -3,12 +3,12 @@ import {
   actionLinkUrl,
   InvalidLinkPayloadError,
   LinkKeyError,
-  linkKeysFromEnv,
   signLinkToken,
   verifyLinkToken,
   type LinkKeys,
   type LinkPayload,
 } from '../../src/domain/link-token';
+import { linkKeysFromEnv } from '../../src/runtime/secrets';
 
 const NOW = Date.UTC(2026, 10, 25, 6, 0);
 const keyA = Buffer.from('a'.repeat(32) + 'key-a-for-tests');

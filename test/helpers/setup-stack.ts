@@ -54,7 +54,7 @@ export async function startSetupStack(
   const setup = stack as SetupStack;
   setup.importFolder = importFolder;
   setup.managerHost = managerHost;
-  setup.agApi = createDeepSecurityApi(stack.site.airgapped.manager, stack.env);
+  setup.agApi = createDeepSecurityApi(stack.site.airgapped.manager, stack.env[stack.site.airgapped.manager.apiKeyEnv]);
   setup.agManager = () => stack.sim.control.snapshot().managers['plant/airgapped']!;
   setup.start = (workflowType, prefix, input) =>
     stack.client.workflow.start(workflowType, {

@@ -1,21 +1,11 @@
 /**
- * A whole site for upgrade-rollout tests: the same simulated site, outbox, audit and real workers
- * as the cycle stack (its configuration document is reused), plus the site's `upgrade` block, more
+ * A whole site for upgrade-rollout tests: the shared simulated site with real workers
+ * (site-harness.ts), plus the site's `upgrade` block, more
  * agents, and "a person" who performs upgrades through the simulator's SimControl.
  */
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { Client, Connection, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { stringify as stringifyYaml } from 'yaml';
-import { SqliteAuditStore } from '../../src/adapters/audit-store';
-import { OutboxMailer } from '../../src/adapters/outbox';
-import { parseConfig, type AppConfig, type SiteConfig } from '../../src/domain/config';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { SqliteAuditStore } from '../../src/adapters/audit-store';
 import { targetsFrom, type UpgradeTargets } from '../../src/domain/upgrade-stages';
-import { startSimulator, type RunningSimulator } from '../../src/sim';
-import { allRoles, createWorkerSet, type WorkerSet } from '../../src/worker';
 import {
   confirmStageUpdate,
   upgradeStateQuery,
@@ -23,9 +13,10 @@ import {
   type UpgradeView,
 } from '../../src/workflows/upgrade-messages';
 import type { upgradeRolloutWorkflow } from '../../src/workflows/upgrade-rollout';
-import { testConfigDocument, type StackOptions } from './cycle-stack';
+import type { StackOptions } from './cycle-stack';
 import { pollQuery } from './poll-query';
 import { TEST_NAMESPACE, testTemporalAddress, testWorkflowBundlePath } from './env';
+import { startSiteOnTemporal, type SiteOnTemporal } from './site-harness';
 
 export interface UpgradeStackOptions extends Pick<StackOptions, 'relays' | 'approvers' | 'waits' | 'mail'> {
   agentsPerRelay?: number;
@@ -35,17 +26,7 @@ export interface UpgradeStackOptions extends Pick<StackOptions, 'relays' | 'appr
 
 export type Rollout = WorkflowHandle<typeof upgradeRolloutWorkflow>;
 
-export interface UpgradeStack {
-  dir: string;
-  tag: string;
-  configFile: string;
-  config: AppConfig;
-  site: SiteConfig;
-  env: NodeJS.ProcessEnv;
-  sim: RunningSimulator;
-  client: Client;
-  outbox: OutboxMailer;
-  audit: SqliteAuditStore;
+export interface UpgradeStack extends SiteOnTemporal<SqliteAuditStore> {
   /** Air-gapped agent ids, in id order. */
   agentIds(): number[];
   /** `workflowId`: a fixed id, e.g. for a history recorded under its file name. */
@@ -64,57 +45,29 @@ export interface UpgradeStack {
     /** Everything of the site to these targets (a site already upgraded by hand). */
     upgradeAll(targets: UpgradeTargets, except?: number[]): void;
   };
-  startWorkers(): Promise<void>;
-  stopWorkers(): Promise<void>;
-  close(): Promise<void>;
 }
 
 export async function startUpgradeStack(options: UpgradeStackOptions = {}): Promise<UpgradeStack> {
-  const tag = `u${randomBytes(4).toString('hex')}`;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `airgap-${tag}-`));
-  const document = await testConfigDocument(dir, tag, options);
-  const siteDoc = (document.sites as Record<string, unknown>[])[0]!;
-  if (options.upgrade) siteDoc.upgrade = options.upgrade;
-  const config = parseConfig(document, `test config ${tag}`);
-  const configFile = path.join(dir, 'airgap.yaml');
-  fs.writeFileSync(configFile, stringifyYaml(document));
-  const env: NodeJS.ProcessEnv = {
-    T_DMZ_KEY: `dmz-${randomBytes(12).toString('hex')}`,
-    T_AG_KEY: `ag-${randomBytes(12).toString('hex')}`,
-    AIRGAP_LINK_KEY: randomBytes(32).toString('hex'),
-  };
-  const sim = await startSimulator({
-    config,
-    dataDir: dir,
-    env,
-    importDelayMs: 200,
-    agentsPerRelay: options.agentsPerRelay ?? 3,
-    // Polls every few hundred ms in tests: the vendor's rate limit is not what is under test here.
-    rateLimitPerMinute: 100_000,
+  const { agentsPerRelay, ...document } = options;
+  const harness = await startSiteOnTemporal({
+    ...document,
+    tagPrefix: 'u',
+    namespace: TEST_NAMESPACE,
+    simulator: {
+      importDelayMs: 200,
+      agentsPerRelay: agentsPerRelay ?? 3,
+      // Polls every few hundred ms in tests: the vendor's rate limit is not what is under test here.
+      rateLimitPerMinute: 100_000,
+    },
+    address: testTemporalAddress(),
+    workflowBundlePath: testWorkflowBundlePath(),
   });
-  const connection = await Connection.connect({ address: testTemporalAddress() });
-  const client = new Client({ connection, namespace: TEST_NAMESPACE });
-  const outbox = OutboxMailer.inDataDir(dir, config.mail.from);
-  const audit = new SqliteAuditStore(path.join(dir, 'audit.sqlite'));
-  const site = config.sites[0]!;
-  let workers: WorkerSet | undefined;
-  let workerConnection: NativeConnection | undefined;
-  let running: Promise<void> | undefined;
+  const { site, client, config, tag } = harness;
   let started = 0;
 
-  const stack: UpgradeStack = {
-    dir,
-    tag,
-    configFile,
-    config,
-    site,
-    env,
-    sim,
-    client,
-    outbox,
-    audit,
+  const methods: Omit<UpgradeStack, keyof SiteOnTemporal> = {
     agentIds() {
-      const computers = Object.values(sim.control.snapshot().managers[`${site.id}/airgapped`]!.computers);
+      const computers = Object.values(harness.sim.control.snapshot().managers[`${site.id}/airgapped`]!.computers);
       return computers
         .filter((c) => c.role === 'agent')
         .map((c) => c.id)
@@ -150,9 +103,9 @@ export async function startUpgradeStack(options: UpgradeStackOptions = {}): Prom
       }
     },
     person: {
-      upgradeManager: (side, version) => sim.control.setManagerVersion({ siteId: site.id, side, version }),
+      upgradeManager: (side, version) => harness.sim.control.setManagerVersion({ siteId: site.id, side, version }),
       upgradeComputers: (side, ids, version) =>
-        sim.control.setAgentVersions({ siteId: site.id, side, computerIds: ids, version }),
+        harness.sim.control.setAgentVersions({ siteId: site.id, side, computerIds: ids, version }),
       upgradeAll(targets, except = []) {
         stack.person.upgradeManager('dmz', targets.manager);
         stack.person.upgradeManager('airgapped', targets.manager);
@@ -169,37 +122,7 @@ export async function startUpgradeStack(options: UpgradeStackOptions = {}): Prom
         );
       },
     },
-    async startWorkers() {
-      workerConnection = await NativeConnection.connect({ address: testTemporalAddress() });
-      workers = await createWorkerSet({
-        config,
-        connection: workerConnection,
-        namespace: TEST_NAMESPACE,
-        roles: allRoles(config),
-        env,
-        workflowBundle: { codePath: testWorkflowBundlePath() },
-        // With `mail.smtp` the workers mail through a real SMTP server (the config's SmtpMailer).
-        mailer: options.mail?.smtp ? undefined : outbox,
-        audit,
-      });
-      running = workers.run();
-    },
-    async stopWorkers() {
-      if (!workers) return;
-      workers.shutdown();
-      await running;
-      await workerConnection?.close();
-      workers = undefined;
-    },
-    async close() {
-      await stack.stopWorkers().catch(() => undefined);
-      await sim.stop();
-      await outbox.close();
-      await audit.close();
-      await connection.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
   };
-  await stack.startWorkers();
+  const stack: UpgradeStack = Object.assign(harness, methods);
   return stack;
 }

@@ -4,7 +4,8 @@
  * Temporal server, and only a confirmed POST from a link's own page acts, once.
  */
 import { randomBytes } from 'node:crypto';
-import { linkKeysFromEnv, signLinkToken, verifyLinkToken, type LinkPayload } from '../../src/domain/link-token';
+import { signLinkToken, verifyLinkToken, type LinkPayload } from '../../src/domain/link-token';
+import { linkKeysFromEnv } from '../../src/runtime/secrets';
 import { carryBundle } from '../../src/sim';
 import { CSRF_COOKIE, csrfFieldFor, newCsrfCookieValue } from '../../src/web/csrf';
 import { cancelUpdate } from '../../src/workflows/cycle-messages';

@@ -7,9 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { createApp } from '../../src/web/app';
 import { noAuth } from '../../src/web/auth';
-import { describeSiteSchedules } from '../../src/runtime/schedule-status';
+import { describeSiteSchedules } from '../../src/adapters/schedule-status';
 import { scheduleIdFor } from '../../src/runtime/schedules';
-import { linkKeysFromEnv } from '../../src/domain/link-token';
+import { linkKeysFromEnv } from '../../src/runtime/secrets';
 import { createScheduleProvider } from '../../src/web/temporal-providers';
 import { startCycleStack, type CycleStack } from '../helpers/cycle-stack';
 import { squash } from '../web/support';

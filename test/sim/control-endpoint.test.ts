@@ -40,7 +40,7 @@ test('POST /faults injects a fault that the manager API then produces', async ()
     manager: { siteId: 'plant', side: 'dmz' },
   });
   expect(res.status).toBe(200);
-  const dmz = createDeepSecurityApi(f.site.dmz.manager, f.env);
+  const dmz = createDeepSecurityApi(f.site.dmz.manager, f.env.TEST_DMZ_API_KEY);
   await expect(dmz.getComputer({ computerId: 11 })).rejects.toThrow(TransientApiError);
   await expect(dmz.getComputer({ computerId: 11 })).resolves.toMatchObject({ id: 11, isRelay: true });
 });
@@ -58,7 +58,9 @@ test('POST /publish bumps the versions and POST /versions/manager changes X-DSM-
   expect((await call('POST', '/versions/manager', { siteId: 'plant', side: 'dmz', version: '20.0.2000' })).status).toBe(
     204,
   );
-  await expect(createDeepSecurityApi(f.site.dmz.manager, f.env).managerVersion()).resolves.toMatchObject({
+  await expect(
+    createDeepSecurityApi(f.site.dmz.manager, f.env.TEST_DMZ_API_KEY).managerVersion(),
+  ).resolves.toMatchObject({
     version: '20.0.2000',
   });
 });
@@ -74,7 +76,9 @@ test('POST /versions/agent changes a relay agentVersion and refuses a version it
       })
     ).status,
   ).toBe(204);
-  const relay = await createDeepSecurityApi(f.site.airgapped.manager, f.env).getComputer({ computerId: 21 });
+  const relay = await createDeepSecurityApi(f.site.airgapped.manager, f.env.TEST_AIRGAP_API_KEY).getComputer({
+    computerId: 21,
+  });
   expect(relay.agentVersion).toBe('20.0.1.3180');
   expect(
     (await call('POST', '/versions/agent', { siteId: 'plant', side: 'airgapped', computerId: 21, version: 'latest' }))

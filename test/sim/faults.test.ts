@@ -9,7 +9,7 @@ let airgap: DeepSecurityApi;
 
 beforeEach(async () => {
   f = await startFixture({ importDelayMs: 150 });
-  airgap = createDeepSecurityApi(f.site.airgapped.manager, f.env);
+  airgap = createDeepSecurityApi(f.site.airgapped.manager, f.env.TEST_AIRGAP_API_KEY);
 });
 afterEach(() => f.cleanup());
 

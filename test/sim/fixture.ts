@@ -71,7 +71,7 @@ export async function startFixture(options: Partial<SimulatorOptions> & { relays
   const { config, env } = await makeConfig(dir, options.relays);
   const { relays: _relays, ...simOptions } = options;
   const start = (overrides: Partial<SimulatorOptions> = {}) =>
-    startSimulator({ config, dataDir: dir, env, importDelayMs: 150, ...simOptions, ...overrides });
+    startSimulator({ config, dataDir: dir, apiKeys: env, importDelayMs: 150, ...simOptions, ...overrides });
   const fixture: SimFixture = {
     dir,
     config,

@@ -13,7 +13,7 @@ let airgap: DeepSecurityApi;
 
 beforeEach(async () => {
   f = await startFixture({ importDelayMs: 250 });
-  airgap = createDeepSecurityApi(f.site.airgapped.manager, f.env);
+  airgap = createDeepSecurityApi(f.site.airgapped.manager, f.env.TEST_AIRGAP_API_KEY);
 });
 afterEach(() => f.cleanup());
 

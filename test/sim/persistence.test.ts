@@ -15,7 +15,9 @@ test('a restart keeps versions, settings, bundles, faults and resumes a pending 
     const bundle = f.sim.control.bundles()[0]!;
     fs.copyFileSync(bundle.path, path.join(f.site.airgapped.relays[0]!.installDir!, bundle.fileName));
     f.sim.control.setManagerVersion({ siteId: 'plant', side: 'airgapped', version: '20.0.1000' });
-    await createDeepSecurityApi(f.site.airgapped.manager, f.env).triggerSecurityUpdate({ computerId: 21 });
+    await createDeepSecurityApi(f.site.airgapped.manager, f.env.TEST_AIRGAP_API_KEY).triggerSecurityUpdate({
+      computerId: 21,
+    });
     f.sim.control.injectFault({ kind: 'server-error', count: 3 });
     await f.sim.stop(); // before the import is due
     expect(f.sim.control.snapshot().managers['plant/airgapped']!.computers[21]!.components).not.toEqual(published);
@@ -52,10 +54,10 @@ test('a missing API key variable stops the start with an error naming the variab
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'airgap-sim-'));
   const { config } = await makeConfig(dir);
   try {
-    await expect(startSimulator({ config, dataDir: dir, env: { TEST_DMZ_API_KEY: 'x' } })).rejects.toThrow(
+    await expect(startSimulator({ config, dataDir: dir, apiKeys: { TEST_DMZ_API_KEY: 'x' } })).rejects.toThrow(
       MissingApiKeyError,
     );
-    await expect(startSimulator({ config, dataDir: dir, env: { TEST_DMZ_API_KEY: 'x' } })).rejects.toThrow(
+    await expect(startSimulator({ config, dataDir: dir, apiKeys: { TEST_DMZ_API_KEY: 'x' } })).rejects.toThrow(
       'set the environment variable TEST_AIRGAP_API_KEY',
     );
   } finally {
@@ -88,7 +90,7 @@ test('a relay without an absolute install dir is refused rather than simulated i
   const { config, env } = await makeConfig(dir);
   delete config.sites[0]!.airgapped.relays[1]!.installDir;
   try {
-    await expect(startSimulator({ config, dataDir: dir, env })).rejects.toThrow(
+    await expect(startSimulator({ config, dataDir: dir, apiKeys: env })).rejects.toThrow(
       'sites[0].airgapped.relays[1].installDir',
     );
   } finally {
@@ -100,7 +102,7 @@ test('a bad simulator option is refused with its name and value', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'airgap-sim-'));
   const { config, env } = await makeConfig(dir);
   try {
-    await expect(startSimulator({ config, dataDir: dir, env, importDelayMs: -5 })).rejects.toThrow(
+    await expect(startSimulator({ config, dataDir: dir, apiKeys: env, importDelayMs: -5 })).rejects.toThrow(
       'simulator option importDelayMs must be an integer from 0 to 86400000, got -5',
     );
   } finally {
@@ -116,9 +118,13 @@ test('a manager port already in use stops the start with the setting to change',
     blocker.listen(Number(new URL(config.sites[0]!.airgapped.manager.url).port), '127.0.0.1', r),
   );
   try {
-    await expect(startSimulator({ config, dataDir: dir, env })).rejects.toThrow('sites[0].airgapped.manager.url');
+    await expect(startSimulator({ config, dataDir: dir, apiKeys: env })).rejects.toThrow(
+      'sites[0].airgapped.manager.url',
+    );
     // The DMZ manager that did start was stopped again: a second try fails on the same port, not on the DMZ one.
-    await expect(startSimulator({ config, dataDir: dir, env })).rejects.toThrow('sites[0].airgapped.manager.url');
+    await expect(startSimulator({ config, dataDir: dir, apiKeys: env })).rejects.toThrow(
+      'sites[0].airgapped.manager.url',
+    );
   } finally {
     await new Promise((r) => blocker.close(r));
     fs.rmSync(dir, { recursive: true, force: true });

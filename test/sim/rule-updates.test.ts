@@ -16,7 +16,9 @@ afterAll(() => f.cleanup());
 
 const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 const ruleUpdateOf = async (computerId: number) => {
-  const c = await createDeepSecurityApi(f.site.airgapped.manager, f.env).getComputer({ computerId });
+  const c = await createDeepSecurityApi(f.site.airgapped.manager, f.env.TEST_AIRGAP_API_KEY).getComputer({
+    computerId,
+  });
   return c.securityUpdates!.components.find((x) => x.name === 'Deep Security Rule Update')!.version;
 };
 const step = (id: string, by: number) => {

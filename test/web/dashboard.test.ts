@@ -5,6 +5,7 @@ import { OutboxMailer } from '../../src/adapters/outbox';
 import { approvalRequestMail } from '../../src/domain/mail-templates';
 import { createApp } from '../../src/web/app';
 import { authenticatorFromConfig, noAuth, safeNext, sharedSecretAuth, WebAuthConfigError } from '../../src/web/auth';
+import { webSecretFromEnv } from '../../src/runtime/secrets';
 import type { HistoryFilter, HistoryPage, Overview, RunDetail, WebDeps } from '../../src/web/deps';
 import { CookieJar, form, KEYS, NOW, RecordingGateway, SHA, squash, tokenFor } from './support';
 
@@ -168,10 +169,13 @@ describe('login with a shared secret', () => {
 
   it('is built from the config, refusing a missing or short secret', () => {
     const auth = { mode: 'shared-secret' as const, secretEnv: 'AIRGAP_WEB_SECRET' };
-    expect(authenticatorFromConfig(auth, { AIRGAP_WEB_SECRET: SECRET }).required).toBe(true);
-    expect(() => authenticatorFromConfig(auth, {})).toThrow(/AIRGAP_WEB_SECRET.*unset/);
-    expect(() => authenticatorFromConfig(auth, { AIRGAP_WEB_SECRET: 'short' })).toThrow(WebAuthConfigError);
-    expect(authenticatorFromConfig({ mode: 'none' }, {}).required).toBe(false);
+    // The secret is resolved at start (runtime/secrets.ts), then handed to the authenticator.
+    const fromEnv = (a: typeof auth | { mode: 'none' }, env: Record<string, string>) =>
+      authenticatorFromConfig(a, webSecretFromEnv(a, env));
+    expect(fromEnv(auth, { AIRGAP_WEB_SECRET: SECRET }).required).toBe(true);
+    expect(() => fromEnv(auth, {})).toThrow(/AIRGAP_WEB_SECRET.*unset/);
+    expect(() => fromEnv(auth, { AIRGAP_WEB_SECRET: 'short' })).toThrow(WebAuthConfigError);
+    expect(fromEnv({ mode: 'none' }, {}).required).toBe(false);
   });
 });
 

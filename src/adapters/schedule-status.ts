@@ -7,7 +7,7 @@
 import { ScheduleNotFoundError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { AppConfig } from '../domain/config';
 import type { ScheduleStatus } from '../domain/cron-words';
-import { scheduleIdFor } from './schedules';
+import { scheduleIdFor } from '../domain/run-ids';
 
 /** How a run the schedule started ended, in the words of the history: completed, failed, running… */
 async function outcomeOf(client: Client, workflowId: string, firstRunId: string): Promise<string | undefined> {
