@@ -21,8 +21,8 @@ import type { createHostActivities } from '../activities/host-activities';
 import type { createManagerActivities } from '../activities/manager-activities';
 import type { ArrivalReport } from '../domain/bundle-arrival';
 import { bundleFreshness } from '../domain/bundle-freshness';
+import type { Refusal } from '../domain/asks';
 import {
-  approvalRefusal,
   digestMatches,
   isTerminal,
   normaliseQuotedDigest,
@@ -49,6 +49,15 @@ import { iso, RunKit } from './run-kit';
 import { releaseSiteLockSignal, siteLockId, siteLockWorkflow } from './site-lock';
 import { BUNDLE_SHA256 } from './search-attributes';
 import { byRefusal } from '../domain/identity';
+import {
+  approvalGate,
+  carryUntilVerified,
+  decisionRefusal,
+  endAfterError,
+  gateReason,
+  noteTemporalCancel,
+} from './human-gates';
+import { refuse } from './refusal';
 
 export * from './cycle-messages';
 
@@ -123,31 +132,43 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
   setHandler(cycleStateQuery, view);
 
   // ---- operator actions -------------------------------------------------------------------------
-  function copiedRefusal(i: FileCopiedInput): string | undefined {
+  function copiedRefusal(i: FileCopiedInput): Refusal | undefined {
     if (!bundle || (state() !== 'awaiting-transfer' && state() !== 'verifying')) {
-      return `this cycle is not waiting for a transfer (state: ${state()})`;
+      return { code: 'not-waiting', message: `this cycle is not waiting for a transfer (state: ${state()})` };
     }
     const byProblem = byRefusal(i.by, 'copied the file');
-    if (byProblem) return byProblem;
+    if (byProblem) return { code: 'bad-identity', message: byProblem };
     let quoted: string;
     try {
       quoted = normaliseQuotedDigest(i.sha256 ?? '');
     } catch (err) {
-      return (err as Error).message;
+      return { code: 'digest-mismatch', message: (err as Error).message };
     }
     if (!digestMatches(quoted, bundle.sha256)) {
       // Never the expected digest, nor part of it: the check is that a person computed it on the relay.
-      return `the digest ${quoted} differs from the SHA-256 of ${bundle.fileName}: compute it again on the relay, over the copied file (nothing was recorded)`;
+      return {
+        code: 'digest-mismatch',
+        message: `the digest ${quoted} differs from the SHA-256 of ${bundle.fileName}: compute it again on the relay, over the copied file (nothing was recorded)`,
+      };
     }
     const targets = i.relay ? relays.filter((r) => r.name === i.relay) : relays;
     if (i.relay && targets.length === 0) {
-      return `unknown relay "${i.relay}" (relays of this site: ${relays.map((r) => r.name).join(', ')})`;
+      return {
+        code: 'unknown-target',
+        message: `unknown relay "${i.relay}" (relays of this site: ${relays.map((r) => r.name).join(', ')})`,
+      };
     }
     if (!targets.some((r) => r.status === 'waiting' || r.status === 'mismatch')) {
-      return i.relay ? `relay ${i.relay} is already ${targets[0]!.status}` : 'every relay already has its copy';
+      return {
+        code: 'already-decided',
+        message: i.relay ? `relay ${i.relay} is already ${targets[0]!.status}` : 'every relay already has its copy',
+      };
     }
     return undefined;
   }
+
+  /** The "file copied" question is open while some relay still waits for its copy. */
+  const awaitsCopy = () => relays.some((r) => r.status === 'waiting' || r.status === 'mismatch');
 
   function applyCopied(i: FileCopiedInput): string {
     const actor = kit.actor(i);
@@ -161,6 +182,8 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
       marked.push(relay.name);
     }
     if (!carriers.some((c) => sameActor(c, i.by))) carriers.push(i.by);
+    kit.recordAnswer('file-copied', 'file-copied', i);
+    if (!awaitsCopy()) kit.settle('file-copied');
     kit.note('human.file-copied', `${i.by} reports the bundle copied to ${marked.join(', ')}`, actor);
     void kit.audit('human.file-copied', { relays: marked, sha256: bundle?.sha256 }, actor);
     return `copy to ${marked.join(', ')} noted; verifying now`;
@@ -169,31 +192,25 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
   setHandler(fileCopiedUpdate, (i) => kit.answer(i.by, applyCopied(i)), {
     validator: (i) => {
       const refusal = copiedRefusal(i);
-      if (refusal) throw new Error(refusal);
+      if (refusal) refuse(refusal.code, refusal.message);
     },
   });
   // Fire-and-forget senders get no answer; an invalid or repeated signal changes nothing.
   setHandler(fileCopiedSignal, (i) => {
     const refusal = copiedRefusal(i);
-    if (refusal) kit.note('human.file-copied.ignored', `signal from ${i.by} ignored: ${refusal}`);
+    if (refusal) kit.note('human.file-copied.ignored', `signal from ${i.by} ignored: ${refusal.message}`);
     else applyCopied(i);
   });
 
-  function decisionRefusal(by: string): string | undefined {
-    if (state() !== 'awaiting-approval' || !plan) return `this cycle is not waiting for approval (state: ${state()})`;
-    const byProblem = byRefusal(by, 'decides');
-    if (byProblem) return byProblem;
-    return approvalRefusal(
-      plan.approval,
-      by,
-      carriers,
-      approvals.map((a) => a.by),
-    );
-  }
-
+  const deciding = {
+    noun: 'this cycle',
+    waiting: () => state() === 'awaiting-approval',
+    rules: () => plan?.approval,
+    carriers: () => carriers,
+  };
   kit.acceptDecisions({
     noun: 'the import',
-    refusal: decisionRefusal,
+    refusal: (by) => decisionRefusal(kit, deciding, by),
     required: approvalsRequired,
     auditData: () => ({ sha256: bundle?.sha256 }),
     afterRejection: 'the cycle ends without importing',
@@ -203,7 +220,10 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
     isTerminal: () => isTerminal(state()),
     refusal: () =>
       state() === 'importing' || state() === 'cleaning-up'
-        ? `the import has started (state: ${state()}); it cannot be cancelled halfway`
+        ? {
+            code: 'not-cancellable',
+            message: `the import has started (state: ${state()}); it cannot be cancelled halfway`,
+          }
         : undefined,
     afterCancel: 'cleaning up',
   });
@@ -369,6 +389,44 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
     }
   }
 
+  // How many copies the latest verification found wrong (0 when only some relays were copied).
+  let arrivalProblems = 0;
+
+  /** Inspects each copy reported copied; true when every relay's copy is verified. */
+  async function verifyArrivals(p: SitePlan, b: BundleInfo): Promise<boolean> {
+    arrivalProblems = 0;
+    const reports = await Promise.all(
+      relays
+        .filter((r) => r.status === 'copied')
+        .map(async (relay): Promise<[RelayProgress, ArrivalReport]> => {
+          const host = p.relays.find((h) => h.name === relay.name)!;
+          const report = await hostProxy(host).inspectArrival({ fileName: b.fileName, size: b.size, sha256: b.sha256 });
+          return [relay, report];
+        }),
+    );
+    for (const [relay, report] of reports) {
+      if (report.status === 'ok') {
+        relay.status = 'verified';
+        kit.note('arrival.verified', `${relay.name}: name, size and SHA-256 match`);
+        await kit.audit('arrival.verified', { relay: relay.name, sha256: b.sha256 });
+      } else {
+        arrivalProblems++;
+        relay.status = 'mismatch';
+        relay.problem = report.message;
+        if (
+          report.foundPath &&
+          report.foundPath !== report.expectedPath &&
+          !strays.some((x) => x.path === report.foundPath)
+        ) {
+          strays.push({ relay: relay.name, path: report.foundPath });
+        }
+        kit.note('arrival.mismatch', `${relay.name}: ${report.status}: ${report.message}`);
+        await kit.audit('arrival.mismatch', { relay: relay.name, status: report.status, message: report.message });
+      }
+    }
+    return relays.every((r) => r.status === 'verified');
+  }
+
   /** Compensation for a cycle that ends before importing: nothing unapproved stays importable. */
   async function compensate(final: CycleState, reason: string): Promise<CycleResult> {
     return CancellationScope.nonCancellable(async () => {
@@ -464,13 +522,21 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
       pickup: { relay: plan.dmzRelay.name, path: bundle.path },
       deadline: deadline(),
     });
-    for (;;) {
-      const result = await kit.waitForPeople(
-        { what: 'file copied to every air-gapped relay' },
-        operators,
-        () => relays.some((r) => r.status === 'copied'),
-        () => kit.cancellation !== undefined,
-        (kind, number) =>
+    kit.ask({
+      id: 'file-copied',
+      action: 'file-copied',
+      subject: bundle.sha256,
+      title: 'copy the bundle to the air-gapped relay',
+      from: operators,
+      since: transferWait.startedAt,
+    });
+    const carried = await carryUntilVerified(kit, {
+      wait: {
+        what: { what: 'file copied to every air-gapped relay' },
+        from: operators,
+        done: () => relays.some((r) => r.status === 'copied'),
+        abort: () => kit.cancellation !== undefined,
+        remind: (kind, number) =>
           kit.notify(
             kind,
             remindTo(operators)(kind),
@@ -482,99 +548,58 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
               number,
             },
           ),
-        transferWait,
-      );
-      if (result === 'aborted')
-        return await compensate('cancelled', `cancelled by ${kit.cancellation!.by}: ${kit.cancellation!.reason}`);
-      if (result === 'deadline')
-        return await compensate('expired', 'nobody reported the file copied before the deadline');
-
-      kit.setState('verifying');
-      const reports = await Promise.all(
-        relays
-          .filter((r) => r.status === 'copied')
-          .map(async (relay): Promise<[RelayProgress, ArrivalReport]> => {
-            const host = plan!.relays.find((h) => h.name === relay.name)!;
-            const report = await hostProxy(host).inspectArrival({
-              fileName: bundle!.fileName,
-              size: bundle!.size,
-              sha256: bundle!.sha256,
-            });
-            return [relay, report];
-          }),
-      );
-      let problems = 0;
-      for (const [relay, report] of reports) {
-        if (report.status === 'ok') {
-          relay.status = 'verified';
-          kit.note('arrival.verified', `${relay.name}: name, size and SHA-256 match`);
-          await kit.audit('arrival.verified', { relay: relay.name, sha256: bundle.sha256 });
-        } else {
-          problems++;
-          relay.status = 'mismatch';
-          relay.problem = report.message;
-          if (
-            report.foundPath &&
-            report.foundPath !== report.expectedPath &&
-            !strays.some((x) => x.path === report.foundPath)
-          ) {
-            strays.push({ relay: relay.name, path: report.foundPath });
-          }
-          kit.note('arrival.mismatch', `${relay.name}: ${report.status}: ${report.message}`);
-          await kit.audit('arrival.mismatch', { relay: relay.name, status: report.status, message: report.message });
+        progress: transferWait,
+        ask: 'file-copied',
+      },
+      verify: () => verifyArrivals(plan!, bundle!),
+      again: () => {
+        const problems = arrivalProblems > 0;
+        kit.setState('awaiting-transfer', problems ? 'a copy did not verify; waiting for a new copy' : undefined);
+        if (problems) {
+          kit.askAgain('file-copied');
+          kit.notify('arrival-problem', operators, 'the copy did not verify: copy the bundle again', {
+            links: copiedLinks(),
+            relays: relayTargets(),
+            since: transferWait.startedAt,
+            deadline: deadline(),
+          });
         }
-      }
-      if (relays.every((r) => r.status === 'verified')) break;
-      kit.setState('awaiting-transfer', problems ? 'a copy did not verify; waiting for a new copy' : undefined);
-      if (problems) {
-        kit.notify('arrival-problem', operators, 'the copy did not verify: copy the bundle again', {
-          links: copiedLinks(),
-          relays: relayTargets(),
-          since: transferWait.startedAt,
-          deadline: deadline(),
-        });
-      }
-    }
+      },
+    });
+    kit.settle('file-copied');
+    if (carried === 'aborted')
+      return await compensate('cancelled', `cancelled by ${kit.cancellation!.by}: ${kit.cancellation!.reason}`);
+    if (carried === 'deadline')
+      return await compensate('expired', 'nobody reported the file copied before the deadline');
 
     // Approval gate before import.
     const needed = approvalsRequired();
     if (needed > 0) {
       approvalAsked = true;
-      kit.setState('awaiting-approval');
       const approvers = plan.approval.approvers;
       const decisionLinks = [
         kit.link('approve', bundle.sha256, 'Approve the import'),
         kit.link('reject', bundle.sha256, 'Reject the import'),
       ];
       const policy = plan.approval.policy === 'n-of-m' ? `${needed} of ${approvers.length} approvers` : undefined;
-      const approvalWait: WaitProgress = { startedAt: Date.now(), remindersSent: 0, escalated: false };
-      const request = () => ({
+      const request = (progress: WaitProgress) => ({
         links: decisionLinks,
         askedBy: carriers.join(', '),
         bundle,
         policy,
-        deadline: approvalWait.startedAt + plan!.waits.deadline,
+        deadline: progress.startedAt + plan!.waits.deadline,
       });
-      kit.notify('approval-request', approvers, 'approve the import', request());
-      const result = await kit.waitForPeople(
-        { what: `${needed} approval(s)` },
+      const gate = await approvalGate(kit, {
+        needed,
         approvers,
-        () => approvals.length >= needed,
-        () => kit.rejection !== undefined || kit.cancellation !== undefined,
-        (kind, number) =>
-          kind === 'escalation'
-            ? kit.notify('escalation', remindTo(approvers)(kind), 'the import is still not approved', {
-                since: approvalWait.startedAt,
-                number,
-              })
-            : kit.notify('approval-request', approvers, 'reminder: approve the import', { ...request(), number }),
-        approvalWait,
-      );
-      if (kit.rejection)
-        return await compensate('rejected', `rejected by ${kit.rejection.by}: ${kit.rejection.comment}`);
-      if (result === 'aborted')
-        return await compensate('cancelled', `cancelled by ${kit.cancellation!.by}: ${kit.cancellation!.reason}`);
-      if (result === 'deadline') return await compensate('expired', 'the import was not approved before the deadline');
+        escalation: plan.people.escalation,
+        subject: bundle.sha256,
+        ask: 'approve the import',
+        stillNot: 'the import is still not approved',
+        request,
+        reminder: request,
+      });
+      if (gate !== 'approved') return await compensate(gate, gateReason(kit, gate, 'the import'));
     }
 
     // C3: import on each relay, then wait until it reports the bundle's versions.
@@ -667,16 +692,15 @@ export async function cycleWorkflow(input: CycleInput): Promise<CycleResult> {
     await retainDmzBundle(plan, bundle, plan.retention.dmzBundle);
     return await finish('completed');
   } catch (err) {
-    if (isCancellation(err)) {
-      kit.cancellation ??= { by: 'temporal', reason: 'the workflow was cancelled from Temporal' };
-      return compensate('cancelled', kit.cancellation.reason);
-    }
     // Retries are exhausted (or the failure is permanent): report it once, keep what an operator
     // needs to retry (the DMZ bundle and any verified copies stay where they are).
-    const reason = describeFailure(err);
-    return CancellationScope.nonCancellable(async () => {
-      if (tracksRelayFiles && ownsSite && plan && bundle && state() !== 'bundling') await keepForRetry(plan, bundle);
-      return finish('failed', reason);
+    return endAfterError(err, {
+      noteCancellation: () => noteTemporalCancel(kit),
+      cancelled: (reason) => compensate('cancelled', reason),
+      failed: async (reason) => {
+        if (tracksRelayFiles && ownsSite && plan && bundle && state() !== 'bundling') await keepForRetry(plan, bundle);
+        return finish('failed', reason);
+      },
     });
   }
 }

@@ -8,12 +8,11 @@
  * Nothing is undone when an apply fails halfway: each applied item takes a cloud feature away,
  * and switching it back on in an air-gapped site would only bring back the connection errors.
  */
-import { CancellationScope, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
+import { isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { createHardeningActivities } from '../activities/hardening-activities';
 import type { createManagerHostActivities } from '../activities/manager-host-activities';
 import type { createSetupActivities } from '../activities/setup-activities';
 import type { PlainNotice } from '../activities/types';
-import { approvalRefusal } from '../domain/cycle';
 import {
   driftedItems,
   hardeningApproval,
@@ -28,7 +27,6 @@ import {
   type HardeningPlan,
   type PlannedItem,
 } from '../domain/hardening';
-import type { WaitProgress } from '../domain/human-wait';
 import {
   hardenStateQuery,
   type HardenInput,
@@ -38,7 +36,14 @@ import {
 } from './harden-messages';
 import { MANAGER_RETRY, describeFailure } from './activity-options';
 import { RunKit } from './run-kit';
-import { byRefusal } from '../domain/identity';
+import {
+  approvalGate,
+  cancelReason,
+  decisionRefusal,
+  endAfterError,
+  gateReason,
+  noteTemporalCancel,
+} from './human-gates';
 
 export * from './harden-messages';
 
@@ -108,27 +113,17 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
   // ---- operator actions -------------------------------------------------------------------------
   // Four eyes: whoever asked for the hardening may not approve it unless the site allows a carrier to.
   const requester = () => (trigger.channel === 'schedule' ? [] : [trigger.who]);
-  function decisionRefusal(by: string): string | undefined {
-    const rules = approvalRules();
-    if (state() !== 'awaiting-approval' || !rules)
-      return `this hardening run is not waiting for approval (state: ${state()})`;
-    const byProblem = byRefusal(by, 'decides');
-    if (byProblem) return byProblem;
-    const refusal = approvalRefusal(
-      rules,
-      by,
-      requester(),
-      approvals.map((a) => a.by),
-    );
-    return refusal?.replace(
-      "carried the file and the site's policy forbids the carrier from approving its import",
-      "asked for this hardening and the site's policy forbids approving one's own request",
-    );
-  }
+  const deciding = {
+    noun: 'this hardening run',
+    waiting: () => state() === 'awaiting-approval',
+    rules: approvalRules,
+    carriers: requester,
+    carrierReason: "asked for this hardening and the site's policy forbids approving one's own request",
+  };
 
   kit.acceptDecisions({
     noun: 'the hardening',
-    refusal: decisionRefusal,
+    refusal: (by) => decisionRefusal(kit, deciding, by),
     required: () => approvalRules()?.required ?? 1,
     auditData: () => ({ items: items.map((x) => x.id) }),
     afterRejection: 'nothing is changed',
@@ -235,9 +230,7 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
 
     const rules = approvalRules()!;
     approvalAsked = true;
-    kit.setState('awaiting-approval');
-    const approvalWait: WaitProgress = { startedAt: Date.now(), remindersSent: 0, escalated: false };
-    const request = (): PlainNotice => ({
+    const notice = (): PlainNotice => ({
       lead:
         `Hardening ${p.name} switches off the features below on its air-gapped manager, as the vendor prescribes for sites ` +
         `whose agents cannot reach the vendor's cloud. WHAT THE SITE LOSES: ${VENDOR_WARNING.join(' ')}`,
@@ -249,38 +242,22 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
         `npx airgap harden reject ${id} --by <you> --comment "<why>"`,
       ],
     });
-    kit.notify('approval-request', rules.approvers, 'approve the hardening (detection drops)', {
-      notice: request(),
-      links: kit.approvalLinks('the hardening'),
-      deadline: approvalWait.startedAt + p.waits.deadline,
+    const gate = await approvalGate(kit, {
+      needed: rules.required,
+      approvers: rules.approvers,
+      escalation: p.people.escalation,
+      subject: kit.info.runId,
+      ask: 'approve the hardening (detection drops)',
+      remindAs: 'reminder: approve the hardening',
+      stillNot: 'the hardening is still not approved',
+      request: (progress) => ({
+        notice: notice(),
+        links: kit.approvalLinks('the hardening'),
+        deadline: progress.startedAt + p.waits.deadline,
+      }),
+      reminder: () => ({ notice: notice(), links: kit.approvalLinks('the hardening') }),
     });
-    const decided = await kit.waitForPeople(
-      { what: `${rules.required} approval(s)` },
-      rules.approvers,
-      () => approvals.length >= rules.required,
-      () => kit.rejection !== undefined || kit.cancellation !== undefined,
-      (kind, number) =>
-        kind === 'escalation'
-          ? kit.notify(
-              'escalation',
-              [...rules.approvers, ...p.people.escalation],
-              'the hardening is still not approved',
-              {
-                since: approvalWait.startedAt,
-                number,
-              },
-            )
-          : kit.notify('approval-request', rules.approvers, 'reminder: approve the hardening', {
-              notice: request(),
-              links: kit.approvalLinks('the hardening'),
-              number,
-            }),
-      approvalWait,
-    );
-    if (kit.rejection) return await finish('rejected', `rejected by ${kit.rejection.by}: ${kit.rejection.comment}`);
-    if (decided === 'aborted')
-      return await finish('cancelled', `cancelled by ${kit.cancellation!.by}: ${kit.cancellation!.reason}`);
-    if (decided === 'deadline') return await finish('expired', 'the hardening was not approved before the deadline');
+    if (gate !== 'approved') return await finish(gate, gateReason(kit, gate, 'the hardening'));
 
     // ---- apply each item ----------------------------------------------------------------------------
     kit.setState('applying');
@@ -347,7 +324,7 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
     }
     if (kit.cancellation) {
       markNotDone();
-      return await finish('cancelled', `cancelled by ${kit.cancellation.by}: ${kit.cancellation.reason}`);
+      return await finish('cancelled', cancelReason(kit));
     }
     const problems = items.filter((x) => x.outcome === 'failed' || x.outcome === 'not-verified');
     if (problems.length > 0) {
@@ -359,11 +336,10 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
     return await finish('completed');
   } catch (err) {
     markNotDone();
-    if (isCancellation(err)) {
-      kit.cancellation ??= { by: 'temporal', reason: 'the workflow was cancelled from Temporal' };
-      return CancellationScope.nonCancellable(() => finish('cancelled', kit.cancellation!.reason));
-    }
-    const reason = describeFailure(err);
-    return CancellationScope.nonCancellable(() => finish('failed', reason));
+    return endAfterError(err, {
+      noteCancellation: () => noteTemporalCancel(kit),
+      cancelled: (reason) => finish('cancelled', reason),
+      failed: (reason) => finish('failed', reason),
+    });
   }
 }

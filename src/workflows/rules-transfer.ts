@@ -5,13 +5,14 @@
  * import them in the air-gapped console (no REST endpoint exists for either end), then confirm
  * through the API that the manager reports them. An update not newer than the manager's is refused.
  */
-import { CancellationScope, isCancellation, patched, proxyActivities, setHandler } from '@temporalio/workflow';
+import { isCancellation, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { createControlActivities, LeftFile } from '../activities/control-activities';
 import type { createManagerHostActivities } from '../activities/manager-host-activities';
 import type { createRulesActivities } from '../activities/rules-activities';
 import type { createSetupActivities } from '../activities/setup-activities';
 import type { PlainNotice } from '../activities/types';
-import { approvalRefusal, requiredApprovals, sameActor, type Actor } from '../domain/cycle';
+import type { Refusal } from '../domain/asks';
+import { requiredApprovals, sameActor, type Actor } from '../domain/cycle';
 import type { WaitProgress } from '../domain/human-wait';
 import {
   checkExportReport,
@@ -41,6 +42,16 @@ import {
 import { HOST_RETRY, MANAGER_RETRY, describeFailure } from './activity-options';
 import { iso, RunKit } from './run-kit';
 import { byRefusal } from '../domain/identity';
+import {
+  approvalGate,
+  cancelReason,
+  carryUntilVerified,
+  decisionRefusal,
+  endAfterError,
+  gateReason,
+  noteTemporalCancel,
+} from './human-gates';
+import { refuse } from './refusal';
 
 export * from './rules-messages';
 
@@ -112,16 +123,19 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
   };
 
   // ---- operator actions -------------------------------------------------------------------------
-  function exportedRefusal(i: RulesExportedInput): string | undefined {
+  function exportedRefusal(i: RulesExportedInput): Refusal | undefined {
     if (state() !== 'awaiting-export' || !current || !latest) {
-      return `this rule transfer is not waiting for exported files (state: ${state()})`;
+      return {
+        code: 'not-waiting',
+        message: `this rule transfer is not waiting for exported files (state: ${state()})`,
+      };
     }
     const byProblem = byRefusal(i.by, 'exported the files');
-    if (byProblem) return byProblem;
+    if (byProblem) return { code: 'bad-identity', message: byProblem };
     try {
       checkExportReport(i.files, { current, latest });
     } catch (err) {
-      return (err as Error).message;
+      return { code: 'not-allowed', message: (err as Error).message };
     }
     return undefined;
   }
@@ -148,7 +162,7 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
     {
       validator: (i) => {
         const refusal = exportedRefusal(i);
-        if (refusal) throw new Error(refusal);
+        if (refusal) refuse(refusal.code, refusal.message);
       },
     },
   );
@@ -170,34 +184,26 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
     {
       validator: (i) => {
         if (state() !== 'awaiting-transfer') {
-          throw new Error(`this rule transfer is not waiting for a copy (state: ${state()})`);
+          refuse('not-waiting', `this rule transfer is not waiting for a copy (state: ${state()})`);
         }
         const byProblem = byRefusal(i.by, 'copied the files');
-        if (byProblem) throw new Error(byProblem);
+        if (byProblem) refuse('bad-identity', byProblem);
         if (!files.some((f) => f.status === 'exported' || f.status === 'mismatch')) {
-          throw new Error('every file is already reported copied; wait for the verification');
+          refuse('already-decided', 'every file is already reported copied; wait for the verification');
         }
       },
     },
   );
 
-  function decisionRefusal(by: string): string | undefined {
-    if (state() !== 'awaiting-approval' || !plan) {
-      return `this rule transfer is not waiting for approval (state: ${state()})`;
-    }
-    const byProblem = byRefusal(by, 'decides');
-    if (byProblem) return byProblem;
-    return approvalRefusal(
-      plan.approval,
-      by,
-      carriers,
-      approvals.map((a) => a.by),
-    );
-  }
-
+  const deciding = {
+    noun: 'this rule transfer',
+    waiting: () => state() === 'awaiting-approval',
+    rules: () => plan?.approval,
+    carriers: () => carriers,
+  };
   kit.acceptDecisions({
     noun: 'the import',
-    refusal: decisionRefusal,
+    refusal: (by) => decisionRefusal(kit, deciding, by),
     required: approvalsRequired,
     auditData: () => ({ files: files.map((f) => f.fileName) }),
     afterRejection: 'the transfer ends without importing',
@@ -207,7 +213,10 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
     isTerminal: () => isTerminalRulesState(state()),
     refusal: () =>
       state() === 'confirming'
-        ? 'the import was confirmed; the run only checks that the manager reports it'
+        ? {
+            code: 'not-cancellable',
+            message: 'the import was confirmed; the run only checks that the manager reports it',
+          }
         : undefined,
     afterCancel: 'the transfer stops; nothing is imported',
   });
@@ -349,7 +358,36 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
     return { state: final, reason, before, after, files };
   }
 
-  const cancelled = () => finish('cancelled', `cancelled by ${kit.cancellation!.by}: ${kit.cancellation!.reason}`);
+  /** Checks each carried file in the import folder; true when every one verified. */
+  async function verifyRuleFiles(taskQueue: string): Promise<boolean> {
+    const reports = await hostProxy(taskQueue).inspectRuleFiles({
+      files: files.map(({ fileName, ruleUpdate, sha256, size }) => ({ fileName, ruleUpdate, sha256, size })),
+    });
+    for (const report of reports) {
+      const f = files.find((x) => x.fileName === report.fileName)!;
+      if (report.status === 'ok') {
+        f.status = 'verified';
+        f.sha256Full = report.sha256;
+        f.sizeArrived = report.size;
+        delete f.problem;
+        kit.note('arrival.verified', `${f.fileName}: name, size and SHA-256 match`);
+        await kit.audit('arrival.verified', {
+          file: f.fileName,
+          ruleUpdate: f.ruleUpdate,
+          sha256: report.sha256,
+          size: report.size,
+        });
+      } else {
+        f.status = 'mismatch';
+        f.problem = report.message;
+        kit.note('arrival.mismatch', `${f.fileName}: ${report.status}: ${report.message}`);
+        await kit.audit('arrival.mismatch', { file: f.fileName, status: report.status, message: report.message });
+      }
+    }
+    return files.every((f) => f.status === 'verified');
+  }
+
+  const cancelled = () => finish('cancelled', cancelReason(kit));
   const remindTo = (people: string[], kind: 'reminder' | 'escalation') =>
     kind === 'escalation' ? [...people, ...plan!.people.escalation] : people;
 
@@ -429,19 +467,23 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
       notice: exportNotice,
       deadline: exportWait.startedAt + plan.waits.deadline,
     });
-    const exported = await kit.waitForPeople(
-      { what: 'rule updates exported', title: 'export the rule updates on the DMZ manager', instructions: exportSteps },
-      operators,
-      () => files.length > 0,
-      () => kit.cancellation !== undefined,
-      (kind, number) =>
+    const exported = await kit.waitForPeople({
+      what: {
+        what: 'rule updates exported',
+        title: 'export the rule updates on the DMZ manager',
+        instructions: exportSteps,
+      },
+      from: operators,
+      done: () => files.length > 0,
+      abort: () => kit.cancellation !== undefined,
+      remind: (kind, number) =>
         kit.notify(kind, remindTo(operators, kind), 'export the rule updates on the DMZ manager', {
           since: exportWait.startedAt,
           deadline: exportWait.startedAt + plan!.waits.deadline,
           number,
         }),
-      exportWait,
-    );
+      progress: exportWait,
+    });
     if (exported === 'aborted') return await cancelled();
     if (exported === 'deadline')
       return await finish('expired', 'nobody reported the exported files before the deadline');
@@ -460,64 +502,40 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
       notice: copyNotice('Carry the exported rule updates across the gap.'),
       deadline: transferWait.startedAt + plan.waits.deadline,
     });
-    for (;;) {
-      const copied = await kit.waitForPeople(
-        {
+    const copied = await carryUntilVerified(kit, {
+      wait: {
+        what: {
           what: 'rule update files copied to the import folder',
           title: 'copy the .dsru files',
           instructions: copySteps,
         },
-        operators,
-        () => files.some((f) => f.status === 'copied'),
-        () => kit.cancellation !== undefined,
-        (kind, number) =>
+        from: operators,
+        done: () => files.some((f) => f.status === 'copied'),
+        abort: () => kit.cancellation !== undefined,
+        remind: (kind, number) =>
           kit.notify(kind, remindTo(operators, kind), 'copy the rule updates to the air-gapped side', {
             since: transferWait.startedAt,
             deadline: transferWait.startedAt + plan!.waits.deadline,
             number,
           }),
-        transferWait,
-      );
-      if (copied === 'aborted') return await cancelled();
-      if (copied === 'deadline') return await finish('expired', 'nobody reported the files copied before the deadline');
-
-      kit.setState('verifying');
-      const reports = await hostProxy(target.taskQueue).inspectRuleFiles({
-        files: files.map(({ fileName, ruleUpdate, sha256, size }) => ({ fileName, ruleUpdate, sha256, size })),
-      });
-      for (const report of reports) {
-        const f = files.find((x) => x.fileName === report.fileName)!;
-        if (report.status === 'ok') {
-          f.status = 'verified';
-          f.sha256Full = report.sha256;
-          f.sizeArrived = report.size;
-          delete f.problem;
-          kit.note('arrival.verified', `${f.fileName}: name, size and SHA-256 match`);
-          await kit.audit('arrival.verified', {
-            file: f.fileName,
-            ruleUpdate: f.ruleUpdate,
-            sha256: report.sha256,
-            size: report.size,
-          });
-        } else {
-          f.status = 'mismatch';
-          f.problem = report.message;
-          kit.note('arrival.mismatch', `${f.fileName}: ${report.status}: ${report.message}`);
-          await kit.audit('arrival.mismatch', { file: f.fileName, status: report.status, message: report.message });
-        }
-      }
-      if (files.every((f) => f.status === 'verified')) break;
-      kit.setState('awaiting-transfer', 'a file did not verify; waiting for a new copy');
-      kit.notify('arrival-problem', operators, 'a rule update file did not verify: copy it again', {
-        notice: copyNotice(
-          `Not every file arrived intact: ${files
-            .filter((f) => f.problem)
-            .map((f) => f.problem)
-            .join(' ')}`,
-        ),
-        deadline: transferWait.startedAt + plan.waits.deadline,
-      });
-    }
+        progress: transferWait,
+      },
+      verify: () => verifyRuleFiles(target.taskQueue),
+      again: () => {
+        kit.setState('awaiting-transfer', 'a file did not verify; waiting for a new copy');
+        kit.notify('arrival-problem', operators, 'a rule update file did not verify: copy it again', {
+          notice: copyNotice(
+            `Not every file arrived intact: ${files
+              .filter((f) => f.problem)
+              .map((f) => f.problem)
+              .join(' ')}`,
+          ),
+          deadline: transferWait.startedAt + plan!.waits.deadline,
+        });
+      },
+    });
+    if (copied === 'aborted') return await cancelled();
+    if (copied === 'deadline') return await finish('expired', 'nobody reported the files copied before the deadline');
 
     // The manager may have moved on meanwhile (a bundle cycle also carries rule updates).
     const now = await managerProxy(plan.queues.airgappedManager).readRuleUpdateLevel({
@@ -547,10 +565,8 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
     const needed = approvalsRequired();
     if (needed > 0) {
       approvalAsked = true;
-      kit.setState('awaiting-approval');
       const approvers = plan.approval.approvers;
-      const approvalWait: WaitProgress = { startedAt: Date.now(), remindersSent: 0, escalated: false };
-      const request = (): PlainNotice => ({
+      const notice = (): PlainNotice => ({
         lead: `These rule updates were exported on the DMZ manager, carried by ${carriers.join(', ')}, and verified by SHA-256 in ${target.folder} on ${target.host}. They are imported only after approval${plan!.approval.policy === 'n-of-m' ? ` (${needed} of ${approvers.length} approvers)` : ''}.`,
         heading: 'What would be imported',
         lines: summary,
@@ -559,32 +575,22 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
           `npx airgap rules reject ${id} --by <you> --comment "<why>"`,
         ],
       });
-      kit.notify('approval-request', approvers, 'approve the import of rule updates', {
-        notice: request(),
-        links: kit.approvalLinks('the rule update import'),
-        deadline: approvalWait.startedAt + plan.waits.deadline,
-      });
-      const decided = await kit.waitForPeople(
-        { what: `${needed} approval(s)` },
+      const gate = await approvalGate(kit, {
+        needed,
         approvers,
-        () => approvals.length >= needed,
-        () => kit.rejection !== undefined || kit.cancellation !== undefined,
-        (kind, number) =>
-          kind === 'escalation'
-            ? kit.notify('escalation', remindTo(approvers, kind), 'the rule update import is still not approved', {
-                since: approvalWait.startedAt,
-                number,
-              })
-            : kit.notify('approval-request', approvers, 'reminder: approve the import of rule updates', {
-                notice: request(),
-                links: kit.approvalLinks('the rule update import'),
-                number,
-              }),
-        approvalWait,
-      );
-      if (kit.rejection) return await finish('rejected', `rejected by ${kit.rejection.by}: ${kit.rejection.comment}`);
-      if (decided === 'aborted') return await cancelled();
-      if (decided === 'deadline') return await finish('expired', 'the import was not approved before the deadline');
+        escalation: plan.people.escalation,
+        subject: kit.info.runId,
+        ask: 'approve the import of rule updates',
+        stillNot: 'the rule update import is still not approved',
+        request: (progress) => ({
+          notice: notice(),
+          links: kit.approvalLinks('the rule update import'),
+          deadline: progress.startedAt + plan!.waits.deadline,
+        }),
+        reminder: () => ({ notice: notice(), links: kit.approvalLinks('the rule update import') }),
+      });
+      if (gate === 'cancelled') return await cancelled();
+      if (gate !== 'approved') return await finish(gate, gateReason(kit, gate, 'the import'));
     }
 
     // R3: a person imports them in the air-gapped console (no REST endpoint); the API confirms.
@@ -630,11 +636,10 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
     });
     return await finish('completed', undefined, seen.level);
   } catch (err) {
-    if (isCancellation(err)) {
-      kit.cancellation ??= { by: 'temporal', reason: 'the workflow was cancelled from Temporal' };
-      return CancellationScope.nonCancellable(() => cancelled());
-    }
-    const reason = describeFailure(err);
-    return CancellationScope.nonCancellable(() => finish('failed', reason));
+    return endAfterError(err, {
+      noteCancellation: () => noteTemporalCancel(kit),
+      cancelled: () => cancelled(),
+      failed: (reason) => finish('failed', reason),
+    });
   }
 }

@@ -83,6 +83,7 @@ import {
 } from './upgrade-messages';
 import { releaseSiteLockSignal, siteLockWorkflow } from './site-lock';
 import { UPGRADE_MANAGER_RETRY, upgradeVerifyWorkflow, type VerifyResult } from './upgrade-verify';
+import { refuse } from './refusal';
 import { byRefusal } from '../domain/identity';
 
 export * from './upgrade-messages';
@@ -231,12 +232,13 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
     {
       validator: (i) => {
         const byProblem = byRefusal(i.by, 'confirms');
-        if (byProblem) throw new Error(byProblem);
+        if (byProblem) refuse('bad-identity', byProblem);
         const waiting = asking !== undefined && asking.stage === i.stage && !confirmed.has(asking.step);
         const refusal = actionRefusal(stages, 'confirm', i.stage, { ended, confirmable: waiting });
-        if (refusal) throw new Error(refusal);
+        if (refusal) refuse(ended ? 'ended' : 'not-waiting', refusal);
         if (asking!.kind === 'approval' && !isApprover(i.by)) {
-          throw new Error(
+          refuse(
+            'not-approver',
             `${i.by} is not an approver of this site (approvers: ${plan!.people.approvers.join(', ')}); ${i.stage} waits for an approval`,
           );
         }
@@ -260,11 +262,11 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
     {
       validator: (i) => {
         const byProblem = byRefusal(i.by, 'retries');
-        if (byProblem) throw new Error(byProblem);
+        if (byProblem) refuse('bad-identity', byProblem);
         const refusal = actionRefusal(stages, 'retry', i.stage, { ended, confirmable: false });
-        if (refusal) throw new Error(refusal);
+        if (refusal) refuse(ended ? 'ended' : 'not-waiting', refusal);
         if (retryRequest)
-          throw new Error(`a retry of ${retryRequest.stage} was already requested by ${retryRequest.by}`);
+          refuse('already-decided', `a retry of ${retryRequest.stage} was already requested by ${retryRequest.by}`);
       },
     },
   );
@@ -281,10 +283,10 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
     {
       validator: (i) => {
         const byProblem = byRefusal(i.by, 'aborts');
-        if (byProblem) throw new Error(byProblem);
-        if (!i.reason?.trim()) throw new Error('an abort needs a reason (--reason)');
-        if (ended) throw new Error(`the rollout has already ended (${ended})`);
-        if (abortRequest) throw new Error(`already aborted by ${abortRequest.by}: ${abortRequest.reason}`);
+        if (byProblem) refuse('bad-identity', byProblem);
+        if (!i.reason?.trim()) refuse('needs-reason', 'an abort needs a reason (--reason)');
+        if (ended) refuse('ended', `the rollout has already ended (${ended})`);
+        if (abortRequest) refuse('already-cancelled', `already aborted by ${abortRequest.by}: ${abortRequest.reason}`);
       },
     },
   );
@@ -684,8 +686,8 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
   async function halted(s: StageId): Promise<'retry' | 'aborted' | 'expired'> {
     const failure = stage(s).failure!;
     const operators = plan!.people.operators;
-    const result = await kit.waitForPeople(
-      {
+    const result = await kit.waitForPeople({
+      what: {
         what: `retry or abort after ${s} failed`,
         title: `${stageLabel(s)} failed: retry the stage or abort the rollout`,
         instructions: [
@@ -694,10 +696,10 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
           `Abort: airgap upgrade abort ${id} --by <you> --reason <why>`,
         ],
       },
-      operators,
-      () => retryRequest?.stage === s,
-      aborted,
-      (kind, number) =>
+      from: operators,
+      done: () => retryRequest?.stage === s,
+      abort: aborted,
+      remind: (kind, number) =>
         kind === 'escalation'
           ? kit.notify(
               'escalation',
@@ -713,8 +715,8 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
               body: failure.message,
               number,
             }),
-      { startedAt: failure.at, remindersSent: 0, escalated: false },
-    );
+      progress: { startedAt: failure.at, remindersSent: 0, escalated: false },
+    });
     if (result === 'aborted') return 'aborted';
     if (result === 'deadline') return 'expired';
     retryRequest = undefined;
