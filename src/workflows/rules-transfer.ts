@@ -507,7 +507,6 @@ async function readLevels(r: RulesRun): Promise<RulesTransferResult | undefined>
 async function askForExport(r: RulesRun): Promise<RulesTransferResult | undefined> {
   const { kit, id } = r;
   const pending = r.pending!;
-  // R1: a person exports the updates on the DMZ manager and reports them with their digests.
   kit.setState('awaiting-export', `to export: ${describePending(pending)}`);
   const operators = r.plan!.people.operators;
   const exportSteps = exportInstructions({
@@ -553,7 +552,6 @@ async function askForExport(r: RulesRun): Promise<RulesTransferResult | undefine
 async function carryFiles(r: RulesRun, target: ImportFolder): Promise<RulesTransferResult | undefined> {
   const { kit, id } = r;
   const operators = r.plan!.people.operators;
-  // R2: a person carries them into the import folder; each is checked there before any import.
   kit.setState('awaiting-transfer');
   const copySteps = copyInstructions({ host: target.host, folder: target.folder, files: r.files });
   const transferWait: WaitProgress = { startedAt: Date.now(), remindersSent: 0, escalated: false };
@@ -610,7 +608,6 @@ async function stillToImport(
   r: RulesRun,
 ): Promise<RulesTransferResult | { toImport: (RuleFileProgress & VerifiedRuleFile)[]; summary: string[] }> {
   const { kit } = r;
-  // The manager may have moved on meanwhile (a bundle cycle also carries rule updates).
   const now = await managerProxy(r.plan!.queues.airgappedManager).readRuleUpdateLevel({
     site: r.plan!.site,
     side: 'airgapped',
@@ -644,7 +641,6 @@ async function approveImport(
   summary: string[],
 ): Promise<RulesTransferResult | undefined> {
   const { kit, id } = r;
-  // Approval gate before import.
   const needed = approvalsRequired(r);
   if (needed > 0) {
     r.approvalAsked = true;
@@ -687,7 +683,6 @@ async function importAndConfirm(
 ): Promise<RulesTransferResult> {
   const { kit } = r;
   const operators = r.plan!.people.operators;
-  // R3: a person imports them in the air-gapped console (no REST endpoint); the API confirms.
   kit.setState('importing');
   const imported = await kit.manualStep(
     {
