@@ -14,6 +14,7 @@ import {
   type HardenView,
 } from '../../src/workflows/harden-messages';
 import { firstCycleMail } from '../helpers/cycle-assert';
+import { recordHistory } from '../helpers/record-history';
 import { startSetupStack, type SetupStack } from '../helpers/setup-stack';
 
 /** What the hardening can change on the simulated air-gapped manager. */
@@ -118,6 +119,7 @@ describe('hardening an air-gapped site', () => {
     await handle.executeUpdate(manualStepDoneUpdate, { args: [{ step: 'H1', by: 'operator@plant.example' }] });
 
     const result = (await handle.result()) as HardenResult;
+    await recordHistory(handle, 'harden-applied');
     expect(result.state).toBe('completed');
     const outcomes = Object.fromEntries(result.items.map((i) => [i.id, i.outcome]));
     expect(outcomes).toEqual({

@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
+import { recordHistory } from '../helpers/record-history';
 import { RULE_UPDATE_COMPONENT } from '../../src/domain/rules';
 import { formatRuleUpdate, parseRuleUpdate } from '../../src/domain/versions';
 import type { RuleFileRecord } from '../../src/sim';
@@ -104,6 +105,7 @@ describe('a rule update transfer', () => {
     });
 
     const result = (await handle.result()) as RulesTransferResult;
+    await recordHistory(handle, 'rules-completed');
     expect(result).toMatchObject({ state: 'completed', before: current, after: latest });
     expect(result.files.map((f) => f.status)).toEqual(files.map(() => 'imported'));
     expect(await relayRuleUpdate()).toBe(latest);
@@ -186,6 +188,8 @@ describe('a rule update transfer', () => {
     const types = (await stack.audit.timeline(handle.workflowId)).map((r) => r.type);
     expect(types).toEqual(expect.arrayContaining(['arrival.mismatch', 'arrival.verified']));
     await handle.executeUpdate(cancelUpdate, { args: [{ by: 'operator@plant.example', reason: 'test over' }] });
+    await handle.result();
+    await recordHistory(handle, 'rules-mismatch-cancelled');
   });
 });
 
