@@ -189,11 +189,12 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--relay <relay>', 'only this relay')
     .action(async (id: string, opts: { by: string; sha256: string; relay?: string }) => {
       const handle = (await ctx.client()).workflow.getHandle(id);
-      const a = await act(handle, (h) =>
-        h.executeUpdate(fileCopiedUpdate, {
-          args: [{ by: required(opts.by, '--by'), sha256: opts.sha256, relay: opts.relay, channel: 'cli' }],
-        }),
-      );
+      const a = await act(handle, fileCopiedUpdate, {
+        by: required(opts.by, '--by'),
+        sha256: opts.sha256,
+        relay: opts.relay,
+        channel: 'cli',
+      });
       ctx.result(answerLine(a), a);
     });
 

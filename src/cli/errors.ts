@@ -11,6 +11,7 @@ import { AuditStoreSettingError } from '../adapters/audit-store-open';
 import { AuditStoreConnectError, AuditStoreNotEmptyError, PostgresSchemaError } from '../adapters/audit-store-postgres';
 import { PortInUseError } from '../adapters/ports';
 import { CliError, type TemporalWhere } from './context';
+import { ActionRefusedError } from './run-actions';
 
 export interface DescribedError {
   /** One line (a configuration error lists its problems, one per line). */
@@ -18,6 +19,8 @@ export interface DescribedError {
   /** A stable word for machines: refused, config, not-found, unreachable, busy, error. */
   code: string;
   details?: unknown;
+  /** A refused action's refusal code (`not-approver`, `already-decided`…), beside `code: refused`. */
+  refusal?: string;
 }
 
 const GRPC_UNAVAILABLE = 14;
@@ -41,6 +44,9 @@ function isUnreachable(err: unknown): boolean {
 }
 
 export function describeError(err: unknown, where: () => TemporalWhere | undefined): DescribedError {
+  if (err instanceof ActionRefusedError) {
+    return { message: err.message, code: 'refused', details: err.details, refusal: err.attempt.code };
+  }
   if (err instanceof CliError) return { message: err.message, code: 'refused', details: err.details };
   if (err instanceof ConfigError) return { message: err.message, code: 'config', details: { problems: err.problems } };
   if (err instanceof InvalidIdentityError) return { message: `--by ${err.message}`, code: 'refused' };
@@ -91,7 +97,12 @@ export function debugWanted(env: NodeJS.ProcessEnv = process.env): boolean {
 export function reportError(err: unknown, json: boolean, where: () => TemporalWhere | undefined): void {
   const d = describeError(err, where);
   if (json) {
-    const body = { error: d.message, code: d.code, ...(d.details === undefined ? {} : { details: d.details }) };
+    const body = {
+      error: d.message,
+      code: d.code,
+      ...(d.refusal === undefined ? {} : { refusal: d.refusal }),
+      ...(d.details === undefined ? {} : { details: d.details }),
+    };
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
   }
   process.stderr.write(`airgap: ${d.message}\n`);

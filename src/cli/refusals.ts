@@ -29,6 +29,7 @@ export async function recordRefusal(ctx: CliContext, err: unknown): Promise<void
       by: attempt.by ?? 'unknown',
       channel: 'cli',
       reason: attempt.reason,
+      code: attempt.code,
       at: new Date(),
     });
     if (!record) ctx.info(`the audit has no run ${attempt.workflowId}: the refusal is not recorded`);

@@ -143,9 +143,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (id: string, opts: { by: string; file: string[] }) => {
       const files = opts.file.map(parseFileOption);
       const handle = (await ctx.client()).workflow.getHandle(id);
-      const a = await act(handle, (h) =>
-        h.executeUpdate(rulesExportedUpdate, { args: [{ by: opts.by, files, channel: 'cli' }] }),
-      );
+      const a = await act(handle, rulesExportedUpdate, { by: opts.by, files, channel: 'cli' });
       ctx.result(answerLine(a), a);
     });
 
@@ -156,9 +154,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--comment <text>', 'optional comment')
     .action(async (id: string, opts: { by: string; comment?: string }) => {
       const handle = (await ctx.client()).workflow.getHandle(id);
-      const a = await act(handle, (h) =>
-        h.executeUpdate(rulesCopiedUpdate, { args: [{ by: opts.by, comment: opts.comment, channel: 'cli' }] }),
-      );
+      const a = await act(handle, rulesCopiedUpdate, { by: opts.by, comment: opts.comment, channel: 'cli' });
       ctx.result(answerLine(a), a);
     });
 

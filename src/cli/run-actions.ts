@@ -3,10 +3,13 @@
  * exit 1 with the reason), and rendering times and answers the same way for every kind of run.
  */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { Command } from 'commander';
+import type { RefusalCode } from '../domain/asks';
 import type { AuditKind } from '../domain/audit';
 import { findSite } from '../domain/config';
 import { displayZone, formatTime, isoTimesIn, wallTime } from '../domain/time-format';
+import { refusalOf } from '../workflows/refusal';
 import { SITE, STATE } from '../workflows/search-attributes';
 import {
   approveUpdate,
@@ -26,6 +29,8 @@ export interface RefusedAttempt {
   action: string;
   by?: string;
   reason: string;
+  /** The run's refusal code (domain/asks.ts): `not-approver`, `already-decided`, `ended`… */
+  code: RefusalCode;
 }
 
 /** Thrown when a run refuses an operator's action; printed as one line, exit 1, and audited. */
@@ -40,48 +45,37 @@ export class ActionRefusedError extends CliError {
 }
 
 /**
- * Runs an Update and turns a refusal into an ActionRefusedError carrying the reason: a
- * validator's no, or a run that has already ended. The Update's name and `by` are read off the
- * call itself, so every command that acts through here is audited alike.
+ * Sends an operator's Update and turns a refusal into an ActionRefusedError carrying its code and
+ * reason: a validator's no, or a run that has already ended. The Update's name and `by` go into
+ * the audit record of a refusal, so every command that acts through here is audited alike.
  */
-export async function act<A>(handle: WorkflowHandle, run: (h: WorkflowHandle) => Promise<A>, noun = 'run'): Promise<A> {
-  let asked: { action: string; by?: string } | undefined;
-  const watched = new Proxy(handle, {
-    get(target, prop, receiver) {
-      const value: unknown = Reflect.get(target, prop, receiver);
-      if (prop !== 'executeUpdate' || typeof value !== 'function') return value;
-      return (def: string | { name: string }, options?: { args?: unknown[] }) => {
-        const first = options?.args?.[0] as { by?: unknown } | undefined;
-        asked = {
-          action: typeof def === 'string' ? def : def.name,
-          ...(typeof first?.by === 'string' ? { by: first.by } : {}),
-        };
-        return (value as (...a: unknown[]) => unknown).call(target, def, options);
-      };
-    },
-  });
-  const refused = (reason: string): ActionRefusedError =>
+export async function act<I extends { by: string }, A>(
+  handle: WorkflowHandle,
+  update: UpdateDefinition<A, [I]>,
+  input: I,
+  noun = 'run',
+): Promise<A> {
+  const refused = (code: RefusalCode, reason: string): ActionRefusedError =>
     new ActionRefusedError(`refused: ${reason}`, {
       workflowId: handle.workflowId,
-      action: asked?.action ?? 'update',
-      ...(asked?.by ? { by: asked.by } : {}),
+      action: update.name,
+      ...(input.by ? { by: input.by } : {}),
       reason,
+      code,
     });
   try {
-    return await run(watched);
+    return await handle.executeUpdate(update, { args: [input] });
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      throw refused((err.cause as Error | undefined)?.message ?? err.message);
-    }
-    const message = (err as Error).message ?? String(err);
-    if (err instanceof WorkflowNotFoundError && /already completed|not running|closed/i.test(message)) {
+    const refusal = err instanceof WorkflowUpdateFailedError ? refusalOf(err) : undefined;
+    if (refusal) throw refused(refusal.code, refusal.message);
+    if (err instanceof WorkflowUpdateFailedError) throw refused('not-allowed', err.message);
+    if (err instanceof WorkflowNotFoundError && /already completed|not running|closed/i.test(err.message)) {
       throw refused(
+        'ended',
         `${noun} ${handle.workflowId} has ended, so nothing can be changed any more (see airgap audit show ${handle.workflowId})`,
       );
     }
-    if (err instanceof WorkflowNotFoundError || /not found/i.test(message)) {
-      throw new CliError(`no such ${noun}: ${handle.workflowId}`);
-    }
+    if (err instanceof WorkflowNotFoundError) throw new CliError(`no such ${noun}: ${handle.workflowId}`);
     throw err;
   }
 }
@@ -169,45 +163,40 @@ export function registerRunVerbs(group: Command, ctx: CliContext, o: RunVerbsOpt
     return by;
   };
   const withBy = (cmd: Command, what: string) => (o.by ? cmd : cmd.requiredOption('--by <who>', what));
-  const run = async (id: string, update: (h: WorkflowHandle) => Promise<ActionAnswer>) => {
+  const run = async <I extends { by: string }>(id: string, update: UpdateDefinition<ActionAnswer, [I]>, input: I) => {
     const handle = (await ctx.client()).workflow.getHandle(id);
-    const a = await act(handle, update, o.noun);
+    const a = await act(handle, update, input, o.noun);
     ctx.result(answerLine(a), a);
   };
 
   withBy(group.command('approve <id>').description(`approve ${o.approves}`), 'who approves')
     .option('--comment <text>', 'optional comment')
     .action((id: string, opts: { by?: string; comment?: string }, command: Command) =>
-      run(id, (h) =>
-        h.executeUpdate(approveUpdate, { args: [{ by: who(opts, command), comment: opts.comment, channel: 'cli' }] }),
-      ),
+      run(id, approveUpdate, { by: who(opts, command), comment: opts.comment, channel: 'cli' }),
     );
 
   withBy(group.command('reject <id>').description(`reject ${o.approves}`), 'who rejects')
     .requiredOption('--comment <text>', 'why')
     .action((id: string, opts: { by?: string; comment: string }, command: Command) =>
-      run(id, (h) =>
-        h.executeUpdate(rejectUpdate, { args: [{ by: who(opts, command), comment: opts.comment, channel: 'cli' }] }),
-      ),
+      run(id, rejectUpdate, { by: who(opts, command), comment: opts.comment, channel: 'cli' }),
     );
 
   withBy(group.command('done <id>').description(`confirm a manual step the ${o.noun} waits for`), 'who did it')
     .requiredOption('--step <step>', 'the step as status shows it after "waits for" (manual:<step>) or just <step>')
     .option('--comment <text>', 'optional comment')
     .action((id: string, opts: { by?: string; step: string; comment?: string }, command: Command) =>
-      run(id, (h) =>
-        h.executeUpdate(manualStepDoneUpdate, {
-          args: [{ step: stepIdOf(opts.step), by: who(opts, command), comment: opts.comment, channel: 'cli' }],
-        }),
-      ),
+      run(id, manualStepDoneUpdate, {
+        step: stepIdOf(opts.step),
+        by: who(opts, command),
+        comment: opts.comment,
+        channel: 'cli',
+      }),
     );
 
   withBy(group.command('cancel <id>').description(`cancel a ${o.noun}; ${o.cancels}`), 'who cancels')
     .requiredOption('--reason <why>', 'why')
     .action((id: string, opts: { by?: string; reason: string }, command: Command) =>
-      run(id, (h) =>
-        h.executeUpdate(cancelUpdate, { args: [{ by: who(opts, command), reason: opts.reason, channel: 'cli' }] }),
-      ),
+      run(id, cancelUpdate, { by: who(opts, command), reason: opts.reason, channel: 'cli' }),
     );
 }
 

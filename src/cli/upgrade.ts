@@ -241,11 +241,12 @@ export function register(program: Command, ctx: CliContext): void {
       .option('--comment <text>', 'optional comment')
       .action(async (id: string, opts: { stage: string; by: string; comment?: string }) => {
         const handle = (await ctx.client()).workflow.getHandle(id);
-        const a = await act(handle, (h) =>
-          h.executeUpdate(update, {
-            args: [{ stage: stageIdOf(opts.stage), by: opts.by, comment: opts.comment, channel: 'cli' }],
-          }),
-        );
+        const a = await act(handle, update, {
+          stage: stageIdOf(opts.stage),
+          by: opts.by,
+          comment: opts.comment,
+          channel: 'cli',
+        });
         ctx.result(answerLine(a), a);
       });
   }
@@ -257,9 +258,7 @@ export function register(program: Command, ctx: CliContext): void {
     .requiredOption('--reason <why>', 'why')
     .action(async (id: string, opts: { by: string; reason: string }) => {
       const handle = (await ctx.client()).workflow.getHandle(id);
-      const a = await act(handle, (h) =>
-        h.executeUpdate(abortRolloutUpdate, { args: [{ by: opts.by, reason: opts.reason, channel: 'cli' }] }),
-      );
+      const a = await act(handle, abortRolloutUpdate, { by: opts.by, reason: opts.reason, channel: 'cli' });
       ctx.result(answerLine(a), a);
     });
 }

@@ -314,6 +314,8 @@ export interface RefusedAction {
   address?: string;
   /** Why it was refused, in the words the person was shown. */
   reason: string;
+  /** Why it was refused, as the run's refusal code (domain/asks.ts), when it gave one. */
+  code?: string;
   at: Date;
   /** What the person gave, when it matters to the refusal (e.g. the digest they typed). */
   detail?: Record<string, unknown>;
@@ -336,6 +338,11 @@ export function refusedActionEvent(
     type: ACTION_REFUSED,
     at: refused.at.toISOString(),
     actor,
-    data: { action: refused.action, reason: refused.reason, ...(refused.detail ?? {}) },
+    data: {
+      action: refused.action,
+      reason: refused.reason,
+      ...(refused.code ? { code: refused.code } : {}),
+      ...(refused.detail ?? {}),
+    },
   };
 }

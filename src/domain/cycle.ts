@@ -106,24 +106,49 @@ export function requiredApprovals(rules: ApprovalRules): number {
 
 const sameEmail = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
 
+/** Why the approval rules refuse a person: a typed code (shared with domain/asks.ts) and the sentence. */
+export interface ApprovalProblem {
+  code: 'not-approver' | 'carrier-may-not-approve' | 'already-decided';
+  message: string;
+}
+
+const CARRIER_FORBIDDEN = "carried the file and the site's policy forbids the carrier from approving its import";
+
 /**
  * Why `who` may not approve (or reject) now, or undefined when they may. `carriers` are the people
- * who reported the file copied; `decided` those who already approved.
+ * who reported the file copied (or, for a hardening, asked for it: `carrierReason` says so);
+ * `decided` those who already approved.
  */
+export function approvalProblem(
+  rules: ApprovalRules,
+  who: string,
+  carriers: readonly string[],
+  decided: readonly string[],
+  carrierReason = CARRIER_FORBIDDEN,
+): ApprovalProblem | undefined {
+  if (!rules.approvers.some((a) => sameEmail(a, who))) {
+    return {
+      code: 'not-approver',
+      message: `${who} is not an approver of this site (approvers: ${rules.approvers.join(', ')})`,
+    };
+  }
+  if (!rules.carrierMayApprove && carriers.some((c) => sameEmail(c, who))) {
+    return { code: 'carrier-may-not-approve', message: `${who} ${carrierReason}` };
+  }
+  if (decided.some((d) => sameEmail(d, who))) {
+    return { code: 'already-decided', message: `${who} has already approved this cycle` };
+  }
+  return undefined;
+}
+
+/** The sentence of `approvalProblem` alone. */
 export function approvalRefusal(
   rules: ApprovalRules,
   who: string,
   carriers: readonly string[],
   decided: readonly string[],
 ): string | undefined {
-  if (!rules.approvers.some((a) => sameEmail(a, who))) {
-    return `${who} is not an approver of this site (approvers: ${rules.approvers.join(', ')})`;
-  }
-  if (!rules.carrierMayApprove && carriers.some((c) => sameEmail(c, who))) {
-    return `${who} carried the file and the site's policy forbids the carrier from approving its import`;
-  }
-  if (decided.some((d) => sameEmail(d, who))) return `${who} has already approved this cycle`;
-  return undefined;
+  return approvalProblem(rules, who, carriers, decided)?.message;
 }
 
 export function sameActor(a: string, b: string): boolean {

@@ -5,6 +5,7 @@
  * answer), the providers from workflow listings and the audit store.
  */
 import type { OutboxReader } from '../adapters/outbox';
+import type { RefusalCode } from '../domain/asks';
 import type { CourierSheet } from '../domain/courier-sheet';
 import type { ScheduleStatus } from '../domain/cron-words';
 import type { LinkKeys, LinkPayload } from '../domain/link-token';
@@ -78,6 +79,8 @@ export interface PerformRequest {
 export interface ActionOutcome {
   /** done: this request decided; already-decided: an earlier one had; refused: the run says no (message says why). */
   outcome: 'done' | 'already-decided' | 'refused';
+  /** Why a refused action was refused, as a code (the message is the sentence for people). */
+  code?: RefusalCode;
   message: string;
   by?: string;
   at?: number;

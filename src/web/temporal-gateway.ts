@@ -1,10 +1,13 @@
 /**
  * The web app's link actions against Temporal. `describe` is a Query (GET and HEAD, which mail
- * scanners send, change nothing); `perform` is the cycle's Update with the link's token id as
- * the Update id, so a second click returns the first answer instead of acting twice.
+ * scanners send, change nothing); `perform` is the run's Update with the link's token id as
+ * the Update id, so a second click returns the first answer instead of acting twice. What a run
+ * waits for, who answered and why it refused come from the fields it publishes (its asks, its
+ * answers, a refusal's code), never from its sentences, timeline text or timings.
  */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { recordRefusedAction, type AuditStore } from '../adapters/audit-store';
+import { earlierAnswer, openAsk, type Answer, type RefusalCode } from '../domain/asks';
 import { identityProblem } from '../domain/identity';
 import type { LinkPayload } from '../domain/link-token';
 import {
@@ -18,22 +21,20 @@ import {
   type CycleView,
   type RunState,
 } from '../workflows/cycle-messages';
+import { refusalOf } from '../workflows/refusal';
 import type { ActionGateway, ActionOutcome, ActionView, PerformRequest } from './deps';
 import { WebError } from './errors';
 import { withinQueryDeadline } from './query-deadline';
 
-const DECISION: Record<LinkPayload['action'], string> = {
+const DECISION: Record<Answer['action'], string> = {
   approve: 'approved',
   reject: 'rejected',
   'file-copied': 'file copied',
   'manual-done': 'done',
-};
-
-const TIMELINE_TYPE: Record<LinkPayload['action'], string> = {
-  approve: 'human.approved',
-  reject: 'human.rejected',
-  'file-copied': 'human.file-copied',
-  'manual-done': 'human.manual-step-done',
+  'confirm-stage': 'confirmed',
+  'retry-stage': 'retried',
+  cancel: 'cancelled',
+  abort: 'aborted',
 };
 
 /** A cycle's view, or the common state of another kind of run. */
@@ -51,25 +52,23 @@ async function readView(client: Client, payload: LinkPayload): Promise<AnyView |
       ? await withinQueryDeadline(client, () => handle.query(cycleStateQuery))
       : state;
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError || /not found/i.test((err as Error).message)) return undefined;
+    if (err instanceof WorkflowNotFoundError) return undefined;
     throw WebError.unavailable(`Temporal did not answer: ${(err as Error).message}`);
   }
 }
 
-/** The earlier answer to this link's question in the run's timeline, if someone gave it. */
-function earlierDecision(view: AnyView, payload: LinkPayload): { by: string; at: number } | undefined {
-  const type = TIMELINE_TYPE[payload.action];
-  const entry = [...view.timeline]
-    .reverse()
-    .find(
-      (e) =>
-        e.type === type &&
-        (payload.action !== 'manual-done' || e.summary.includes(`"${payload.subject}"`)) &&
-        (payload.action === 'file-copied' ||
-          payload.action === 'manual-done' ||
-          e.actor?.who.toLowerCase() === payload.recipient.toLowerCase()),
-    );
-  return entry?.actor ? { by: entry.actor.who, at: Date.parse(entry.at) } : undefined;
+/** Who may answer a link's question once each: approvals count per person, other asks per run. */
+function answerer(payload: LinkPayload): string | undefined {
+  return payload.action === 'approve' || payload.action === 'reject' ? payload.recipient : undefined;
+}
+
+/** The earlier answer to this link's question, as the run recorded it. */
+function earlierDecision(
+  view: AnyView,
+  payload: LinkPayload,
+): { by: string; at: number; decision: string } | undefined {
+  const earlier = earlierAnswer(view.answers, payload.action, payload.subject, answerer(payload));
+  return earlier && { by: earlier.by, at: Date.parse(earlier.at), decision: DECISION[earlier.action] };
 }
 
 /**
@@ -87,33 +86,12 @@ const KIND_NAME: Record<RunState['kind'], string> = {
   harden: 'hardening',
 };
 
-function approvedBy(view: AnyView, who: string): boolean {
-  const same = (x: string | undefined) => x?.toLowerCase() === who.toLowerCase();
-  return (
-    (view.approvals ?? []).some((a) => same(a.by)) ||
-    view.timeline.some((e) => e.type === 'human.approved' && same(e.actor?.who))
-  );
-}
-
+/** The run asks this link's question now, and (for approvals) this recipient has not answered it. */
 function isWaitingFor(view: AnyView, payload: LinkPayload): boolean {
-  switch (payload.action) {
-    case 'file-copied':
-      return (
-        view.kind === 'cycle' &&
-        (view.state === 'awaiting-transfer' || view.state === 'verifying') &&
-        view.bundle?.sha256 === payload.subject &&
-        (view.relays ?? []).some((r) => r.status === 'waiting' || r.status === 'mismatch')
-      );
-    case 'approve':
-    case 'reject':
-      return (
-        view.state === 'awaiting-approval' &&
-        approvalSubject(view) === payload.subject &&
-        !approvedBy(view, payload.recipient)
-      );
-    case 'manual-done':
-      return view.waitingFor?.what === `manual:${payload.subject}`;
-  }
+  const ask = openAsk(view.asks, payload.action, payload.subject);
+  if (!ask) return false;
+  const who = answerer(payload);
+  return who === undefined || !earlierAnswer(view.answers, payload.action, payload.subject, who);
 }
 
 function titleOf(view: AnyView, payload: LinkPayload): string {
@@ -183,6 +161,7 @@ function auditRefusals(
           channel: 'link',
           ...(request.address ? { address: request.address } : {}),
           reason: outcome.message,
+          ...(outcome.code ? { code: outcome.code } : {}),
           at: new Date(),
           ...(request.confirmedSha256 ? { detail: { sha256Given: request.confirmedSha256 } } : {}),
         }).catch((err: unknown) =>
@@ -229,7 +208,7 @@ function createGateway(client: Client): ActionGateway {
         };
       }
       const earlier = earlierDecision(view, payload);
-      if (earlier) return { state: 'already-decided', ...base, ...earlier, decision: DECISION[payload.action] };
+      if (earlier) return { state: 'already-decided', ...base, ...earlier };
       const reason =
         view.bundle && payload.subject !== view.bundle.sha256 && payload.action !== 'manual-done'
           ? `${view.state} (this link is for another bundle)`
@@ -243,40 +222,48 @@ function createGateway(client: Client): ActionGateway {
       // The recipient comes from a signed link, but it becomes the actor in the audit and mails.
       const problem = identityProblem(payload.recipient);
       if (problem)
-        return { outcome: 'refused', message: `this link's recipient is not a plausible identity: ${problem}` };
+        return {
+          outcome: 'refused',
+          code: 'bad-identity',
+          message: `this link's recipient is not a plausible identity: ${problem}`,
+        };
       const view = await readView(client, payload);
-      if (!view) return { outcome: 'refused', message: 'this run no longer exists' };
+      if (!view) return { outcome: 'refused', code: 'ended', message: 'this run no longer exists' };
       const bound =
         payload.action === 'manual-done' ||
         (payload.action === 'file-copied' ? view.bundle?.sha256 : approvalSubject(view)) === payload.subject;
       if (!bound)
         return {
           outcome: 'refused',
+          code: 'wrong-subject',
           message:
             view.kind === 'cycle'
               ? 'this link is for another bundle than the one this cycle carries'
               : 'this link is for an earlier run',
         };
-      // Answered already (this link posted again, or the question settled since): say so without
-      // asking the run, whose Update would hand back the first answer as if it were new.
-      const answered = isWaitingFor(view, payload) ? undefined : earlierDecision(view, payload);
-      if (answered) {
+      // The Update id is the token id, so a repeated click returns the first answer. A question
+      // asked again (a copy failed verification) is a new round with its own id, so the same
+      // link can report the new copy.
+      const round = openAsk(view.asks, payload.action, payload.subject)?.round ?? 0;
+      const updateId = round > 0 ? `${request.tokenId}.${round}` : request.tokenId;
+      // This link posted again: the run recorded the answer its Update carried.
+      const own = (view.answers ?? []).find((a) => a.updateId === updateId);
+      if (own) {
         return {
           outcome: 'already-decided',
           message: 'already answered',
-          ...answered,
-          decision: DECISION[payload.action],
+          by: own.by,
+          at: Date.parse(own.at),
+          decision: DECISION[own.action],
         };
       }
+      // Answered already by this person or, for a copy or a step, by anyone: say so without
+      // asking the run, whose validator would only refuse.
+      const answered = isWaitingFor(view, payload) ? undefined : earlierDecision(view, payload);
+      if (answered) return { outcome: 'already-decided', message: 'already answered', ...answered };
       const handle = client.workflow.getHandle(payload.workflowId);
       const actor = { by: payload.recipient, channel: 'link' as const, address: request.address };
-      // The Update id is the token id, so a repeated click returns the first answer. A "file
-      // copied" link is legitimately used again after a copy failed verification: each failed
-      // round gets its own id, so the same link can report the new copy.
-      const round =
-        payload.action === 'file-copied' ? view.timeline.filter((e) => e.type === 'arrival.mismatch').length : 0;
-      const options = { updateId: round > 0 ? `${request.tokenId}.${round}` : request.tokenId };
-      const started = Date.now();
+      const options = { updateId };
       try {
         let answer: ActionAnswer;
         switch (payload.action) {
@@ -305,27 +292,28 @@ function createGateway(client: Client): ActionGateway {
             });
             break;
         }
-        const at = Date.parse(answer.at);
-        // Same Update id as an earlier click: Temporal hands back that click's answer.
-        const repeated = at < started - 2_000;
         return {
-          outcome: repeated ? 'already-decided' : 'done',
+          outcome: 'done',
           message: answer.message,
           by: answer.by,
-          at,
+          at: Date.parse(answer.at),
           decision: DECISION[payload.action],
         };
       } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError) {
-          const message = (err.cause as Error | undefined)?.message ?? err.message;
-          const earlier = earlierDecision((await readView(client, payload)) ?? view, payload);
-          if (earlier && /already/.test(message)) {
-            return { outcome: 'already-decided', message, ...earlier, decision: DECISION[payload.action] };
+        const refusal = err instanceof WorkflowUpdateFailedError ? refusalOf(err) : undefined;
+        if (refusal) {
+          if (refusal.code === 'already-decided') {
+            const earlier = earlierDecision((await readView(client, payload)) ?? view, payload);
+            if (earlier) return { outcome: 'already-decided', message: refusal.message, ...earlier };
           }
-          return { outcome: 'refused', message };
+          return { outcome: 'refused', code: refusal.code, message: refusal.message };
         }
-        if (/not found|already completed|workflow execution already completed/i.test((err as Error).message)) {
-          return { outcome: 'refused', message: `the run has ended (${view.state})` };
+        if (err instanceof WorkflowNotFoundError) {
+          return {
+            outcome: 'refused',
+            code: 'ended' satisfies RefusalCode,
+            message: `the run has ended (${view.state})`,
+          };
         }
         throw WebError.unavailable(`Temporal did not answer: ${(err as Error).message}`);
       }

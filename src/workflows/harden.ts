@@ -8,27 +8,19 @@
  * Nothing is undone when an apply fails halfway: each applied item takes a cloud feature away,
  * and switching it back on in an air-gapped site would only bring back the connection errors.
  */
-import { CancellationScope, isCancellation, proxyActivities, setHandler } from '@temporalio/workflow';
+import { proxyActivities, setHandler } from '@temporalio/workflow';
 import type { createHardeningActivities } from '../activities/hardening-activities';
-import type { createManagerHostActivities } from '../activities/manager-host-activities';
 import type { createSetupActivities } from '../activities/setup-activities';
-import type { PlainNotice } from '../activities/types';
-import { approvalRefusal } from '../domain/cycle';
 import {
-  driftedItems,
   hardeningApproval,
   isTerminalHardenState,
   itemsToApply,
-  lossLines,
   planHardening,
-  planLines,
   VENDOR_WARNING,
-  verifyItem,
   type HardenState,
   type HardeningPlan,
   type PlannedItem,
 } from '../domain/hardening';
-import type { WaitProgress } from '../domain/human-wait';
 import {
   hardenStateQuery,
   type HardenInput,
@@ -36,33 +28,20 @@ import {
   type HardenResult,
   type HardenView,
 } from './harden-messages';
-import { MANAGER_RETRY, describeFailure } from './activity-options';
+import { MANAGER_RETRY } from './activity-options';
 import { RunKit } from './run-kit';
-import { byRefusal } from '../domain/identity';
+import { afterApply, applyItems, askApproval, checkDrift, verifyApplied, type HardenStage } from './harden-stages';
+import { decisionRefusal, endAfterError, gateReason, noteTemporalCancel } from './human-gates';
 
 export * from './harden-messages';
 
 type SetupActivities = ReturnType<typeof createSetupActivities>;
 type HardeningActivities = ReturnType<typeof createHardeningActivities>;
-type ManagerHostActivities = ReturnType<typeof createManagerHostActivities>;
-
-// dsm_c talks to the manager's database: a few retries for a busy host, none for a refusal.
-const DSM_C_RETRY = {
-  initialInterval: '5s',
-  backoffCoefficient: 2,
-  maximumInterval: '2m',
-  maximumAttempts: 4,
-  nonRetryableErrorTypes: ['HostCommandError', 'InvalidCommandArgumentError', 'DsmCNotConfigured'],
-};
 
 const setup = proxyActivities<SetupActivities>({ startToCloseTimeout: '1m', retry: MANAGER_RETRY });
 
 function managerProxy(taskQueue: string): HardeningActivities {
   return proxyActivities<HardeningActivities>({ taskQueue, startToCloseTimeout: '2m', retry: MANAGER_RETRY });
-}
-
-function dsmCProxy(taskQueue: string): ManagerHostActivities {
-  return proxyActivities<ManagerHostActivities>({ taskQueue, startToCloseTimeout: '11m', retry: DSM_C_RETRY });
 }
 
 function toView(item: PlannedItem): HardenItemView {
@@ -84,7 +63,6 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
   const mode = input.mode ?? 'check';
   const kit = new RunKit('harden', input.site, 'reading');
   const trigger = input.trigger ?? { who: 'schedule', channel: 'schedule' as const };
-  const id = kit.info.workflowId;
 
   let plan: HardeningPlan | undefined;
   let items: HardenItemView[] = [];
@@ -108,27 +86,17 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
   // ---- operator actions -------------------------------------------------------------------------
   // Four eyes: whoever asked for the hardening may not approve it unless the site allows a carrier to.
   const requester = () => (trigger.channel === 'schedule' ? [] : [trigger.who]);
-  function decisionRefusal(by: string): string | undefined {
-    const rules = approvalRules();
-    if (state() !== 'awaiting-approval' || !rules)
-      return `this hardening run is not waiting for approval (state: ${state()})`;
-    const byProblem = byRefusal(by, 'decides');
-    if (byProblem) return byProblem;
-    const refusal = approvalRefusal(
-      rules,
-      by,
-      requester(),
-      approvals.map((a) => a.by),
-    );
-    return refusal?.replace(
-      "carried the file and the site's policy forbids the carrier from approving its import",
-      "asked for this hardening and the site's policy forbids approving one's own request",
-    );
-  }
+  const deciding = {
+    noun: 'this hardening run',
+    waiting: () => state() === 'awaiting-approval',
+    rules: approvalRules,
+    carriers: requester,
+    carrierReason: "asked for this hardening and the site's policy forbids approving one's own request",
+  };
 
   kit.acceptDecisions({
     noun: 'the hardening',
-    refusal: decisionRefusal,
+    refusal: (by) => decisionRefusal(kit, deciding, by),
     required: () => approvalRules()?.required ?? 1,
     auditData: () => ({ items: items.map((x) => x.id) }),
     afterRejection: 'nothing is changed',
@@ -196,6 +164,7 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
 
     const planned = await read();
     items = planned.map(toView);
+    const stage: HardenStage = { kit, plan: p, items, trigger, finish, markNotDone };
     kit.note(
       'harden.assessed',
       `${itemsToApply(planned).length} of ${planned.length} item(s) not in the prescribed state`,
@@ -206,24 +175,7 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
 
     if (mode === 'plan') return await finish('planned');
 
-    if (mode === 'check') {
-      const drifted = driftedItems(planned);
-      if (drifted.length === 0) return await finish('in-desired-state');
-      const ids = drifted.map((d) => d.id).join(', ');
-      kit.note('harden.drift', `not in the prescribed state: ${ids}`);
-      await kit.audit('harden.drift', {
-        items: drifted.map((d) => ({ item: d.id, current: d.current, desired: d.desired })),
-      });
-      kit.notify('failure', p.people.operators, `settings have drifted: ${ids}`, {
-        notice: {
-          lead: `The drift check found settings of ${p.name} that are not (or no longer) in the air-gapped set-up the vendor prescribes.`,
-          heading: 'Not in the prescribed state',
-          lines: planLines(drifted),
-          commands: [`npx airgap harden ${p.site} --plan`, `npx airgap harden ${p.site} --apply --by <you>`],
-        },
-      });
-      return await finish('drifted', `not in the prescribed state: ${ids}`);
-    }
+    if (mode === 'check') return await checkDrift(stage, planned);
 
     // ---- apply: approval first, stating plainly what the site loses -------------------------------
     const work = itemsToApply(planned);
@@ -233,137 +185,24 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
     }
     for (const x of items) if (x.status === 'ok') x.outcome = 'already';
 
-    const rules = approvalRules()!;
     approvalAsked = true;
-    kit.setState('awaiting-approval');
-    const approvalWait: WaitProgress = { startedAt: Date.now(), remindersSent: 0, escalated: false };
-    const request = (): PlainNotice => ({
-      lead:
-        `Hardening ${p.name} switches off the features below on its air-gapped manager, as the vendor prescribes for sites ` +
-        `whose agents cannot reach the vendor's cloud. WHAT THE SITE LOSES: ${VENDOR_WARNING.join(' ')}`,
-      facts: [{ label: 'Asked by', value: trigger.who }],
-      heading: 'Item by item: what changes, how, and what is lost',
-      lines: lossLines(work),
-      commands: [
-        `npx airgap harden approve ${id} --by <you>`,
-        `npx airgap harden reject ${id} --by <you> --comment "<why>"`,
-      ],
-    });
-    kit.notify('approval-request', rules.approvers, 'approve the hardening (detection drops)', {
-      notice: request(),
-      links: kit.approvalLinks('the hardening'),
-      deadline: approvalWait.startedAt + p.waits.deadline,
-    });
-    const decided = await kit.waitForPeople(
-      { what: `${rules.required} approval(s)` },
-      rules.approvers,
-      () => approvals.length >= rules.required,
-      () => kit.rejection !== undefined || kit.cancellation !== undefined,
-      (kind, number) =>
-        kind === 'escalation'
-          ? kit.notify(
-              'escalation',
-              [...rules.approvers, ...p.people.escalation],
-              'the hardening is still not approved',
-              {
-                since: approvalWait.startedAt,
-                number,
-              },
-            )
-          : kit.notify('approval-request', rules.approvers, 'reminder: approve the hardening', {
-              notice: request(),
-              links: kit.approvalLinks('the hardening'),
-              number,
-            }),
-      approvalWait,
-    );
-    if (kit.rejection) return await finish('rejected', `rejected by ${kit.rejection.by}: ${kit.rejection.comment}`);
-    if (decided === 'aborted')
-      return await finish('cancelled', `cancelled by ${kit.cancellation!.by}: ${kit.cancellation!.reason}`);
-    if (decided === 'deadline') return await finish('expired', 'the hardening was not approved before the deadline');
+    const gate = await askApproval(stage, work);
+    if (gate !== 'approved') return await finish(gate, gateReason(kit, gate, 'the hardening'));
 
     // ---- apply each item ----------------------------------------------------------------------------
-    kit.setState('applying');
-    const applied: PlannedItem[] = [];
-    // Automated items first: a person's manual step, which may take days, holds nothing else back.
-    const ordered = [...work.filter((i) => i.how !== 'manual'), ...work.filter((i) => i.how === 'manual')];
-    for (const item of ordered) {
-      const view = items.find((x) => x.id === item.id)!;
-      if (kit.cancellation) break;
-      if (item.how === 'manual') {
-        const done = await kit.manualStep(
-          {
-            step: item.id,
-            title: `${item.id}: ${item.title}`,
-            instructions: item.instructions,
-            to: p.people.operators,
-          },
-          () => kit.cancellation !== undefined,
-        );
-        if (done === 'aborted') break;
-        if (done === 'deadline') {
-          markNotDone();
-          return await finish('expired', `nobody confirmed ${item.id} (${item.title}) before the deadline`);
-        }
-        applied.push(item);
-        await kit.audit('harden.item-confirmed', { item: item.id, by: kit.manualStepDoneBy(item.id) });
-        continue;
-      }
-      try {
-        const change = item.change!;
-        const result =
-          change.kind === 'dsm_c'
-            ? await dsmCProxy(p.settings.dsmC!.taskQueue).changeManagerSetting({
-                name: change.name,
-                value: change.value,
-              })
-            : await manager.applyHardeningChange({ site: p.site, change });
-        const said = 'applied' in result ? result.applied : `${result.command}: ${result.stdout.trim()}`;
-        kit.note('harden.item-applied', `${item.id} ${item.title}: ${said}`);
-        await kit.audit('harden.item-applied', { item: item.id, how: item.how, change, result });
-        applied.push(item);
-      } catch (err) {
-        if (isCancellation(err)) throw err;
-        view.outcome = 'failed';
-        view.detail = describeFailure(err);
-        kit.note('harden.item-failed', `${item.id} ${item.title}: ${view.detail}`);
-        await kit.audit('harden.item-failed', { item: item.id, how: item.how, error: view.detail });
-      }
-    }
+    const applied = await applyItems(stage, work, manager);
+    if ('expired' in applied) return await finish('expired', applied.expired);
 
     // ---- verify: read everything back --------------------------------------------------------------
     kit.setState('verifying');
-    const after = await read();
-    for (const item of applied) {
-      const view = items.find((x) => x.id === item.id)!;
-      const now = after.find((a) => a.id === item.id)!;
-      const verdict = verifyItem(now);
-      view.current = now.current;
-      view.status = now.status;
-      view.outcome = verdict.outcome;
-      view.detail = verdict.detail;
-      kit.note(`harden.item-${verdict.outcome}`, `${item.id} ${item.title}: ${verdict.detail}`);
-      await kit.audit('harden.item-verified', { item: item.id, outcome: verdict.outcome, detail: verdict.detail });
-    }
-    if (kit.cancellation) {
-      markNotDone();
-      return await finish('cancelled', `cancelled by ${kit.cancellation.by}: ${kit.cancellation.reason}`);
-    }
-    const problems = items.filter((x) => x.outcome === 'failed' || x.outcome === 'not-verified');
-    if (problems.length > 0) {
-      return await finish(
-        'failed',
-        `not in the prescribed state after the apply: ${problems.map((x) => `${x.id} (${x.detail})`).join('; ')}`,
-      );
-    }
-    return await finish('completed');
+    await verifyApplied(stage, applied.items, await read());
+    return await afterApply(stage);
   } catch (err) {
     markNotDone();
-    if (isCancellation(err)) {
-      kit.cancellation ??= { by: 'temporal', reason: 'the workflow was cancelled from Temporal' };
-      return CancellationScope.nonCancellable(() => finish('cancelled', kit.cancellation!.reason));
-    }
-    const reason = describeFailure(err);
-    return CancellationScope.nonCancellable(() => finish('failed', reason));
+    return endAfterError(err, {
+      noteCancellation: () => noteTemporalCancel(kit),
+      cancelled: (reason) => finish('cancelled', reason),
+      failed: (reason) => finish('failed', reason),
+    });
   }
 }

@@ -5,13 +5,14 @@
  * import them in the air-gapped console (no REST endpoint exists for either end), then confirm
  * through the API that the manager reports them. An update not newer than the manager's is refused.
  */
-import { CancellationScope, isCancellation, patched, proxyActivities, setHandler } from '@temporalio/workflow';
+import { isCancellation, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { createControlActivities, LeftFile } from '../activities/control-activities';
 import type { createManagerHostActivities } from '../activities/manager-host-activities';
 import type { createRulesActivities } from '../activities/rules-activities';
 import type { createSetupActivities } from '../activities/setup-activities';
 import type { PlainNotice } from '../activities/types';
-import { approvalRefusal, requiredApprovals, sameActor, type Actor } from '../domain/cycle';
+import type { Refusal } from '../domain/asks';
+import { requiredApprovals, sameActor, type Actor } from '../domain/cycle';
 import type { WaitProgress } from '../domain/human-wait';
 import {
   checkExportReport,
@@ -41,6 +42,16 @@ import {
 import { HOST_RETRY, MANAGER_RETRY, describeFailure } from './activity-options';
 import { iso, RunKit } from './run-kit';
 import { byRefusal } from '../domain/identity';
+import {
+  approvalGate,
+  cancelReason,
+  carryUntilVerified,
+  decisionRefusal,
+  endAfterError,
+  gateReason,
+  noteTemporalCancel,
+} from './human-gates';
+import { refuse } from './refusal';
 
 export * from './rules-messages';
 
@@ -68,60 +79,111 @@ function hostProxy(taskQueue: string) {
   return proxyActivities<ManagerHostActivities>({ taskQueue, startToCloseTimeout: '10m', retry: HOST_RETRY });
 }
 
+type ImportFolder = NonNullable<RulesPlan['importFolder']>;
+
+/** A rule transfer's state, shared by the workflow and its stages. */
+export interface RulesRun {
+  kit: RunKit;
+  input: RulesTransferInput;
+  trigger: Actor;
+  id: string;
+  plan?: RulesPlan;
+  current?: string;
+  // What the air-gapped manager had when the transfer started; `current` follows the manager.
+  before?: string;
+  latest?: string;
+  pending?: PendingRuleUpdates;
+  files: RuleFileProgress[];
+  carriers: string[];
+  tracksRuleFiles: boolean;
+  approvalAsked: boolean;
+}
+
 export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<RulesTransferResult> {
   const kit = new RunKit('rules', input.site, 'planning');
-  const trigger = input.trigger ?? { who: 'cli', channel: 'cli' as const };
-  const id = kit.info.workflowId;
+  const r: RulesRun = {
+    kit,
+    input,
+    trigger: input.trigger ?? { who: 'cli', channel: 'cli' as const },
+    id: kit.info.workflowId,
+    files: [],
+    carriers: [],
+    // Added after the first runs: carried files are removed from the import folder when the transfer
+    // ends (kept, named and remembered after a failure), and each removal is audited.
+    tracksRuleFiles: patched('rule-files-tidied'),
+    approvalAsked: false,
+  };
+  acceptRuleActions(r);
+  try {
+    const ended = await readLevels(r);
+    if (ended) return ended;
+    const target = r.plan!.importFolder!;
+    const exported = await askForExport(r);
+    if (exported) return exported;
+    const carried = await carryFiles(r, target);
+    if (carried) return carried;
+    const left = await stillToImport(r);
+    if ('state' in left) return left;
+    const decided = await approveImport(r, target, left.summary);
+    if (decided) return decided;
+    return await importAndConfirm(r, target, left.toImport);
+  } catch (err) {
+    return endAfterError(err, {
+      noteCancellation: () => noteTemporalCancel(kit),
+      cancelled: () => cancelled(r),
+      failed: (reason) => finish(r, 'failed', reason),
+    });
+  }
+}
 
-  let plan: RulesPlan | undefined;
-  let current: string | undefined;
-  // What the air-gapped manager had when the transfer started; `current` follows the manager.
-  let before: string | undefined;
-  let latest: string | undefined;
-  let pending: PendingRuleUpdates | undefined;
-  let files: RuleFileProgress[] = [];
+const stateOf = (r: RulesRun) => r.kit.state as RulesState;
+const systemOf = (r: RulesRun): Actor => ({ who: `rules ${r.id}`, channel: 'system' });
+const approvalsRequired = (r: RulesRun) => (r.plan ? requiredApprovals(r.plan.approval) : 0);
+const cancelled = (r: RulesRun) => finish(r, 'cancelled', cancelReason(r.kit));
+const remindTo = (r: RulesRun, people: string[], kind: 'reminder' | 'escalation') =>
+  kind === 'escalation' ? [...people, ...r.plan!.people.escalation] : people;
+const baseName = (path: string) => path.split(/[\\/]/).at(-1)!;
+
+/** The run's query and the Updates people send it: reports, decisions, a cancel. */
+function acceptRuleActions(r: RulesRun): void {
+  const { kit, trigger } = r;
   const approvals = kit.approvals;
-  const carriers: string[] = [];
-  const state = () => kit.state as RulesState;
-  const approvalsRequired = () => (plan ? requiredApprovals(plan.approval) : 0);
-  // Added after the first runs: carried files are removed from the import folder when the transfer
-  // ends (kept, named and remembered after a failure), and each removal is audited.
-  const tracksRuleFiles = patched('rule-files-tidied');
-  const system = (): Actor => ({ who: `rules ${id}`, channel: 'system' });
-  let approvalAsked = false;
-
+  const state = () => stateOf(r);
   const view = (): RulesView => ({
     ...kit.runState(),
     state: state(),
     trigger,
-    current,
-    before: before !== current ? before : undefined,
-    latest,
-    pending,
-    files,
-    importFolder: plan?.importFolder && { host: plan.importFolder.host, folder: plan.importFolder.folder },
+    current: r.current,
+    before: r.before !== r.current ? r.before : undefined,
+    latest: r.latest,
+    pending: r.pending,
+    files: r.files,
+    importFolder: r.plan?.importFolder && { host: r.plan.importFolder.host, folder: r.plan.importFolder.folder },
     // An ended run that never reached the gate needed no approval: it shows none outstanding.
-    approvalsRequired: isTerminalRulesState(state()) && !approvalAsked ? 0 : approvalsRequired(),
+    approvalsRequired: isTerminalRulesState(state()) && !r.approvalAsked ? 0 : approvalsRequired(r),
     approvals,
-    carriers,
+    carriers: r.carriers,
   });
   setHandler(rulesStateQuery, view);
 
   const addCarrier = (who: string) => {
-    if (!carriers.some((c) => sameActor(c, who))) carriers.push(who);
+    if (!r.carriers.some((c) => sameActor(c, who))) r.carriers.push(who);
   };
 
   // ---- operator actions -------------------------------------------------------------------------
-  function exportedRefusal(i: RulesExportedInput): string | undefined {
-    if (state() !== 'awaiting-export' || !current || !latest) {
-      return `this rule transfer is not waiting for exported files (state: ${state()})`;
+  function exportedRefusal(i: RulesExportedInput): Refusal | undefined {
+    if (state() !== 'awaiting-export' || !r.current || !r.latest) {
+      return {
+        code: 'not-waiting',
+        message: `this rule transfer is not waiting for exported files (state: ${state()})`,
+      };
     }
     const byProblem = byRefusal(i.by, 'exported the files');
-    if (byProblem) return byProblem;
+    if (byProblem) return { code: 'bad-identity', message: byProblem };
     try {
-      checkExportReport(i.files, { current, latest });
+      checkExportReport(i.files, { current: r.current, latest: r.latest });
     } catch (err) {
-      return (err as Error).message;
+      return { code: 'not-allowed', message: (err as Error).message };
     }
     return undefined;
   }
@@ -130,25 +192,28 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
     rulesExportedUpdate,
     (i) => {
       const actor = kit.actor(i);
-      files = checkExportReport(i.files, { current: current!, latest: latest! }).map((f) => ({
+      r.files = checkExportReport(i.files, { current: r.current!, latest: r.latest! }).map((f) => ({
         ...f,
         status: 'exported' as const,
         exportedBy: i.by,
       }));
       addCarrier(i.by);
-      const names = files.map((f) => `${f.fileName} (${f.ruleUpdate}, sha256 ${f.sha256}…)`).join(', ');
+      const names = r.files.map((f) => `${f.fileName} (${f.ruleUpdate}, sha256 ${f.sha256}…)`).join(', ');
       kit.note('human.rules-exported', `${i.by} reports exported: ${names}`, actor);
       void kit.audit(
         'human.rules-exported',
-        { files: files.map(({ fileName, ruleUpdate, sha256, size }) => ({ fileName, ruleUpdate, sha256, size })) },
+        { files: r.files.map(({ fileName, ruleUpdate, sha256, size }) => ({ fileName, ruleUpdate, sha256, size })) },
         actor,
       );
-      return kit.answer(i.by, `${files.length} exported file(s) recorded: ${files.map((f) => f.fileName).join(', ')}`);
+      return kit.answer(
+        i.by,
+        `${r.files.length} exported file(s) recorded: ${r.files.map((f) => f.fileName).join(', ')}`,
+      );
     },
     {
       validator: (i) => {
         const refusal = exportedRefusal(i);
-        if (refusal) throw new Error(refusal);
+        if (refusal) refuse(refusal.code, refusal.message);
       },
     },
   );
@@ -157,7 +222,7 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
     rulesCopiedUpdate,
     (i) => {
       const actor = kit.actor(i);
-      const marked = files.filter((f) => f.status === 'exported' || f.status === 'mismatch');
+      const marked = r.files.filter((f) => f.status === 'exported' || f.status === 'mismatch');
       for (const f of marked) {
         f.status = 'copied';
         delete f.problem;
@@ -170,36 +235,28 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
     {
       validator: (i) => {
         if (state() !== 'awaiting-transfer') {
-          throw new Error(`this rule transfer is not waiting for a copy (state: ${state()})`);
+          refuse('not-waiting', `this rule transfer is not waiting for a copy (state: ${state()})`);
         }
         const byProblem = byRefusal(i.by, 'copied the files');
-        if (byProblem) throw new Error(byProblem);
-        if (!files.some((f) => f.status === 'exported' || f.status === 'mismatch')) {
-          throw new Error('every file is already reported copied; wait for the verification');
+        if (byProblem) refuse('bad-identity', byProblem);
+        if (!r.files.some((f) => f.status === 'exported' || f.status === 'mismatch')) {
+          refuse('already-decided', 'every file is already reported copied; wait for the verification');
         }
       },
     },
   );
 
-  function decisionRefusal(by: string): string | undefined {
-    if (state() !== 'awaiting-approval' || !plan) {
-      return `this rule transfer is not waiting for approval (state: ${state()})`;
-    }
-    const byProblem = byRefusal(by, 'decides');
-    if (byProblem) return byProblem;
-    return approvalRefusal(
-      plan.approval,
-      by,
-      carriers,
-      approvals.map((a) => a.by),
-    );
-  }
-
+  const deciding = {
+    noun: 'this rule transfer',
+    waiting: () => state() === 'awaiting-approval',
+    rules: () => r.plan?.approval,
+    carriers: () => r.carriers,
+  };
   kit.acceptDecisions({
     noun: 'the import',
-    refusal: decisionRefusal,
-    required: approvalsRequired,
-    auditData: () => ({ files: files.map((f) => f.fileName) }),
+    refusal: (by) => decisionRefusal(kit, deciding, by),
+    required: () => approvalsRequired(r),
+    auditData: () => ({ files: r.files.map((f) => f.fileName) }),
     afterRejection: 'the transfer ends without importing',
   });
   kit.acceptCancel({
@@ -207,434 +264,464 @@ export async function rulesTransferWorkflow(input: RulesTransferInput): Promise<
     isTerminal: () => isTerminalRulesState(state()),
     refusal: () =>
       state() === 'confirming'
-        ? 'the import was confirmed; the run only checks that the manager reports it'
+        ? {
+            code: 'not-cancellable',
+            message: 'the import was confirmed; the run only checks that the manager reports it',
+          }
         : undefined,
     afterCancel: 'the transfer stops; nothing is imported',
   });
+}
 
-  // ---- endings ------------------------------------------------------------------------------------
-  const fileFacts = () =>
-    files.map((f) => ({
-      label: `${f.ruleUpdate}`,
-      value: `${f.fileName}: ${f.status}${f.problem ? ` — ${f.problem}` : ''}${f.inFolder ? ` (${f.inFolder} in the import folder)` : ''}`,
-    }));
+const fileFacts = (r: RulesRun) =>
+  r.files.map((f) => ({
+    label: `${f.ruleUpdate}`,
+    value: `${f.fileName}: ${f.status}${f.problem ? ` — ${f.problem}` : ''}${f.inFolder ? ` (${f.inFolder} in the import folder)` : ''}`,
+  }));
 
-  const baseName = (path: string) => path.split(/[\\/]/).at(-1)!;
-
-  /**
-   * Carried files leave the import folder when the transfer ends, so no later import in the
-   * console takes a stale or unapproved one. After a failure the verified ones stay for a retry:
-   * named, audited and remembered, and the next transfer of the site removes them.
-   */
-  async function tidyImportFolder(final: RulesState) {
-    const target = plan?.importFolder;
-    if (!plan || !target) return;
-    const hosts = hostProxy(target.taskQueue);
-    const sep = target.os === 'windows' ? '\\' : '/';
-    const pathOf = (fileName: string) => `${target.folder}${target.folder.endsWith(sep) ? '' : sep}${fileName}`;
-    const keepForRetry = final === 'failed';
-    const kept: LeftFile[] = [];
-    for (const f of files) {
-      if (f.status === 'exported') continue;
-      if (keepForRetry && (f.status === 'verified' || f.status === 'imported')) {
-        f.inFolder = 'kept';
-        kept.push({
-          site: plan.site,
-          area: 'rules',
-          host: target.host,
-          role: 'rules',
-          path: pathOf(f.fileName),
-          leftBy: id,
-          at: iso(Date.now()),
-        });
-        continue;
-      }
-      try {
-        const r = await hosts.removeRuleFile({ fileName: f.fileName });
-        if (r.removed) f.inFolder = 'removed';
-        kit.note('rules.file-removed', `${target.host}: ${r.removed ? 'removed' : 'not present'}: ${r.path}`);
-        await kit.audit('rules.file-removed', { host: target.host, path: r.path, removed: r.removed }, system());
-      } catch (err) {
-        f.inFolder = 'left';
-        kit.note(
-          'rules.file-left',
-          `${target.host}: remove it by hand: ${pathOf(f.fileName)} (${describeFailure(err)})`,
-        );
-        await kit.audit('rules.file-left', { host: target.host, path: pathOf(f.fileName) }, system());
-      }
-    }
-    if (kept.length) {
-      await control.noteLeftFiles({ files: kept });
-      for (const k of kept) {
-        kit.note('rules.file-kept', `${k.host}: ${k.path} stays for a retry; the next rule transfer removes it`);
-        await kit.audit('rules.file-kept', { host: k.host, path: k.path }, system());
-      }
-    }
-    // Files an earlier transfer of this site kept for a retry that never came.
-    const mine = new Set(files.map((f) => f.fileName));
-    const earlier = (await control.leftFilesOf({ site: plan.site, area: 'rules' })).filter(
-      (f) => f.leftBy !== id && !mine.has(baseName(f.path)),
-    );
-    const done: { host: string; path: string }[] = [];
-    for (const f of earlier) {
-      try {
-        if (f.host !== target.host) throw new Error(`${f.host} is no longer the rules host of this site`);
-        const r = await hosts.removeRuleFile({ fileName: baseName(f.path) });
-        kit.note(
-          'rules.stale-removed',
-          `${f.host}: ${r.removed ? 'removed' : 'already gone'}: ${f.path} (left by ${f.leftBy})`,
-        );
-        await kit.audit(
-          'rules.stale-removed',
-          { host: f.host, path: f.path, removed: r.removed, leftBy: f.leftBy },
-          system(),
-        );
-        done.push({ host: f.host, path: f.path });
-      } catch (err) {
-        kit.note('rules.stale-left', `${f.host}: remove it by hand: ${f.path} (${describeFailure(err)})`);
-        await kit.audit('rules.stale-left', { host: f.host, path: f.path, leftBy: f.leftBy }, system());
-      }
-    }
-    if (done.length) await control.forgetLeftFiles({ site: plan.site, files: done });
-  }
-
-  async function finish(final: RulesState, reason?: string, after?: string): Promise<RulesTransferResult> {
-    if (tracksRuleFiles) {
-      // Tidying the import folder must not change how the transfer ends.
-      await tidyImportFolder(final).catch((err: unknown) => {
-        if (isCancellation(err)) throw err;
-        kit.note('rules.files-unchecked', `the import folder was not tidied: ${describeFailure(err)}`);
+/**
+ * Carried files leave the import folder when the transfer ends, so no later import in the
+ * console takes a stale or unapproved one. After a failure the verified ones stay for a retry:
+ * named, audited and remembered, and the next transfer of the site removes them.
+ */
+async function tidyImportFolder(r: RulesRun, final: RulesState) {
+  const { kit, id } = r;
+  const system = () => systemOf(r);
+  const target = r.plan?.importFolder;
+  if (!r.plan || !target) return;
+  const hosts = hostProxy(target.taskQueue);
+  const sep = target.os === 'windows' ? '\\' : '/';
+  const pathOf = (fileName: string) => `${target.folder}${target.folder.endsWith(sep) ? '' : sep}${fileName}`;
+  const keepForRetry = final === 'failed';
+  const kept: LeftFile[] = [];
+  for (const f of r.files) {
+    if (f.status === 'exported') continue;
+    if (keepForRetry && (f.status === 'verified' || f.status === 'imported')) {
+      f.inFolder = 'kept';
+      kept.push({
+        site: r.plan.site,
+        area: 'rules',
+        host: target.host,
+        role: 'rules',
+        path: pathOf(f.fileName),
+        leftBy: id,
+        at: iso(Date.now()),
       });
+      continue;
     }
-    const keptPaths = plan?.importFolder
-      ? files.filter((f) => f.inFolder === 'kept' || f.inFolder === 'left').map((f) => f.fileName)
-      : [];
-    if (plan && final !== 'nothing-new') {
-      const to = final === 'completed' ? [...plan.people.operators, ...plan.people.approvers] : plan.people.operators;
-      kit.notify(final === 'failed' ? 'failure' : 'result', to, `rule transfer ${final}`, {
-        outcome: final,
-        body: reason,
-        notice: {
-          lead:
-            final === 'completed'
-              ? `The air-gapped manager now reports rule update ${after}.`
-              : `The rule transfer ended: ${final}${reason ? ` — ${reason}` : ''}.`,
-          facts: [
-            { label: 'Before', value: before ?? 'unknown' },
-            ...(after ? [{ label: 'After', value: after }] : []),
-            ...fileFacts(),
-            ...(keptPaths.length
-              ? [
-                  {
-                    label: 'Left in the import folder',
-                    value: `${keptPaths.join(', ')} in ${plan.importFolder!.folder} on ${plan.importFolder!.host}: delete by hand if no retry is planned`,
-                  },
-                ]
-              : []),
-          ],
-        },
-      });
+    try {
+      const r = await hosts.removeRuleFile({ fileName: f.fileName });
+      if (r.removed) f.inFolder = 'removed';
+      kit.note('rules.file-removed', `${target.host}: ${r.removed ? 'removed' : 'not present'}: ${r.path}`);
+      await kit.audit('rules.file-removed', { host: target.host, path: r.path, removed: r.removed }, system());
+    } catch (err) {
+      f.inFolder = 'left';
+      kit.note('rules.file-left', `${target.host}: remove it by hand: ${pathOf(f.fileName)} (${describeFailure(err)})`);
+      await kit.audit('rules.file-left', { host: target.host, path: pathOf(f.fileName) }, system());
     }
-    await kit.close(final, reason, {
-      before,
-      after,
-      files: files.map(({ fileName, ruleUpdate, sha256Full, sizeArrived, status }) => ({
-        fileName,
-        ruleUpdate,
-        sha256: sha256Full,
-        size: sizeArrived,
-        status,
-      })),
-    });
-    return { state: final, reason, before, after, files };
   }
-
-  const cancelled = () => finish('cancelled', `cancelled by ${kit.cancellation!.by}: ${kit.cancellation!.reason}`);
-  const remindTo = (people: string[], kind: 'reminder' | 'escalation') =>
-    kind === 'escalation' ? [...people, ...plan!.people.escalation] : people;
-
-  // ---- the transfer -------------------------------------------------------------------------------
-  try {
-    await kit.audit('rules.started', { trigger, only: input.only }, trigger);
-    plan = await setup.loadRulesPlan({ site: input.site });
-    kit.audience = { siteName: plan.name, escalation: plan.people.escalation, waits: plan.waits };
-    const target = plan.importFolder;
-    if (!target) {
-      return await finish(
-        'failed',
-        'the site does not say where carried .dsru files go: set sites[].rules.importFolder and rules.host (or airgapped.manager.host)',
+  if (kept.length) {
+    await control.noteLeftFiles({ files: kept });
+    for (const k of kept) {
+      kit.note('rules.file-kept', `${k.host}: ${k.path} stays for a retry; the next rule transfer removes it`);
+      await kit.audit('rules.file-kept', { host: k.host, path: k.path }, system());
+    }
+  }
+  // Files an earlier transfer of this site kept for a retry that never came.
+  const mine = new Set(r.files.map((f) => f.fileName));
+  const earlier = (await control.leftFilesOf({ site: r.plan.site, area: 'rules' })).filter(
+    (f) => f.leftBy !== id && !mine.has(baseName(f.path)),
+  );
+  const done: { host: string; path: string }[] = [];
+  for (const f of earlier) {
+    try {
+      if (f.host !== target.host) throw new Error(`${f.host} is no longer the rules host of this site`);
+      const r = await hosts.removeRuleFile({ fileName: baseName(f.path) });
+      kit.note(
+        'rules.stale-removed',
+        `${f.host}: ${r.removed ? 'removed' : 'already gone'}: ${f.path} (left by ${f.leftBy})`,
       );
+      await kit.audit(
+        'rules.stale-removed',
+        { host: f.host, path: f.path, removed: r.removed, leftBy: f.leftBy },
+        system(),
+      );
+      done.push({ host: f.host, path: f.path });
+    } catch (err) {
+      kit.note('rules.stale-left', `${f.host}: remove it by hand: ${f.path} (${describeFailure(err)})`);
+      await kit.audit('rules.stale-left', { host: f.host, path: f.path, leftBy: f.leftBy }, system());
     }
-    const [dmz, ag] = await Promise.all([
-      managerProxy(plan.queues.dmzManager).readRuleUpdateLevel({
-        site: plan.site,
-        side: 'dmz',
-        computerIds: plan.dmzComputerIds,
-      }),
-      managerProxy(plan.queues.airgappedManager).readRuleUpdateLevel({
-        site: plan.site,
-        side: 'airgapped',
-        computerIds: plan.airgappedComputerIds,
-      }),
-    ]);
-    if (!dmz.level || !ag.level) {
-      const which = !dmz.level ? 'DMZ' : 'air-gapped';
-      return await finish('failed', `the ${which} manager's computers report no Deep Security Rule Update`);
-    }
-    latest = dmz.level;
-    current = ag.level;
-    before = ag.level;
-    kit.note('rules.levels', `air-gapped manager has ${current}; DMZ manager has ${latest}`);
-    await kit.audit('rules.levels', { current, latest });
+  }
+  if (done.length) await control.forgetLeftFiles({ site: r.plan.site, files: done });
+}
 
-    pending = pendingRuleUpdates(current, latest);
-    if (input.only && input.only.length > 0) {
-      for (const wanted of input.only) {
-        if (!isRuleUpdate(wanted)) return await finish('failed', `"${wanted}" is not a rule update id such as 26-047`);
-        if (compareRuleUpdates(wanted, current) <= 0) {
-          return await finish(
-            'failed',
-            `rollback refused: rule update ${wanted} is not newer than ${current}, which the air-gapped manager already has`,
-          );
-        }
-        if (compareRuleUpdates(wanted, latest) > 0) {
-          return await finish(
-            'failed',
-            `the DMZ manager does not have rule update ${wanted} (its newest is ${latest})`,
-          );
-        }
+async function finish(r: RulesRun, final: RulesState, reason?: string, after?: string): Promise<RulesTransferResult> {
+  const { kit } = r;
+  if (r.tracksRuleFiles) {
+    // Tidying the import folder must not change how the transfer ends.
+    await tidyImportFolder(r, final).catch((err: unknown) => {
+      if (isCancellation(err)) throw err;
+      kit.note('rules.files-unchecked', `the import folder was not tidied: ${describeFailure(err)}`);
+    });
+  }
+  const keptPaths = r.plan?.importFolder
+    ? r.files.filter((f) => f.inFolder === 'kept' || f.inFolder === 'left').map((f) => f.fileName)
+    : [];
+  if (r.plan && final !== 'nothing-new') {
+    const to =
+      final === 'completed' ? [...r.plan.people.operators, ...r.plan.people.approvers] : r.plan.people.operators;
+    kit.notify(final === 'failed' ? 'failure' : 'result', to, `rule transfer ${final}`, {
+      outcome: final,
+      body: reason,
+      notice: {
+        lead:
+          final === 'completed'
+            ? `The air-gapped manager now reports rule update ${after}.`
+            : `The rule transfer ended: ${final}${reason ? ` — ${reason}` : ''}.`,
+        facts: [
+          { label: 'Before', value: r.before ?? 'unknown' },
+          ...(after ? [{ label: 'After', value: after }] : []),
+          ...fileFacts(r),
+          ...(keptPaths.length
+            ? [
+                {
+                  label: 'Left in the import folder',
+                  value: `${keptPaths.join(', ')} in ${r.plan.importFolder!.folder} on ${r.plan.importFolder!.host}: delete by hand if no retry is planned`,
+                },
+              ]
+            : []),
+        ],
+      },
+    });
+  }
+  await kit.close(final, reason, {
+    before: r.before,
+    after,
+    files: r.files.map(({ fileName, ruleUpdate, sha256Full, sizeArrived, status }) => ({
+      fileName,
+      ruleUpdate,
+      sha256: sha256Full,
+      size: sizeArrived,
+      status,
+    })),
+  });
+  return { state: final, reason, before: r.before, after, files: r.files };
+}
+
+/** Checks each carried file in the import folder; true when every one verified. */
+async function verifyRuleFiles(r: RulesRun, taskQueue: string): Promise<boolean> {
+  const { kit } = r;
+  const reports = await hostProxy(taskQueue).inspectRuleFiles({
+    files: r.files.map(({ fileName, ruleUpdate, sha256, size }) => ({ fileName, ruleUpdate, sha256, size })),
+  });
+  for (const report of reports) {
+    const f = r.files.find((x) => x.fileName === report.fileName)!;
+    if (report.status === 'ok') {
+      f.status = 'verified';
+      f.sha256Full = report.sha256;
+      f.sizeArrived = report.size;
+      delete f.problem;
+      kit.note('arrival.verified', `${f.fileName}: name, size and SHA-256 match`);
+      await kit.audit('arrival.verified', {
+        file: f.fileName,
+        ruleUpdate: f.ruleUpdate,
+        sha256: report.sha256,
+        size: report.size,
+      });
+    } else {
+      f.status = 'mismatch';
+      f.problem = report.message;
+      kit.note('arrival.mismatch', `${f.fileName}: ${report.status}: ${report.message}`);
+      await kit.audit('arrival.mismatch', { file: f.fileName, status: report.status, message: report.message });
+    }
+  }
+  return r.files.every((f) => f.status === 'verified');
+}
+
+/** Reads both managers' rule update levels and decides what is missing; a result ends the run. */
+async function readLevels(r: RulesRun): Promise<RulesTransferResult | undefined> {
+  const { kit, input, trigger } = r;
+  await kit.audit('rules.started', { trigger, only: input.only }, trigger);
+  r.plan = await setup.loadRulesPlan({ site: input.site });
+  kit.audience = { siteName: r.plan.name, escalation: r.plan.people.escalation, waits: r.plan.waits };
+  const target = r.plan.importFolder;
+  if (!target) {
+    return await finish(
+      r,
+      'failed',
+      'the site does not say where carried .dsru files go: set sites[].rules.importFolder and rules.host (or airgapped.manager.host)',
+    );
+  }
+  const [dmz, ag] = await Promise.all([
+    managerProxy(r.plan.queues.dmzManager).readRuleUpdateLevel({
+      site: r.plan.site,
+      side: 'dmz',
+      computerIds: r.plan.dmzComputerIds,
+    }),
+    managerProxy(r.plan.queues.airgappedManager).readRuleUpdateLevel({
+      site: r.plan.site,
+      side: 'airgapped',
+      computerIds: r.plan.airgappedComputerIds,
+    }),
+  ]);
+  if (!dmz.level || !ag.level) {
+    const which = !dmz.level ? 'DMZ' : 'air-gapped';
+    return await finish(r, 'failed', `the ${which} manager's computers report no Deep Security Rule Update`);
+  }
+  r.latest = dmz.level;
+  r.current = ag.level;
+  r.before = ag.level;
+  kit.note('rules.levels', `air-gapped manager has ${r.current}; DMZ manager has ${r.latest}`);
+  await kit.audit('rules.levels', { current: r.current, latest: r.latest });
+
+  r.pending = pendingRuleUpdates(r.current, r.latest);
+  if (input.only && input.only.length > 0) {
+    for (const wanted of input.only) {
+      if (!isRuleUpdate(wanted)) return await finish(r, 'failed', `"${wanted}" is not a rule update id such as 26-047`);
+      if (compareRuleUpdates(wanted, r.current) <= 0) {
+        return await finish(
+          r,
+          'failed',
+          `rollback refused: rule update ${wanted} is not newer than ${r.current}, which the air-gapped manager already has`,
+        );
       }
-      const ids = [...new Set(input.only)].sort(compareRuleUpdates);
-      pending = { current, latest, ids, incomplete: false };
+      if (compareRuleUpdates(wanted, r.latest) > 0) {
+        return await finish(
+          r,
+          'failed',
+          `the DMZ manager does not have rule update ${wanted} (its newest is ${r.latest})`,
+        );
+      }
     }
-    if (pending.ids.length === 0) {
-      return await finish('nothing-new', `the air-gapped manager already has ${current}, the DMZ manager's newest`);
-    }
+    const ids = [...new Set(input.only)].sort(compareRuleUpdates);
+    r.pending = { current: r.current, latest: r.latest, ids, incomplete: false };
+  }
+  if (r.pending.ids.length === 0) {
+    return await finish(r, 'nothing-new', `the air-gapped manager already has ${r.current}, the DMZ manager's newest`);
+  }
 
-    // R1: a person exports the updates on the DMZ manager and reports them with their digests.
-    kit.setState('awaiting-export', `to export: ${describePending(pending)}`);
-    const operators = plan.people.operators;
-    const exportSteps = exportInstructions({
-      pending,
-      dmzConsole: plan.consoles.dmz,
-      command: `airgap rules exported ${id} --by <you> --file <name>=<sha256> (one --file per file)`,
-    });
-    const exportNotice: PlainNotice = {
-      lead: `The air-gapped manager of ${plan.name} has rule update ${current}; the DMZ manager has ${latest}. Please export the missing rule updates.`,
-      steps: exportSteps,
-      commands: [`npx airgap rules exported ${id} --by <you> --file DSRU-xx-nnn.dsru=<sha256>`],
-    };
-    const exportWait: WaitProgress = { startedAt: Date.now(), remindersSent: 0, escalated: false };
-    kit.notify('manual-step', operators, 'export the rule updates on the DMZ manager', {
-      notice: exportNotice,
-      deadline: exportWait.startedAt + plan.waits.deadline,
-    });
-    const exported = await kit.waitForPeople(
-      { what: 'rule updates exported', title: 'export the rule updates on the DMZ manager', instructions: exportSteps },
-      operators,
-      () => files.length > 0,
-      () => kit.cancellation !== undefined,
-      (kind, number) =>
-        kit.notify(kind, remindTo(operators, kind), 'export the rule updates on the DMZ manager', {
-          since: exportWait.startedAt,
-          deadline: exportWait.startedAt + plan!.waits.deadline,
+  return undefined;
+}
+
+/** R1: a person exports the updates on the DMZ manager and reports them with their digests. */
+async function askForExport(r: RulesRun): Promise<RulesTransferResult | undefined> {
+  const { kit, id } = r;
+  const pending = r.pending!;
+  kit.setState('awaiting-export', `to export: ${describePending(pending)}`);
+  const operators = r.plan!.people.operators;
+  const exportSteps = exportInstructions({
+    pending: pending,
+    dmzConsole: r.plan!.consoles.dmz,
+    command: `airgap rules exported ${id} --by <you> --file <name>=<sha256> (one --file per file)`,
+  });
+  const exportNotice: PlainNotice = {
+    lead: `The air-gapped manager of ${r.plan!.name} has rule update ${r.current}; the DMZ manager has ${r.latest}. Please export the missing rule updates.`,
+    steps: exportSteps,
+    commands: [`npx airgap rules exported ${id} --by <you> --file DSRU-xx-nnn.dsru=<sha256>`],
+  };
+  const exportWait: WaitProgress = { startedAt: Date.now(), remindersSent: 0, escalated: false };
+  kit.notify('manual-step', operators, 'export the rule updates on the DMZ manager', {
+    notice: exportNotice,
+    deadline: exportWait.startedAt + r.plan!.waits.deadline,
+  });
+  const exported = await kit.waitForPeople({
+    what: {
+      what: 'rule updates exported',
+      title: 'export the rule updates on the DMZ manager',
+      instructions: exportSteps,
+    },
+    from: operators,
+    done: () => r.files.length > 0,
+    abort: () => kit.cancellation !== undefined,
+    remind: (kind, number) =>
+      kit.notify(kind, remindTo(r, operators, kind), 'export the rule updates on the DMZ manager', {
+        since: exportWait.startedAt,
+        deadline: exportWait.startedAt + r.plan!.waits.deadline,
+        number,
+      }),
+    progress: exportWait,
+  });
+  if (exported === 'aborted') return await cancelled(r);
+  if (exported === 'deadline')
+    return await finish(r, 'expired', 'nobody reported the exported files before the deadline');
+
+  return undefined;
+}
+
+/** R2: a person carries them into the import folder; each is checked there before any import. */
+async function carryFiles(r: RulesRun, target: ImportFolder): Promise<RulesTransferResult | undefined> {
+  const { kit, id } = r;
+  const operators = r.plan!.people.operators;
+  kit.setState('awaiting-transfer');
+  const copySteps = copyInstructions({ host: target.host, folder: target.folder, files: r.files });
+  const transferWait: WaitProgress = { startedAt: Date.now(), remindersSent: 0, escalated: false };
+  const copyNotice = (lead: string): PlainNotice => ({
+    lead,
+    steps: copySteps,
+    facts: r.files.map((f) => ({ label: f.fileName, value: `rule update ${f.ruleUpdate}, SHA-256 ${f.sha256}…` })),
+    commands: [`npx airgap rules copied ${id} --by <you>`],
+  });
+  kit.notify('transfer', operators, 'copy the rule updates to the air-gapped side', {
+    notice: copyNotice('Carry the exported rule updates across the gap.'),
+    deadline: transferWait.startedAt + r.plan!.waits.deadline,
+  });
+  const copied = await carryUntilVerified(kit, {
+    wait: {
+      what: {
+        what: 'rule update files copied to the import folder',
+        title: 'copy the .dsru files',
+        instructions: copySteps,
+      },
+      from: operators,
+      done: () => r.files.some((f) => f.status === 'copied'),
+      abort: () => kit.cancellation !== undefined,
+      remind: (kind, number) =>
+        kit.notify(kind, remindTo(r, operators, kind), 'copy the rule updates to the air-gapped side', {
+          since: transferWait.startedAt,
+          deadline: transferWait.startedAt + r.plan!.waits.deadline,
           number,
         }),
-      exportWait,
-    );
-    if (exported === 'aborted') return await cancelled();
-    if (exported === 'deadline')
-      return await finish('expired', 'nobody reported the exported files before the deadline');
-
-    // R2: a person carries them into the import folder; each is checked there before any import.
-    kit.setState('awaiting-transfer');
-    const copySteps = copyInstructions({ host: target.host, folder: target.folder, files });
-    const transferWait: WaitProgress = { startedAt: Date.now(), remindersSent: 0, escalated: false };
-    const copyNotice = (lead: string): PlainNotice => ({
-      lead,
-      steps: copySteps,
-      facts: files.map((f) => ({ label: f.fileName, value: `rule update ${f.ruleUpdate}, SHA-256 ${f.sha256}…` })),
-      commands: [`npx airgap rules copied ${id} --by <you>`],
-    });
-    kit.notify('transfer', operators, 'copy the rule updates to the air-gapped side', {
-      notice: copyNotice('Carry the exported rule updates across the gap.'),
-      deadline: transferWait.startedAt + plan.waits.deadline,
-    });
-    for (;;) {
-      const copied = await kit.waitForPeople(
-        {
-          what: 'rule update files copied to the import folder',
-          title: 'copy the .dsru files',
-          instructions: copySteps,
-        },
-        operators,
-        () => files.some((f) => f.status === 'copied'),
-        () => kit.cancellation !== undefined,
-        (kind, number) =>
-          kit.notify(kind, remindTo(operators, kind), 'copy the rule updates to the air-gapped side', {
-            since: transferWait.startedAt,
-            deadline: transferWait.startedAt + plan!.waits.deadline,
-            number,
-          }),
-        transferWait,
-      );
-      if (copied === 'aborted') return await cancelled();
-      if (copied === 'deadline') return await finish('expired', 'nobody reported the files copied before the deadline');
-
-      kit.setState('verifying');
-      const reports = await hostProxy(target.taskQueue).inspectRuleFiles({
-        files: files.map(({ fileName, ruleUpdate, sha256, size }) => ({ fileName, ruleUpdate, sha256, size })),
-      });
-      for (const report of reports) {
-        const f = files.find((x) => x.fileName === report.fileName)!;
-        if (report.status === 'ok') {
-          f.status = 'verified';
-          f.sha256Full = report.sha256;
-          f.sizeArrived = report.size;
-          delete f.problem;
-          kit.note('arrival.verified', `${f.fileName}: name, size and SHA-256 match`);
-          await kit.audit('arrival.verified', {
-            file: f.fileName,
-            ruleUpdate: f.ruleUpdate,
-            sha256: report.sha256,
-            size: report.size,
-          });
-        } else {
-          f.status = 'mismatch';
-          f.problem = report.message;
-          kit.note('arrival.mismatch', `${f.fileName}: ${report.status}: ${report.message}`);
-          await kit.audit('arrival.mismatch', { file: f.fileName, status: report.status, message: report.message });
-        }
-      }
-      if (files.every((f) => f.status === 'verified')) break;
+      progress: transferWait,
+    },
+    verify: () => verifyRuleFiles(r, target.taskQueue),
+    again: () => {
       kit.setState('awaiting-transfer', 'a file did not verify; waiting for a new copy');
       kit.notify('arrival-problem', operators, 'a rule update file did not verify: copy it again', {
         notice: copyNotice(
-          `Not every file arrived intact: ${files
+          `Not every file arrived intact: ${r.files
             .filter((f) => f.problem)
             .map((f) => f.problem)
             .join(' ')}`,
         ),
-        deadline: transferWait.startedAt + plan.waits.deadline,
+        deadline: transferWait.startedAt + r.plan!.waits.deadline,
       });
-    }
+    },
+  });
+  if (copied === 'aborted') return await cancelled(r);
+  if (copied === 'deadline') return await finish(r, 'expired', 'nobody reported the files copied before the deadline');
 
-    // The manager may have moved on meanwhile (a bundle cycle also carries rule updates).
-    const now = await managerProxy(plan.queues.airgappedManager).readRuleUpdateLevel({
-      site: plan.site,
-      side: 'airgapped',
-      computerIds: plan.airgappedComputerIds,
+  return undefined;
+}
+
+/** The manager may have moved on meanwhile (a bundle cycle also carries rule updates). */
+async function stillToImport(
+  r: RulesRun,
+): Promise<RulesTransferResult | { toImport: (RuleFileProgress & VerifiedRuleFile)[]; summary: string[] }> {
+  const { kit } = r;
+  const now = await managerProxy(r.plan!.queues.airgappedManager).readRuleUpdateLevel({
+    site: r.plan!.site,
+    side: 'airgapped',
+    computerIds: r.plan!.airgappedComputerIds,
+  });
+  if (now.level && compareRuleUpdates(now.level, r.current!) > 0) {
+    r.current = now.level;
+    for (const f of r.files) {
+      if (compareRuleUpdates(f.ruleUpdate, r.current) <= 0) f.status = 'superseded';
+    }
+    kit.note('rules.superseded', `the air-gapped manager now has ${r.current}; older files are not imported`);
+    await kit.audit('rules.superseded', {
+      current: r.current,
+      files: r.files.filter((f) => f.status === 'superseded').map((f) => f.fileName),
     });
-    if (now.level && compareRuleUpdates(now.level, current) > 0) {
-      current = now.level;
-      for (const f of files) {
-        if (compareRuleUpdates(f.ruleUpdate, current) <= 0) f.status = 'superseded';
-      }
-      kit.note('rules.superseded', `the air-gapped manager now has ${current}; older files are not imported`);
-      await kit.audit('rules.superseded', {
-        current,
-        files: files.filter((f) => f.status === 'superseded').map((f) => f.fileName),
-      });
-    }
-    const toImport = files.filter((f) => f.status === 'verified') as (RuleFileProgress & VerifiedRuleFile)[];
-    if (toImport.length === 0) {
-      return await finish('nothing-new', `the air-gapped manager already has ${current}; nothing left to import`);
-    }
-    const summary = transferSummary(toImport, current);
-    await kit.audit('rules.summary', { summary });
-
-    // Approval gate before import.
-    const needed = approvalsRequired();
-    if (needed > 0) {
-      approvalAsked = true;
-      kit.setState('awaiting-approval');
-      const approvers = plan.approval.approvers;
-      const approvalWait: WaitProgress = { startedAt: Date.now(), remindersSent: 0, escalated: false };
-      const request = (): PlainNotice => ({
-        lead: `These rule updates were exported on the DMZ manager, carried by ${carriers.join(', ')}, and verified by SHA-256 in ${target.folder} on ${target.host}. They are imported only after approval${plan!.approval.policy === 'n-of-m' ? ` (${needed} of ${approvers.length} approvers)` : ''}.`,
-        heading: 'What would be imported',
-        lines: summary,
-        commands: [
-          `npx airgap rules approve ${id} --by <you>`,
-          `npx airgap rules reject ${id} --by <you> --comment "<why>"`,
-        ],
-      });
-      kit.notify('approval-request', approvers, 'approve the import of rule updates', {
-        notice: request(),
-        links: kit.approvalLinks('the rule update import'),
-        deadline: approvalWait.startedAt + plan.waits.deadline,
-      });
-      const decided = await kit.waitForPeople(
-        { what: `${needed} approval(s)` },
-        approvers,
-        () => approvals.length >= needed,
-        () => kit.rejection !== undefined || kit.cancellation !== undefined,
-        (kind, number) =>
-          kind === 'escalation'
-            ? kit.notify('escalation', remindTo(approvers, kind), 'the rule update import is still not approved', {
-                since: approvalWait.startedAt,
-                number,
-              })
-            : kit.notify('approval-request', approvers, 'reminder: approve the import of rule updates', {
-                notice: request(),
-                links: kit.approvalLinks('the rule update import'),
-                number,
-              }),
-        approvalWait,
-      );
-      if (kit.rejection) return await finish('rejected', `rejected by ${kit.rejection.by}: ${kit.rejection.comment}`);
-      if (decided === 'aborted') return await cancelled();
-      if (decided === 'deadline') return await finish('expired', 'the import was not approved before the deadline');
-    }
-
-    // R3: a person imports them in the air-gapped console (no REST endpoint); the API confirms.
-    kit.setState('importing');
-    const imported = await kit.manualStep(
-      {
-        step: 'import-rules',
-        title: `import ${toImport.map((f) => f.ruleUpdate).join(', ')} on the air-gapped manager`,
-        instructions: importInstructions({
-          agConsole: plan.consoles.airgapped,
-          host: target.host,
-          folder: target.folder,
-          files: toImport,
-        }),
-        to: operators,
-      },
-      () => kit.cancellation !== undefined,
-    );
-    if (imported === 'aborted') return await cancelled();
-    if (imported === 'deadline') return await finish('expired', 'nobody confirmed the import before the deadline');
-
-    kit.setState('confirming');
-    const newest = toImport.at(-1)!.ruleUpdate;
-    const seen = await managerProxy(
-      plan.queues.airgappedManager,
-      plan.waits.importTimeout + 60_000,
-      Math.max(plan.waits.pollInterval * 4, 10_000),
-    ).awaitRuleUpdate({
-      site: plan.site,
-      computerIds: plan.airgappedComputerIds,
-      expect: newest,
-      pollInterval: plan.waits.pollInterval,
-      timeout: plan.waits.importTimeout,
-    });
-    for (const f of toImport) f.status = 'imported';
-    current = seen.level;
-    kit.note('import.completed', `the air-gapped manager reports rule update ${seen.level}`);
-    await kit.audit('import.completed', {
-      before,
-      after: seen.level,
-      files: toImport.map((f) => ({ fileName: f.fileName, ruleUpdate: f.ruleUpdate, sha256: f.sha256Full })),
-      perComputer: seen.perComputer,
-    });
-    return await finish('completed', undefined, seen.level);
-  } catch (err) {
-    if (isCancellation(err)) {
-      kit.cancellation ??= { by: 'temporal', reason: 'the workflow was cancelled from Temporal' };
-      return CancellationScope.nonCancellable(() => cancelled());
-    }
-    const reason = describeFailure(err);
-    return CancellationScope.nonCancellable(() => finish('failed', reason));
   }
+  const toImport = r.files.filter((f) => f.status === 'verified') as (RuleFileProgress & VerifiedRuleFile)[];
+  if (toImport.length === 0) {
+    return await finish(r, 'nothing-new', `the air-gapped manager already has ${r.current}; nothing left to import`);
+  }
+  const summary = transferSummary(toImport, r.current!);
+  await kit.audit('rules.summary', { summary });
+
+  return { toImport, summary };
+}
+
+/** The approval gate before import. */
+async function approveImport(
+  r: RulesRun,
+  target: ImportFolder,
+  summary: string[],
+): Promise<RulesTransferResult | undefined> {
+  const { kit, id } = r;
+  const needed = approvalsRequired(r);
+  if (needed > 0) {
+    r.approvalAsked = true;
+    const approvers = r.plan!.approval.approvers;
+    const notice = (): PlainNotice => ({
+      lead: `These rule updates were exported on the DMZ manager, carried by ${r.carriers.join(', ')}, and verified by SHA-256 in ${target.folder} on ${target.host}. They are imported only after approval${r.plan!.approval.policy === 'n-of-m' ? ` (${needed} of ${approvers.length} approvers)` : ''}.`,
+      heading: 'What would be imported',
+      lines: summary,
+      commands: [
+        `npx airgap rules approve ${id} --by <you>`,
+        `npx airgap rules reject ${id} --by <you> --comment "<why>"`,
+      ],
+    });
+    const gate = await approvalGate(kit, {
+      needed,
+      approvers,
+      escalation: r.plan!.people.escalation,
+      subject: kit.info.runId,
+      ask: 'approve the import of rule updates',
+      stillNot: 'the rule update import is still not approved',
+      request: (progress) => ({
+        notice: notice(),
+        links: kit.approvalLinks('the rule update import'),
+        deadline: progress.startedAt + r.plan!.waits.deadline,
+      }),
+      reminder: () => ({ notice: notice(), links: kit.approvalLinks('the rule update import') }),
+    });
+    if (gate === 'cancelled') return await cancelled(r);
+    if (gate !== 'approved') return await finish(r, gate, gateReason(kit, gate, 'the import'));
+  }
+
+  return undefined;
+}
+
+/** R3: a person imports them in the air-gapped console (no REST endpoint); the API confirms. */
+async function importAndConfirm(
+  r: RulesRun,
+  target: ImportFolder,
+  toImport: (RuleFileProgress & VerifiedRuleFile)[],
+): Promise<RulesTransferResult> {
+  const { kit } = r;
+  const operators = r.plan!.people.operators;
+  kit.setState('importing');
+  const imported = await kit.manualStep(
+    {
+      step: 'import-rules',
+      title: `import ${toImport.map((f) => f.ruleUpdate).join(', ')} on the air-gapped manager`,
+      instructions: importInstructions({
+        agConsole: r.plan!.consoles.airgapped,
+        host: target.host,
+        folder: target.folder,
+        files: toImport,
+      }),
+      to: operators,
+    },
+    () => kit.cancellation !== undefined,
+  );
+  if (imported === 'aborted') return await cancelled(r);
+  if (imported === 'deadline') return await finish(r, 'expired', 'nobody confirmed the import before the deadline');
+
+  kit.setState('confirming');
+  const newest = toImport.at(-1)!.ruleUpdate;
+  const seen = await managerProxy(
+    r.plan!.queues.airgappedManager,
+    r.plan!.waits.importTimeout + 60_000,
+    Math.max(r.plan!.waits.pollInterval * 4, 10_000),
+  ).awaitRuleUpdate({
+    site: r.plan!.site,
+    computerIds: r.plan!.airgappedComputerIds,
+    expect: newest,
+    pollInterval: r.plan!.waits.pollInterval,
+    timeout: r.plan!.waits.importTimeout,
+  });
+  for (const f of toImport) f.status = 'imported';
+  r.current = seen.level;
+  kit.note('import.completed', `the air-gapped manager reports rule update ${seen.level}`);
+  await kit.audit('import.completed', {
+    before: r.before,
+    after: seen.level,
+    files: toImport.map((f) => ({ fileName: f.fileName, ruleUpdate: f.ruleUpdate, sha256: f.sha256Full })),
+    perComputer: seen.perComputer,
+  });
+  return await finish(r, 'completed', undefined, seen.level);
 }

@@ -7,6 +7,7 @@
 import {
   allHandlersFinished,
   condition,
+  currentUpdateInfo,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -16,6 +17,7 @@ import {
 import type { createControlActivities } from '../activities/control-activities';
 import type { LinkAction, NoticePurpose, NoticeRequest } from '../activities/types';
 import type { AuditEvent, AuditKind } from '../domain/audit';
+import type { Answer, AnswerAction, Ask, Refusal } from '../domain/asks';
 import type { Actor } from '../domain/cycle';
 import { nextWaitEvent, type WaitPolicy, type WaitProgress } from '../domain/human-wait';
 import {
@@ -25,12 +27,14 @@ import {
   rejectUpdate,
   runStateQuery,
   type ActionAnswer,
+  type ActionBase,
   type RunState,
   type TimelineEntry,
   type WaitingFor,
 } from './run-messages';
 import { KIND, SITE, STATE } from './search-attributes';
 import { byRefusal } from '../domain/identity';
+import { refuse } from './refusal';
 
 type ControlActivities = ReturnType<typeof createControlActivities>;
 
@@ -56,7 +60,7 @@ export interface DecisionSpec {
   /** "the import", "the hardening": named in the timeline. */
   noun: string;
   /** Why `by` may not approve now, or undefined (state, approver list, carrier rule, repeat). */
-  refusal(by: string): string | undefined;
+  refusal(by: string): Refusal | undefined;
   required(): number;
   /** Facts recorded with each decision (digest, files, items). */
   auditData(): Record<string, unknown>;
@@ -69,7 +73,7 @@ export interface CancelSpec {
   /** "the cycle", "the rule transfer". */
   noun: string;
   /** Why it cannot be cancelled now (besides having ended or being cancelled already). */
-  refusal(): string | undefined;
+  refusal(): Refusal | undefined;
   isTerminal(): boolean;
   afterCancel: string;
 }
@@ -87,6 +91,21 @@ export interface RunAudience {
   escalation: string[];
   waits: WaitPolicy;
 }
+
+/** What `waitForPeople` waits for, and how it reminds; the deadline counts from `progress.startedAt`. */
+export interface WaitForPeople {
+  what: Pick<WaitingFor, 'what' | 'title' | 'instructions'>;
+  from: string[];
+  done: () => boolean;
+  abort: () => boolean;
+  remind: (kind: 'reminder' | 'escalation', number: number) => void;
+  progress?: WaitProgress;
+  /** The open ask this wait answers: its deadline and next reminder follow the wait's. */
+  ask?: string;
+}
+
+/** A question put to people, as `RunKit.ask` takes it (the round and the times are the kit's). */
+export type AskSpec = Omit<Ask, 'round' | 'since'> & { since?: number };
 
 export class RunKit {
   readonly info = workflowInfo();
@@ -107,6 +126,11 @@ export class RunKit {
   readonly approvals: { by: string; at: string; comment?: string }[] = [];
   rejection?: { by: string; comment?: string };
   cancellation?: { by: string; reason: string };
+  /** What the run asks of people now, and what they answered: the web app and CLI read these. */
+  readonly asks: Ask[] = [];
+  readonly answers: Answer[] = [];
+  // Each ask id's latest question, kept after it is settled: asking again opens the next round.
+  private readonly asked = new Map<string, Ask>();
 
   constructor(
     readonly kind: AuditKind,
@@ -126,6 +150,8 @@ export class RunKit {
         const actor = this.actor(i);
         this.manualDone.set(i.step, i.by);
         this.manualDoneActors.set(i.step, actor);
+        this.recordAnswer(`manual:${i.step}`, 'manual-done', i, i.step);
+        this.settle(`manual:${i.step}`);
         this.note('human.manual-step-done', `${i.by} confirmed the manual step "${i.step}"`, actor);
         void this.audit('human.manual-step-done', { step: i.step, comment: i.comment }, actor);
         return this.answer(i.by, `manual step "${i.step}" confirmed by ${i.by}`);
@@ -133,9 +159,10 @@ export class RunKit {
       {
         validator: (i) => {
           const byProblem = byRefusal(i.by, 'did the step');
-          if (byProblem) throw new Error(byProblem);
+          if (byProblem) refuse('bad-identity', byProblem);
           if (this.waitingFor?.what !== `manual:${i.step}`) {
-            throw new Error(`this ${kind} is not waiting for the manual step "${i.step}" (state: ${this.state})`);
+            const settled = this.manualDone.has(i.step) ? 'already-decided' : 'not-waiting';
+            refuse(settled, `this ${kind} is not waiting for the manual step "${i.step}" (state: ${this.state})`);
           }
         },
       },
@@ -152,6 +179,9 @@ export class RunKit {
       (i) => {
         const actor = this.actor(i);
         this.approvals.push({ by: i.by, at: iso(Date.now()), comment: i.comment });
+        const answer = this.recordAnswer('approve', 'approve', i);
+        const ask = this.asks.find((a) => a.id === answer.askId);
+        if (ask) ask.given = this.approvals.length;
         this.note('human.approved', `${i.by} approved ${spec.noun}${i.comment ? `: ${i.comment}` : ''}`, actor);
         void this.audit('human.approved', { comment: i.comment, ...spec.auditData() }, actor);
         return this.answer(i.by, `approval by ${i.by} recorded (${this.approvals.length} of ${spec.required()})`);
@@ -159,7 +189,7 @@ export class RunKit {
       {
         validator: (i) => {
           const refusal = spec.refusal(i.by);
-          if (refusal) throw new Error(refusal);
+          if (refusal) refuse(refusal.code, refusal.message);
         },
       },
     );
@@ -168,15 +198,17 @@ export class RunKit {
       (i) => {
         const actor = this.actor(i);
         this.rejection = { by: i.by, comment: i.comment };
+        this.recordAnswer('approve', 'reject', i);
         this.note('human.rejected', `${i.by} rejected ${spec.noun}: ${i.comment}`, actor);
         void this.audit('human.rejected', { comment: i.comment, ...spec.auditData() }, actor);
         return this.answer(i.by, `rejected by ${i.by}; ${spec.afterRejection}`);
       },
       {
         validator: (i) => {
-          if (!i.comment?.trim()) throw new Error('a rejection needs a comment saying why (--comment)');
+          if (!i.comment?.trim()) refuse('needs-reason', 'a rejection needs a comment saying why (--comment)');
+          // An approver who already approved may still change their mind and reject.
           const refusal = spec.refusal(i.by);
-          if (refusal && !refusal.includes('already approved')) throw new Error(refusal);
+          if (refusal && refusal.code !== 'already-decided') refuse(refusal.code, refusal.message);
         },
       },
     );
@@ -189,6 +221,7 @@ export class RunKit {
       (i) => {
         const actor = this.actor(i);
         this.cancellation = { by: i.by, reason: i.reason };
+        this.recordAnswer('cancel', 'cancel', i, this.info.runId);
         this.note('human.cancelled', `${i.by} cancelled ${spec.noun}: ${i.reason}`, actor);
         void this.audit('human.cancelled', { reason: i.reason }, actor);
         return this.answer(i.by, `cancel requested by ${i.by}; ${spec.afterCancel}`);
@@ -196,12 +229,12 @@ export class RunKit {
       {
         validator: (i) => {
           const byProblem = byRefusal(i.by, 'cancels');
-          if (byProblem) throw new Error(byProblem);
-          if (!i.reason?.trim()) throw new Error('a cancel needs a reason (--reason)');
-          if (spec.isTerminal()) throw new Error(`${spec.noun} has already ended (state: ${this.state})`);
+          if (byProblem) refuse('bad-identity', byProblem);
+          if (!i.reason?.trim()) refuse('needs-reason', 'a cancel needs a reason (--reason)');
+          if (spec.isTerminal()) refuse('ended', `${spec.noun} has already ended (state: ${this.state})`);
           const refusal = spec.refusal();
-          if (refusal) throw new Error(refusal);
-          if (this.cancellation) throw new Error(`already cancelled by ${this.cancellation.by}`);
+          if (refusal) refuse(refusal.code, refusal.message);
+          if (this.cancellation) refuse('already-cancelled', `already cancelled by ${this.cancellation.by}`);
         },
       },
     );
@@ -219,7 +252,66 @@ export class RunKit {
       waitingFor: this.waitingFor,
       outcome: this.outcome,
       timeline: this.timeline,
+      asks: this.asks,
+      answers: this.answers,
     };
+  }
+
+  /**
+   * Puts a question to people, or updates the one open under the same id. A question asked
+   * before and settled opens in its next round (a link posted in the earlier round is then new).
+   */
+  ask(spec: AskSpec): Ask {
+    const { since, ...rest } = spec;
+    const open = this.asks.find((a) => a.id === spec.id);
+    if (open) return Object.assign(open, rest);
+    const earlier = this.asked.get(spec.id);
+    const ask: Ask = { ...rest, round: earlier ? earlier.round + 1 : 0, since: iso(since ?? Date.now()) };
+    this.asked.set(spec.id, ask);
+    this.asks.push(ask);
+    return ask;
+  }
+
+  /**
+   * Asks the same question again (a copy did not verify): its next round, open from now, whether
+   * or not it was still open. Undefined when it was never asked.
+   */
+  askAgain(id: string): Ask | undefined {
+    const last = this.asked.get(id);
+    if (!last) return undefined;
+    this.settle(id);
+    const again: Ask = { ...last, round: last.round + 1, since: iso(Date.now()) };
+    this.asked.set(id, again);
+    this.asks.push(again);
+    return again;
+  }
+
+  /** The question is answered or no longer asked. */
+  settle(id: string): void {
+    const at = this.asks.findIndex((a) => a.id === id);
+    if (at >= 0) this.asks.splice(at, 1);
+  }
+
+  /**
+   * Records an accepted answer with the Update id that carried it, so a link posted again finds
+   * its own earlier answer. Call from an Update handler (a Signal has no Update id).
+   */
+  recordAnswer(askId: string, action: AnswerAction, i: ActionBase, subject?: string): Answer {
+    const ask = this.asks.find((a) => a.id === askId);
+    const updateId = currentUpdateInfo()?.id;
+    const answer: Answer = {
+      askId,
+      action,
+      subject: subject ?? ask?.subject ?? '',
+      round: ask?.round ?? this.asked.get(askId)?.round ?? 0,
+      by: i.by,
+      at: iso(Date.now()),
+      channel: i.channel ?? 'cli',
+      ...(i.address ? { address: i.address } : {}),
+      ...(updateId ? { updateId } : {}),
+    };
+    this.answers.push(answer);
+    return answer;
   }
 
   actor(i: { by: string; channel?: Actor['channel']; address?: string }): Actor {
@@ -302,14 +394,9 @@ export class RunKit {
    * Waits until `done()` or `abort()` holds, sending reminders and one escalation on the way
    * (through `remind`). The deadline counts from `progress.startedAt`.
    */
-  async waitForPeople(
-    what: Pick<WaitingFor, 'what' | 'title' | 'instructions'>,
-    from: string[],
-    done: () => boolean,
-    abort: () => boolean,
-    remind: (kind: 'reminder' | 'escalation', number: number) => void,
-    progress: WaitProgress = { startedAt: Date.now(), remindersSent: 0, escalated: false },
-  ): Promise<WaitResult> {
+  async waitForPeople(wait: WaitForPeople): Promise<WaitResult> {
+    const { what, from, done, abort, remind } = wait;
+    const progress = wait.progress ?? { startedAt: Date.now(), remindersSent: 0, escalated: false };
     const policy = this.audience!.waits;
     try {
       for (;;) {
@@ -321,6 +408,11 @@ export class RunKit {
           until: iso(progress.startedAt + policy.deadline),
           nextReminder: next.kind === 'deadline' ? undefined : iso(next.at),
         };
+        const ask = wait.ask === undefined ? undefined : this.asks.find((x) => x.id === wait.ask);
+        if (ask) {
+          ask.until = this.waitingFor.until;
+          ask.nextReminder = this.waitingFor.nextReminder;
+        }
         if (abort()) return 'aborted';
         if (done()) return 'done';
         const woke = await condition(() => abort() || done(), Math.max(next.at - Date.now(), 1));
@@ -346,12 +438,22 @@ export class RunKit {
     const step = { id: spec.step, title: spec.title, instructions: spec.instructions };
     this.notify('manual-step', spec.to, spec.title, { step, links });
     void this.audit('manual-step.requested', { step: spec.step, title: spec.title });
-    return this.waitForPeople(
-      { what: `manual:${spec.step}`, title: spec.title, instructions: spec.instructions },
-      spec.to,
-      () => this.manualDone.has(spec.step),
+    const askId = `manual:${spec.step}`;
+    this.ask({
+      id: askId,
+      action: 'manual-done',
+      subject: spec.step,
+      title: spec.title,
+      instructions: spec.instructions,
+      from: spec.to,
+    });
+    return this.waitForPeople({
+      what: { what: askId, title: spec.title, instructions: spec.instructions },
+      from: spec.to,
+      done: () => this.manualDone.has(spec.step),
       abort,
-      (kind, number) =>
+      ask: askId,
+      remind: (kind, number) =>
         kind === 'escalation'
           ? this.notify(
               'escalation',
@@ -360,7 +462,7 @@ export class RunKit {
               { step, number },
             )
           : this.notify('manual-step', spec.to, `reminder: ${spec.title}`, { step, links, number }),
-    );
+    }).finally(() => this.settle(askId));
   }
 
   /** Who confirmed the manual step, and through which door. */
@@ -376,6 +478,7 @@ export class RunKit {
   /** Records the outcome and waits for every write and handler before the run returns. */
   async close(final: string, reason: string | undefined, data: Record<string, unknown>): Promise<void> {
     this.waitingFor = undefined;
+    this.asks.splice(0);
     this.setState(final, reason ? `${final}: ${reason}` : final);
     this.outcome = { state: final, reason, at: iso(Date.now()) };
     await this.audit(`${this.kind}.ended`, { reason, ...data }, undefined, final);

@@ -4,6 +4,7 @@
  * Kind-specific messages live beside each workflow (cycle-messages.ts, …).
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { Answer, Ask } from '../domain/asks';
 import type { AuditKind } from '../domain/audit';
 import type { Actor, Channel } from '../domain/cycle';
 
@@ -67,6 +68,10 @@ export interface RunState {
   waitingFor?: WaitingFor;
   outcome?: { state: string; reason?: string; at: string };
   timeline: TimelineEntry[];
+  /** What the run asks of people now (links and the CLI decide from these, not from `state`). */
+  asks: Ask[];
+  /** Every accepted answer, with the Update id that carried it. */
+  answers: Answer[];
 }
 
 export const runStateQuery = defineQuery<RunState>('runState');

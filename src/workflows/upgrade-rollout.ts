@@ -185,8 +185,8 @@ async function halted(r: RolloutState, s: StageId): Promise<'retry' | 'aborted' 
   const { kit, id, plan } = r;
   const failure = r.stage(s).failure!;
   const operators = plan!.people.operators;
-  const result = await kit.waitForPeople(
-    {
+  const result = await kit.waitForPeople({
+    what: {
       what: `retry or abort after ${s} failed`,
       title: `${stageLabel(s)} failed: retry the stage or abort the rollout`,
       instructions: [
@@ -195,10 +195,10 @@ async function halted(r: RolloutState, s: StageId): Promise<'retry' | 'aborted' 
         `Abort: airgap upgrade abort ${id} --by <you> --reason <why>`,
       ],
     },
-    operators,
-    () => r.retryRequest?.stage === s,
-    r.aborted,
-    (kind, number) =>
+    from: operators,
+    done: () => r.retryRequest?.stage === s,
+    abort: r.aborted,
+    remind: (kind, number) =>
       kind === 'escalation'
         ? kit.notify('escalation', [...operators, ...plan!.people.escalation], `${s} failed and waits for a decision`, {
             since: failure.at,
@@ -209,8 +209,8 @@ async function halted(r: RolloutState, s: StageId): Promise<'retry' | 'aborted' 
             body: failure.message,
             number,
           }),
-    { startedAt: failure.at, remindersSent: 0, escalated: false },
-  );
+    progress: { startedAt: failure.at, remindersSent: 0, escalated: false },
+  });
   if (result === 'aborted') return 'aborted';
   if (result === 'deadline') return 'expired';
   r.retryRequest = undefined;

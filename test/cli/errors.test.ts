@@ -176,6 +176,8 @@ describe('with the stack up', () => {
     const json = airgap('--json', 'cycle', 'copied', workflowId, '--by', 'bob', '--sha256', 'ab'.repeat(32));
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toMatchObject({ code: 'refused', error: expect.stringContaining('has ended') });
+    // The run's refusal code travels beside the stable word, and into the audit as data.
+    expect(JSON.parse(json.stdout)).toMatchObject({ refusal: 'ended', details: { refused: { code: 'ended' } } });
 
     const store = new SqliteAuditStore(storeFile, { readOnly: true });
     try {
@@ -185,6 +187,7 @@ describe('with the stack up', () => {
         { actor: { who: 'bob', channel: 'cli' }, action: 'fileCopied' },
       ]);
       expect(refused[0]!.data?.reason).toContain('has ended');
+      expect(refused.map((r) => r.data?.code)).toEqual(['ended', 'ended']);
       expect((await store.verify()).ok).toBe(true);
     } finally {
       await store.close();

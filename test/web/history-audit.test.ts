@@ -127,6 +127,9 @@ describe('a refused link action', () => {
     expect(refused).toHaveLength(1);
     expect(refused[0]!.actor).toEqual({ who: payload.recipient, channel: 'link', address: '10.0.0.9' });
     expect(refused[0]!.data).toMatchObject({ action: 'file-copied', reason: outcome.message });
+    // The refusal's code is recorded as data beside the sentence.
+    expect(outcome.code).toBe('ended');
+    expect(refused[0]!.data).toMatchObject({ code: 'ended' });
     expect((await store.verify()).ok).toBe(true);
   });
 });
