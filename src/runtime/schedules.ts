@@ -13,6 +13,7 @@ import {
   ScheduleNotFoundError,
   type Client,
   type ScheduleDescription,
+  type ScheduleHandle,
   type ScheduleOptionsAction,
 } from '@temporalio/client';
 import type { AuditActor, AuditEvent, AuditKind } from '../domain/audit';
@@ -91,6 +92,33 @@ const specMemo = (cron: string, timezone: string, catchupWindow: number) => ({
 const memoOf = (previous: { action: unknown }) =>
   ((previous.action as { memo?: Record<string, unknown> }).memo ?? {}).airgapSchedule;
 
+/** gRPC codes that retrying cannot change: invalid argument, permission denied, unauthenticated. */
+const FINAL_CODES = new Set([3, 7, 16]);
+
+/**
+ * describe(), retried for a while when the server fails it: a dev server just restarted answers
+ * "Failed to describe schedule" until the schedule's own workflow is loaded again, which made
+ * `airgap start` fail on a busy machine (seen while measuring issue 16's start to ready). A
+ * schedule that does not exist is answered at once; the last failure names its cause.
+ */
+async function describeSchedule(handle: ScheduleHandle, timeoutMs = 30_000): Promise<ScheduleDescription> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await handle.describe();
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError) throw err;
+      const cause = (err as { cause?: { code?: number; details?: string; message?: string } }).cause;
+      if (cause?.code !== undefined && !FINAL_CODES.has(cause.code) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        continue;
+      }
+      const why = cause?.details ?? cause?.message;
+      throw new Error(`${(err as Error).message} ${handle.scheduleId}${why ? `: ${why}` : ''}`, { cause: err });
+    }
+  }
+}
+
 /**
  * What a start writes into a schedule (spec, action, policies), as a digest kept in the action's
  * memo beside `airgapSchedule`. A restart with the same configuration finds the same digest and
@@ -152,7 +180,7 @@ async function ensureAuditMaintenance(client: Client, config: AppConfig, sync: S
     policies: { overlap: 'SKIP' as const, catchupWindow: 3_600_000 },
   });
   try {
-    const described = await handle.describe();
+    const described = await describeSchedule(handle);
     if (!writtenAlready(described, { digest, policies: options.policies })) {
       await handle.update((previous) => ({ ...previous, ...options }));
     }
@@ -194,7 +222,7 @@ async function ensureSiteSchedules(
     };
     let changed = false;
     try {
-      const described = await handle.describe();
+      const described = await describeSchedule(handle);
       if (!writtenAlready(described, wanted)) {
         await handle.update((previous) => {
           changed =
@@ -294,7 +322,7 @@ export async function ensureDriftCheckSchedules(
     };
     let described: ScheduleDescription | undefined;
     try {
-      described = await handle.describe();
+      described = await describeSchedule(handle);
     } catch (err) {
       if (!(err instanceof ScheduleNotFoundError)) throw err;
     }
