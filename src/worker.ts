@@ -35,6 +35,7 @@ import {
   zoneTaskQueue,
   type AppConfig,
 } from './domain/config';
+import type { WorkerRoles } from './domain/worker-roles';
 import { declareActivityOnlyQueue } from './runtime/logging';
 import {
   managerKeyOf,
@@ -58,23 +59,7 @@ function activityOnly(taskQueue: string): string {
   return taskQueue;
 }
 
-export interface WorkerRoles {
-  control: boolean;
-  hosts: string[];
-  zones: string[];
-}
-
-/** Every role the configuration describes: what the embedded default runs. */
-export function allRoles(config: AppConfig): WorkerRoles {
-  const hosts = [
-    ...config.sites.flatMap((s) => [s.dmz.relay.name, ...s.airgapped.relays.map((r) => r.name)]),
-    ...managerHostNames(config),
-  ];
-  const zones = config.sites
-    .flatMap((s) => [s.dmz.manager.zone, s.airgapped.manager.zone])
-    .filter((z): z is string => !!z);
-  return { control: true, hosts: [...new Set(hosts)], zones: [...new Set(zones)] };
-}
+export { allRoles, type WorkerRoles } from './domain/worker-roles';
 
 /**
  * The secrets a set of roles uses: the control role signs links, sends mail and calls the managers
@@ -152,7 +137,9 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
   const secrets =
     options.secrets ??
     resolveSecrets(config, options.env ?? process.env, secretsWantedBy(config, roles, { mail: !options.mailer }));
-  const workers: Worker[] = [];
+  // Created side by side (each is a round trip to the server, the control worker also loads its
+  // workflow bundle into the worker threads): a start waits for the slowest, not the sum (issue 16).
+  const creating: Promise<Worker>[] = [];
   const closers: (() => Promise<void>)[] = [];
 
   if (roles.control) {
@@ -171,8 +158,8 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
     });
     const apis = managerApis(config, secrets, undefined);
     const managers = { ...createManagerActivities({ api: apis }), ...createUpgradeActivities({ api: apis }) };
-    workers.push(
-      await Worker.create({
+    creating.push(
+      Worker.create({
         connection,
         namespace,
         taskQueue: config.temporal.taskQueue,
@@ -203,8 +190,8 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
 
   for (const zone of roles.zones) {
     const api = managerApis(config, secrets, zone);
-    workers.push(
-      await Worker.create({
+    creating.push(
+      Worker.create({
         connection,
         namespace,
         taskQueue: activityOnly(zoneTaskQueue(zone)),
@@ -221,7 +208,7 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
   for (const name of roles.hosts) {
     const host = config.sites.flatMap((s) => [s.dmz.relay, ...s.airgapped.relays]).find((h) => h.name === name);
     if (!host && managerHostNames(config).includes(name)) {
-      workers.push(await managerHostWorker(config, connection, namespace, name));
+      creating.push(managerHostWorker(config, connection, namespace, name));
       continue;
     }
     if (!host) throw new Error(`no host named "${name}" in the configuration`);
@@ -229,8 +216,8 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
       (s) => s.dmz.relay.name === name || s.airgapped.relays.some((r) => r.name === name),
     )!;
     const archiveDir = site.retention.archiveDir;
-    workers.push(
-      await Worker.create({
+    creating.push(
+      Worker.create({
         connection,
         namespace,
         taskQueue: activityOnly(hostTaskQueue(name)),
@@ -239,6 +226,14 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
         ),
       }),
     );
+  }
+
+  const created = await Promise.allSettled(creating);
+  const workers = created.flatMap((c) => (c.status === 'fulfilled' ? [c.value] : []));
+  const failure = created.find((c): c is PromiseRejectedResult => c.status === 'rejected');
+  if (failure) {
+    for (const close of closers) await close().catch(() => undefined);
+    throw failure.reason;
   }
 
   let running: Promise<void> | undefined;

@@ -4,16 +4,31 @@
  */
 import type { Connection } from '@temporalio/client';
 import type { Command } from 'commander';
-import { startEmbedded } from '../runtime/embedded';
+import type * as EmbeddedModule from '../runtime/embedded';
 import { checkConfigFiles } from '../runtime/load-config';
-import { installWorkerLogging } from '../runtime/logging';
-import { configurationActor, ensureDriftCheckSchedules, ensureSchedules, scheduleAuditIn } from '../runtime/schedules';
-import { checkNamespace, ensureNamespace } from '../runtime/temporal-setup';
-import { connectClient, connectWorker, temporalTarget } from '../runtime/temporal-connection';
-import { startWebServer } from '../runtime/web-server';
-import { allRoles, createWorkerSet, type WorkerRoles } from '../worker';
+import type * as LoggingModule from '../runtime/logging';
+import type * as SchedulesModule from '../runtime/schedules';
+import type * as TemporalSetupModule from '../runtime/temporal-setup';
+import type * as ConnectionModule from '../runtime/temporal-connection';
+import type * as WebServerModule from '../runtime/web-server';
+import type * as WorkerModule from '../worker';
+import { allRoles, type WorkerRoles } from '../domain/worker-roles';
 import { openAuditStore } from '../adapters/audit-store-open';
 import { CliError, type CliContext } from './context';
+
+/*
+ * Each command requires what it runs when it runs: `airgap start` spawns the dev server before the
+ * Temporal SDK loads (runtime/embedded.ts), so nothing here may load it at import.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const embedded = () => require('../runtime/embedded') as typeof EmbeddedModule;
+const logging = () => require('../runtime/logging') as typeof LoggingModule;
+const schedules = () => require('../runtime/schedules') as typeof SchedulesModule;
+const temporalSetup = () => require('../runtime/temporal-setup') as typeof TemporalSetupModule;
+const connections = () => require('../runtime/temporal-connection') as typeof ConnectionModule;
+const webServer = () => require('../runtime/web-server') as typeof WebServerModule;
+const workerSet = () => require('../worker') as typeof WorkerModule;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Resolves on the first SIGINT/SIGTERM. */
 function untilSignal(): Promise<string> {
@@ -44,8 +59,8 @@ export function register(program: Command, ctx: CliContext): void {
         );
       }
       const log = (line: string) => process.stderr.write(`${line}\n`);
-      installWorkerLogging();
-      const stack = await startEmbedded(loaded, log);
+      // startEmbedded installs the SDK's logging once the dev server is spawned.
+      const stack = await embedded().startEmbedded(loaded, log);
       const why = await Promise.race([untilSignal(), stack.failed.then((err) => `failure: ${err.message}`)]);
       log(`stopping (${why})…`);
       await stack.stop();
@@ -59,14 +74,24 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async () => {
       const { config } = ctx.config();
       const client = await ctx.client();
-      await ensureNamespace(client.connection as Connection, config.temporal.namespace, config.temporal.retention);
+      await temporalSetup().ensureNamespace(
+        client.connection as Connection,
+        config.temporal.namespace,
+        config.temporal.retention,
+      );
+      const { configurationActor, ensureDriftCheckSchedules, ensureSchedules, scheduleAuditIn } = schedules();
       const scheduleAudit = scheduleAuditIn(config, configurationActor('airgap setup'));
-      const schedules = await ensureSchedules(client, config, scheduleAudit);
+      const cycleSchedules = await ensureSchedules(client, config, scheduleAudit);
       const driftChecks = await ensureDriftCheckSchedules(client, config, scheduleAudit);
-      const ids = [...schedules.created, ...schedules.updated, ...driftChecks.created, ...driftChecks.updated];
+      const ids = [
+        ...cycleSchedules.created,
+        ...cycleSchedules.updated,
+        ...driftChecks.created,
+        ...driftChecks.updated,
+      ];
       ctx.result(`namespace ${config.temporal.namespace} ready; schedules ${ids.join(', ')}`, {
         namespace: config.temporal.namespace,
-        schedules,
+        schedules: cycleSchedules,
         driftChecks,
       });
     });
@@ -81,22 +106,23 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--zone <zone>', 'a zone whose managers this process calls', collect, [])
     .action(async (opts: { control?: boolean; host: string[]; zone: string[] }) => {
       const { config } = ctx.config();
+      const { connectClient, connectWorker, temporalTarget } = connections();
       const target = temporalTarget(config);
       const roles: WorkerRoles =
         opts.control || opts.host.length || opts.zone.length
           ? { control: Boolean(opts.control), hosts: opts.host, zones: opts.zone }
           : allRoles(config);
       checkConfigFiles(ctx.config(), roles);
-      installWorkerLogging();
+      logging().installWorkerLogging();
       // The audit before Temporal: a PostgreSQL audit that cannot be reached stops here, nothing started.
       const audit = roles.control ? await openAuditStore(config) : undefined;
       const connection = await connectWorker(target);
       const client = await connectClient(target);
       if (target.external) {
-        const problems = await checkNamespace(client.connection as Connection, target.namespace);
+        const problems = await temporalSetup().checkNamespace(client.connection as Connection, target.namespace);
         if (problems.length) throw new CliError(`the cluster is not set up: ${problems.join('; ')}`);
       }
-      const set = await createWorkerSet({
+      const set = await workerSet().createWorkerSet({
         config,
         connection,
         namespace: target.namespace,
@@ -125,10 +151,12 @@ export function register(program: Command, ctx: CliContext): void {
       const { config } = ctx.config();
       // The audit before Temporal: a PostgreSQL audit that cannot be reached stops here, nothing started.
       const audit = await openAuditStore(config);
-      const web = await startWebServer({ config, client: await ctx.client(), audit }).catch(async (err: unknown) => {
-        await audit.close();
-        throw err;
-      });
+      const web = await webServer()
+        .startWebServer({ config, client: await ctx.client(), audit })
+        .catch(async (err: unknown) => {
+          await audit.close();
+          throw err;
+        });
       ctx.info(`web app on ${web.url}`);
       await untilSignal();
       await web.close();

@@ -6,10 +6,16 @@
  * missed run may start after downtime. Pausing is the operator's: an existing schedule's paused
  * state is never changed by a restart, only set at creation from `schedule.paused`.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { openAuditStore, type AuditStoreSettings } from '../adapters/audit-store-open';
-import { ScheduleNotFoundError, type Client, type ScheduleOptionsAction } from '@temporalio/client';
+import {
+  ScheduleNotFoundError,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleHandle,
+  type ScheduleOptionsAction,
+} from '@temporalio/client';
 import type { AuditActor, AuditEvent, AuditKind } from '../domain/audit';
 import type { AppConfig, SiteConfig } from '../domain/config';
 import { scheduleIdFor } from '../domain/run-ids';
@@ -87,6 +93,57 @@ const specMemo = (cron: string, timezone: string, catchupWindow: number) => ({
 const memoOf = (previous: { action: unknown }) =>
   ((previous.action as { memo?: Record<string, unknown> }).memo ?? {}).airgapSchedule;
 
+/** gRPC codes that retrying cannot change: invalid argument, permission denied, unauthenticated. */
+const FINAL_CODES = new Set([3, 7, 16]);
+
+/**
+ * describe(), retried for a while when the server fails it: a dev server just restarted answers
+ * "Failed to describe schedule" until the schedule's own workflow is loaded again, which made
+ * `airgap start` fail on a busy machine (seen while measuring issue 16's start to ready). A
+ * schedule that does not exist is answered at once; the last failure names its cause.
+ */
+async function describeSchedule(handle: ScheduleHandle, timeoutMs = 30_000): Promise<ScheduleDescription> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await handle.describe();
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError) throw err;
+      const cause = (err as { cause?: { code?: number; details?: string; message?: string } }).cause;
+      if (cause?.code !== undefined && !FINAL_CODES.has(cause.code) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        continue;
+      }
+      const why = cause?.details ?? cause?.message;
+      throw new Error(`${(err as Error).message} ${handle.scheduleId}${why ? `: ${why}` : ''}`, { cause: err });
+    }
+  }
+}
+
+/**
+ * What a start writes into a schedule (spec, action, policies), as a digest kept in the action's
+ * memo beside `airgapSchedule`. A restart with the same configuration finds the same digest and
+ * the same policies and skips the update: one describe instead of describe, describe and update
+ * per schedule (issue 16, start to ready). A schedule from before the digest is updated once.
+ */
+function withDigest<T extends { action: ScheduleOptionsAction }>(options: T): T & { digest: string } {
+  const digest = createHash('sha256').update(JSON.stringify(options)).digest('hex').slice(0, 32);
+  const action = { ...options.action, memo: { ...options.action.memo, airgapOptions: digest } };
+  return { ...options, action, digest };
+}
+
+function writtenAlready(
+  described: ScheduleDescription,
+  wanted: { digest: string; policies: { overlap: string; catchupWindow: number } },
+): boolean {
+  const memo = (described.action as { memo?: Record<string, unknown> }).memo ?? {};
+  return (
+    memo.airgapOptions === wanted.digest &&
+    described.policies.overlap === wanted.policies.overlap &&
+    described.policies.catchupWindow === wanted.policies.catchupWindow
+  );
+}
+
 function action(config: AppConfig, site: SiteConfig): ScheduleOptionsAction {
   return {
     type: 'startWorkflow',
@@ -112,7 +169,7 @@ export const AUDIT_MAINTENANCE_SCHEDULE = 'airgap-audit-maintenance';
 /** Every 15 minutes: reconcile runs ended from outside, raise protection-age notices. */
 async function ensureAuditMaintenance(client: Client, config: AppConfig, sync: ScheduleSync): Promise<void> {
   const handle = client.schedule.getHandle(AUDIT_MAINTENANCE_SCHEDULE);
-  const options = {
+  const { digest, ...options } = withDigest({
     spec: { intervals: [{ every: '15m' }] },
     action: {
       type: 'startWorkflow' as const,
@@ -122,10 +179,12 @@ async function ensureAuditMaintenance(client: Client, config: AppConfig, sync: S
       args: [],
     },
     policies: { overlap: 'SKIP' as const, catchupWindow: 3_600_000 },
-  };
+  });
   try {
-    await handle.describe();
-    await handle.update((previous) => ({ ...previous, ...options }));
+    const described = await describeSchedule(handle);
+    if (!writtenAlready(described, { digest, policies: options.policies })) {
+      await handle.update((previous) => ({ ...previous, ...options }));
+    }
     sync.updated.push(AUDIT_MAINTENANCE_SCHEDULE);
   } catch (err) {
     if (!(err instanceof ScheduleNotFoundError)) throw err;
@@ -136,11 +195,26 @@ async function ensureAuditMaintenance(client: Client, config: AppConfig, sync: S
 
 export async function ensureSchedules(client: Client, config: AppConfig, audit?: ScheduleAudit): Promise<ScheduleSync> {
   const sync: ScheduleSync = { created: [], updated: [] };
-  await ensureAuditMaintenance(client, config, sync);
+  const sites: ScheduleSync = { created: [], updated: [] };
+  // The audit maintenance's schedule and the sites' are independent round trips.
+  await Promise.all([ensureAuditMaintenance(client, config, sync), ensureSiteSchedules(client, config, sites, audit)]);
+  return { created: [...sync.created, ...sites.created], updated: [...sync.updated, ...sites.updated] };
+}
+
+async function ensureSiteSchedules(
+  client: Client,
+  config: AppConfig,
+  sync: ScheduleSync,
+  audit: ScheduleAudit | undefined,
+): Promise<void> {
   for (const site of config.sites) {
     const scheduleId = scheduleIdFor(site.id);
-    const spec = { cronExpressions: [site.schedule.cron], timezone: site.schedule.timezone };
-    const policies = { overlap: 'SKIP' as const, catchupWindow: site.schedule.catchupWindow };
+    const wanted = withDigest({
+      spec: { cronExpressions: [site.schedule.cron], timezone: site.schedule.timezone },
+      action: action(config, site),
+      policies: { overlap: 'SKIP' as const, catchupWindow: site.schedule.catchupWindow },
+    });
+    const { spec, policies } = wanted;
     const handle = client.schedule.getHandle(scheduleId);
     const data = {
       cron: site.schedule.cron,
@@ -149,13 +223,15 @@ export async function ensureSchedules(client: Client, config: AppConfig, audit?:
     };
     let changed = false;
     try {
-      await handle.describe();
-      await handle.update((previous) => {
-        changed =
-          memoOf(previous) !==
-          specMemo(site.schedule.cron, site.schedule.timezone, site.schedule.catchupWindow).airgapSchedule;
-        return { ...previous, spec, action: action(config, site), policies };
-      });
+      const described = await describeSchedule(handle);
+      if (!writtenAlready(described, wanted)) {
+        await handle.update((previous) => {
+          changed =
+            memoOf(previous) !==
+            specMemo(site.schedule.cron, site.schedule.timezone, site.schedule.catchupWindow).airgapSchedule;
+          return { ...previous, spec, action: wanted.action, policies };
+        });
+      }
       sync.updated.push(scheduleId);
       if (changed && audit) {
         await audit.record(
@@ -167,7 +243,7 @@ export async function ensureSchedules(client: Client, config: AppConfig, audit?:
       await client.schedule.create({
         scheduleId,
         spec,
-        action: action(config, site),
+        action: wanted.action,
         policies,
         state: { paused: site.schedule.paused, note: site.schedule.paused ? 'paused by configuration' : undefined },
         memo: { site: site.id },
@@ -187,7 +263,6 @@ export async function ensureSchedules(client: Client, config: AppConfig, audit?:
       }
     }
   }
-  return sync;
 }
 
 export const driftCheckScheduleIdFor = (site: string) => `airgap-harden-check-${site}`;
@@ -224,8 +299,12 @@ export async function ensureDriftCheckSchedules(
     const scheduleId = driftCheckScheduleIdFor(site.id);
     const check = site.hardening.driftCheck;
     const handle = client.schedule.getHandle(scheduleId);
-    const spec = { cronExpressions: [check.cron], timezone: check.timezone ?? site.schedule.timezone };
-    const policies = { overlap: 'SKIP' as const, catchupWindow: site.schedule.catchupWindow };
+    const wanted = withDigest({
+      spec: { cronExpressions: [check.cron], timezone: check.timezone ?? site.schedule.timezone },
+      action: driftCheckAction(config, site),
+      policies: { overlap: 'SKIP' as const, catchupWindow: site.schedule.catchupWindow },
+    });
+    const { spec, policies } = wanted;
     const timezone = check.timezone ?? site.schedule.timezone;
     const data = { cron: check.cron, timezone, catchupWindow: site.schedule.catchupWindow };
     const record = async (change: ScheduleChange, extra: Record<string, unknown> = {}) => {
@@ -242,32 +321,34 @@ export async function ensureDriftCheckSchedules(
         );
       }
     };
-    let exists = true;
+    let described: ScheduleDescription | undefined;
     try {
-      await handle.describe();
+      described = await describeSchedule(handle);
     } catch (err) {
       if (!(err instanceof ScheduleNotFoundError)) throw err;
-      exists = false;
     }
+    const exists = described !== undefined;
     if (!check.enabled) {
       if (exists) {
         await handle.delete();
         sync.removed.push(scheduleId);
         await record('removed');
       }
-    } else if (exists) {
+    } else if (described) {
       let changed = false;
-      await handle.update((previous) => {
-        changed = memoOf(previous) !== specMemo(check.cron, timezone, site.schedule.catchupWindow).airgapSchedule;
-        return { ...previous, spec, action: driftCheckAction(config, site), policies };
-      });
+      if (!writtenAlready(described, wanted)) {
+        await handle.update((previous) => {
+          changed = memoOf(previous) !== specMemo(check.cron, timezone, site.schedule.catchupWindow).airgapSchedule;
+          return { ...previous, spec, action: wanted.action, policies };
+        });
+      }
       sync.updated.push(scheduleId);
       if (changed) await record('updated');
     } else {
       await client.schedule.create({
         scheduleId,
         spec,
-        action: driftCheckAction(config, site),
+        action: wanted.action,
         policies,
         state: { paused: check.paused, note: check.paused ? 'paused by configuration' : undefined },
         memo: { site: site.id },

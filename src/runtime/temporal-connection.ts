@@ -4,8 +4,9 @@
  * TEMPORAL_PROFILE and the TOML profile file), read by @temporalio/envconfig. Otherwise the
  * embedded dev server of `npm start` on the configured port.
  */
-import { Client, Connection } from '@temporalio/client';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
+import type { Client } from '@temporalio/client';
+import type * as TemporalClient from '@temporalio/client';
+import type * as EnvConfig from '@temporalio/envconfig';
 import type { NativeConnection } from '@temporalio/worker';
 import type { AppConfig } from '../domain/config';
 
@@ -17,6 +18,10 @@ export interface TemporalTarget {
 
 export function temporalTarget(config: AppConfig, env: NodeJS.ProcessEnv = process.env): TemporalTarget {
   if (env.TEMPORAL_ADDRESS) {
+    // Loaded here, not at import: every CLI command loads this module, `airgap start` before it
+    // spawns the dev server (issue 16, start to ready).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { loadClientConnectConfig } = require('@temporalio/envconfig') as typeof EnvConfig;
     const loaded = loadClientConnectConfig({ overrideEnvVars: env as Record<string, string> });
     return {
       external: true,
@@ -32,6 +37,8 @@ export function temporalTarget(config: AppConfig, env: NodeJS.ProcessEnv = proce
 }
 
 export async function connectClient(target: TemporalTarget): Promise<Client> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Client, Connection } = require('@temporalio/client') as typeof TemporalClient;
   const connection = await Connection.connect(target.connectionOptions as never);
   return new Client({ connection, namespace: target.namespace });
 }

@@ -81,6 +81,34 @@ describe('the per-site cycle schedule', () => {
     );
   });
 
+  it('is not written again by a restart with the same configuration, only when the configuration changes', async () => {
+    const ids = [scheduleIdFor('plant'), AUDIT_MAINTENANCE_SCHEDULE];
+    const updatedAt = () =>
+      Promise.all(
+        ids.map(async (id) => (await stack.client.schedule.getHandle(id).describe()).info.lastUpdatedAt?.getTime()),
+      );
+    await ensureSchedules(stack.client, stack.config);
+    const before = await updatedAt();
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await ensureSchedules(stack.client, stack.config)).updated).toEqual(expect.arrayContaining(ids));
+    expect(await updatedAt()).toEqual(before);
+
+    const wider = stack.site.schedule.catchupWindow + 60_000;
+    const changed = {
+      ...stack.config,
+      sites: [{ ...stack.site, schedule: { ...stack.site.schedule, catchupWindow: wider } }],
+    };
+    const t = Date.now();
+    await ensureSchedules(stack.client, changed);
+    const d = await stack.client.schedule.getHandle(scheduleIdFor('plant')).describe();
+    expect(d.policies.catchupWindow).toBe(wider);
+    expect(d.info.lastUpdatedAt!.getTime()).toBeGreaterThanOrEqual(t - 1000);
+    await ensureSchedules(stack.client, stack.config);
+    expect((await stack.client.schedule.getHandle(scheduleIdFor('plant')).describe()).policies.catchupWindow).toBe(
+      stack.site.schedule.catchupWindow,
+    );
+  });
+
   it('stays paused across a restart once an operator paused it, and resumes on request', async () => {
     expect(
       airgap(stack, 'schedule', 'pause', 'plant', '--by', 'ops@plant.example', '--note', 'plant shutdown').code,
