@@ -195,6 +195,8 @@ export class RolloutState {
   private confirm(i: StageActionInput) {
     const { step, kind } = this.asking!;
     this.confirmed.set(step, i.by);
+    // The stage's step is asked as a manual step (kit.manualStep): this answers the same question.
+    this.kit.recordAnswer(`manual:${step}`, 'confirm-stage', i, step);
     const actor = this.kit.actor(i);
     const what = kind === 'approval' ? `approved ${stageLabel(i.stage as StageId)}` : `confirmed ${step}`;
     this.kit.note('human.stage-confirmed', `${i.by} ${what}${i.comment ? `: ${i.comment}` : ''}`, actor);
@@ -221,6 +223,7 @@ export class RolloutState {
 
   private retry(i: StageActionInput) {
     this.retryRequest = { stage: i.stage as StageId, by: i.by };
+    this.kit.recordAnswer(`stage:${i.stage}`, 'retry-stage', i, i.stage);
     const actor = this.kit.actor(i);
     this.kit.note(
       'human.stage-retry',
@@ -244,6 +247,7 @@ export class RolloutState {
 
   private abort(i: AbortInput) {
     this.abortRequest = { by: i.by, reason: i.reason };
+    this.kit.recordAnswer('abort', 'abort', i, this.kit.info.runId);
     const actor = this.kit.actor(i);
     this.kit.note('human.abort', `${i.by} aborts the rollout: ${i.reason}`, actor);
     void this.kit.audit('human.abort', { reason: i.reason, stage: currentStage(this.stages)?.id }, actor);

@@ -185,7 +185,17 @@ async function halted(r: RolloutState, s: StageId): Promise<'retry' | 'aborted' 
   const { kit, id, plan } = r;
   const failure = r.stage(s).failure!;
   const operators = plan!.people.operators;
+  // Published as an ask (query state only, no command): the dashboard and links decide from it.
+  kit.ask({
+    id: `stage:${s}`,
+    action: 'retry-stage',
+    subject: s,
+    title: `${stageLabel(s)} failed: retry the stage or abort the rollout`,
+    from: operators,
+    since: failure.at,
+  });
   const result = await kit.waitForPeople({
+    ask: `stage:${s}`,
     what: {
       what: `retry or abort after ${s} failed`,
       title: `${stageLabel(s)} failed: retry the stage or abort the rollout`,
@@ -211,6 +221,7 @@ async function halted(r: RolloutState, s: StageId): Promise<'retry' | 'aborted' 
           }),
     progress: { startedAt: failure.at, remindersSent: 0, escalated: false },
   });
+  kit.settle(`stage:${s}`);
   if (result === 'aborted') return 'aborted';
   if (result === 'deadline') return 'expired';
   r.retryRequest = undefined;

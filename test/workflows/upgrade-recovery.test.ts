@@ -1,7 +1,12 @@
 import { renderRollout } from '../../src/cli/upgrade';
 import { targetsFrom } from '../../src/domain/upgrade-stages';
 import { createRunProvider } from '../../src/web/temporal-providers';
-import { abortRolloutUpdate, confirmStageUpdate, retryStageUpdate } from '../../src/workflows/upgrade-messages';
+import {
+  abortRolloutUpdate,
+  confirmStageUpdate,
+  retryStageUpdate,
+  runStateQuery,
+} from '../../src/workflows/upgrade-messages';
 import { recordHistory } from '../helpers/record-history';
 import { startUpgradeStack, type UpgradeStack } from '../helpers/upgrade-stack';
 
@@ -80,8 +85,18 @@ describe('an upgrade rollout after failures and restarts', () => {
     expect(facts['U5 air-gapped Agents']).toMatch(/^pending, target 20\.0\.1\.100/);
     expect(facts.Halted).toMatch(/^U4: retry: airgap upgrade retry/);
 
+    // The halt is published as an ask (what the gateway and CLI decide from), the retry as its answer.
+    const haltAsk = await handle.query(runStateQuery);
+    expect(haltAsk.asks).toEqual([
+      expect.objectContaining({ id: 'stage:U4', action: 'retry-stage', subject: 'U4', round: 0 }),
+    ]);
     // The retry asks again (a new step), and the stage verifies once the second relay is upgraded.
     await handle.executeUpdate(retryStageUpdate, { args: [{ stage: 'U4', by: 'operator@plant.example' }] });
+    const retried = await handle.query(runStateQuery);
+    expect(retried.asks.map((a) => a.id)).not.toContain('stage:U4');
+    expect(retried.answers).toContainEqual(
+      expect.objectContaining({ askId: 'stage:U4', action: 'retry-stage', by: 'operator@plant.example' }),
+    );
     await stack.waitForStep(handle, 'U4-upgrade-a2');
     stack.person.upgradeComputers('airgapped', [relay2!.computerId], targets.relay);
     await stack.confirm(handle, 'U4');
