@@ -50,7 +50,7 @@ runBench(async () => {
       previousCycleId: null,
       versions: [{ name: 'pattern', version: '20.0.877' }],
       installationId: 'dmz-bench',
-      privateKey: loadOwnKey({ at: 'bench', keyFile: path.join(dir, 'dmz.key.pem') }, {}),
+      privateKey: loadOwnKey({ at: 'bench', keyFile: path.join(dir, 'dmz.key.pem') }),
       now: new Date(),
     });
     console.log(`writePackage (copy + fsync + hash + sign): ${ms(performance.now() - t0)}`);

@@ -125,16 +125,19 @@ export interface OwnKeySettings {
   at: string;
   keyFile?: string;
   keyEnv?: string;
+  /** The PEM text the `keyEnv` variable holds, read at start by runtime/secrets.ts (isolatedKeySecrets). */
+  keyPem?: string;
 }
 
 /**
- * Reads this installation's private signing key. The environment is a parameter: nothing here
- * reads process.env. Throws KeyMaterialError naming `<at>.keyFile` or `<at>.keyEnv`.
+ * Reads this installation's private signing key from its file or from the value its variable
+ * held at start (secrets are read in one place: runtime/secrets.ts). Throws KeyMaterialError
+ * naming `<at>.keyFile` or `<at>.keyEnv`.
  */
-export function loadOwnKey(settings: OwnKeySettings, env: Readonly<Record<string, string | undefined>>): KeyObject {
+export function loadOwnKey(settings: OwnKeySettings): KeyObject {
   if (settings.keyEnv) {
     const setting = `${settings.at}.keyEnv`;
-    const pem = env[settings.keyEnv];
+    const pem = settings.keyPem;
     if (!pem) throw new KeyMaterialError(setting, `environment variable ${settings.keyEnv} is not set`);
     return privateKeyFromPem(pem, setting, `environment variable ${settings.keyEnv}`);
   }
@@ -155,14 +158,16 @@ export const MIN_CONFIRMATION_KEY_LENGTH = 16;
  * has none; see domain/confirmation-code.ts for what it adds. Throws KeyMaterialError naming
  * `<at>.confirmationKeyEnv` when the variable is unset or too short.
  */
-export function loadConfirmationKey(
-  settings: { at: string; confirmationKeyEnv?: string },
-  env: Readonly<Record<string, string | undefined>>,
-): Buffer | undefined {
+export function loadConfirmationKey(settings: {
+  at: string;
+  confirmationKeyEnv?: string;
+  /** What the variable held at start (runtime/secrets.ts isolatedKeySecrets). */
+  value?: string;
+}): Buffer | undefined {
   const name = settings.confirmationKeyEnv;
   if (!name) return undefined;
   const setting = `${settings.at}.confirmationKeyEnv`;
-  const value = env[name];
+  const value = settings.value;
   if (!value) throw new KeyMaterialError(setting, `environment variable ${name} is not set`);
   if (value.length < MIN_CONFIRMATION_KEY_LENGTH) {
     throw new KeyMaterialError(

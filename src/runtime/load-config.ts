@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { KeyMaterialError, loadConfirmationKey, loadOwnKey, loadTrustedKey } from '../adapters/signing';
+import { isolatedKeySecrets } from './secrets';
 import {
   ConfigError,
   installDirOf,
@@ -227,9 +228,10 @@ export function isolatedKeyProblems(
       problems.push(err.message);
     }
   };
-  collect(() => loadOwnKey({ at, keyFile: iso.keyFile, keyEnv: iso.keyEnv }, env));
+  const values = isolatedKeySecrets(iso, env);
+  collect(() => loadOwnKey({ at, keyFile: iso.keyFile, keyEnv: iso.keyEnv, keyPem: values.keyPem }));
   iso.trust.forEach((t, j) => collect(() => loadTrustedKey(`${at}.trust.${j}.publicKeyFile`, t)));
-  collect(() => loadConfirmationKey({ at, confirmationKeyEnv: iso.confirmationKeyEnv }, env));
+  collect(() => loadConfirmationKey({ at, confirmationKeyEnv: iso.confirmationKeyEnv, value: values.confirmationKey }));
   return problems;
 }
 

@@ -166,3 +166,17 @@ export function requiredLinkKeys(secrets: Pick<Secrets, 'linkKeys'>): LinkKeys {
   if (!secrets.linkKeys) throw new LinkKeyError('the link keys (links.keyEnv) were not resolved at start');
   return secrets.linkKeys;
 }
+
+/**
+ * An isolated site's own key and confirmation key when its config names environment variables
+ * for them (`isolated.keyEnv`, `isolated.confirmationKeyEnv`): read here like every other secret,
+ * handed to adapters/signing.ts as values.
+ */
+export function isolatedKeySecrets(
+  isolated: { keyEnv?: string | undefined; confirmationKeyEnv?: string | undefined },
+  env: SecretEnv,
+): { keyPem?: string; confirmationKey?: string } {
+  const keyPem = isolated.keyEnv ? env[isolated.keyEnv] : undefined;
+  const confirmationKey = isolated.confirmationKeyEnv ? env[isolated.confirmationKeyEnv] : undefined;
+  return { ...(keyPem ? { keyPem } : {}), ...(confirmationKey ? { confirmationKey } : {}) };
+}

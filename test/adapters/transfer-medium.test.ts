@@ -53,7 +53,7 @@ function makeSide(root: string, name: string): Side {
 }
 
 function privateKey(side: Side) {
-  return loadOwnKey({ at: 'test', keyFile: side.privateKeyFile }, {});
+  return loadOwnKey({ at: 'test', keyFile: side.privateKeyFile });
 }
 
 function trust(...sides: Array<Side | { side: Side; validUntil: string }>): TrustedKey[] {
@@ -400,11 +400,11 @@ describe('the transfer medium', () => {
     it('names the setting when the own key file is missing, unreadable, public or not Ed25519', () => {
       const at = 'sites.0.isolated';
       const missing = path.join(root, 'nope.key.pem');
-      expect(() => loadOwnKey({ at, keyFile: missing }, {})).toThrow(KeyMaterialError);
-      expect(() => loadOwnKey({ at, keyFile: missing }, {})).toThrow(
+      expect(() => loadOwnKey({ at, keyFile: missing })).toThrow(KeyMaterialError);
+      expect(() => loadOwnKey({ at, keyFile: missing })).toThrow(
         `sites.0.isolated.keyFile: ${missing} does not exist; make one with "airgap keys init"`,
       );
-      expect(() => loadOwnKey({ at, keyFile: dmz.publicKeyFile }, {})).toThrow(
+      expect(() => loadOwnKey({ at, keyFile: dmz.publicKeyFile })).toThrow(
         /sites\.0\.isolated\.keyFile: .* holds no private key in PEM form/,
       );
       const rsa = path.join(root, 'rsa.pem');
@@ -415,12 +415,12 @@ describe('the transfer medium', () => {
           stdio: ['ignore', 'pipe', 'ignore'],
         }),
       );
-      expect(() => loadOwnKey({ at, keyFile: rsa }, {})).toThrow(/holds a rsa key; expected Ed25519/);
+      expect(() => loadOwnKey({ at, keyFile: rsa })).toThrow(/holds a rsa key; expected Ed25519/);
       if (process.getuid?.() !== 0) {
         const locked = path.join(root, 'locked.key.pem');
         fs.copyFileSync(dmz.privateKeyFile, locked);
         fs.chmodSync(locked, 0o000);
-        expect(() => loadOwnKey({ at, keyFile: locked }, {})).toThrow(
+        expect(() => loadOwnKey({ at, keyFile: locked })).toThrow(
           `sites.0.isolated.keyFile: ${locked} is not readable by this process`,
         );
       }
@@ -428,10 +428,8 @@ describe('the transfer medium', () => {
 
     it('reads the own key from the environment it is given, naming the variable when it is unset', () => {
       const pem = fs.readFileSync(dmz.privateKeyFile, 'utf8');
-      expect(keyIdOf(loadOwnKey({ at: 'x', keyEnv: 'DMZ_SIGNING_KEY' }, { DMZ_SIGNING_KEY: pem }))).toBe(
-        keyIdOf(privateKey(dmz)),
-      );
-      expect(() => loadOwnKey({ at: 'x', keyEnv: 'DMZ_SIGNING_KEY' }, {})).toThrow(
+      expect(keyIdOf(loadOwnKey({ at: 'x', keyEnv: 'DMZ_SIGNING_KEY', keyPem: pem }))).toBe(keyIdOf(privateKey(dmz)));
+      expect(() => loadOwnKey({ at: 'x', keyEnv: 'DMZ_SIGNING_KEY' })).toThrow(
         'x.keyEnv: environment variable DMZ_SIGNING_KEY is not set',
       );
     });

@@ -30,7 +30,7 @@ describe('airgap keys', () => {
     expect(r.stdout).toMatch(/^-----BEGIN PUBLIC KEY-----\n[\s\S]+-----END PUBLIC KEY-----\n$/);
     expect(`${r.stdout}${r.stderr}`).not.toContain('PRIVATE KEY');
     expect(`${r.stdout}${r.stderr}`).not.toContain(fs.readFileSync(privateKeyFile, 'utf8').split('\n')[1]);
-    const keyId = keyIdOf(loadOwnKey({ at: 'x', keyFile: privateKeyFile }, {}));
+    const keyId = keyIdOf(loadOwnKey({ at: 'x', keyFile: privateKeyFile }));
     expect(r.stderr).toContain(keyId);
     expect(r.stderr).toContain('carry the public key below to the airgapped installation once');
   });
@@ -48,7 +48,7 @@ describe('airgap keys', () => {
   });
 
   it('rotate makes a new pair and keeps the previous public key with the end of its overlap', () => {
-    const before = keyIdOf(loadOwnKey({ at: 'x', keyFile: path.join(dir, 'dmz.key.pem') }, {}));
+    const before = keyIdOf(loadOwnKey({ at: 'x', keyFile: path.join(dir, 'dmz.key.pem') }));
     const r = airgap('--json', 'keys', 'rotate', '--side', 'dmz', '--dir', dir, '--overlap', '7d');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as {
@@ -61,7 +61,7 @@ describe('airgap keys', () => {
     expect(sevenDays).toBeGreaterThan(7 * 86_400_000 - 60_000);
     expect(sevenDays).toBeLessThanOrEqual(7 * 86_400_000);
     expect(fs.statSync(path.join(dir, 'dmz.key.pem')).mode & 0o777).toBe(0o600);
-    expect(keyIdOf(loadOwnKey({ at: 'x', keyFile: path.join(dir, 'dmz.key.pem') }, {}))).toBe(out.keyId);
+    expect(keyIdOf(loadOwnKey({ at: 'x', keyFile: path.join(dir, 'dmz.key.pem') }))).toBe(out.keyId);
     const [current, previous] = loadTrustedKeys('t', [
       { publicKeyFile: path.join(dir, 'dmz.pub.pem') },
       { publicKeyFile: out.previous.publicKeyFile },
