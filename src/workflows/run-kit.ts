@@ -61,7 +61,8 @@ const local = proxyLocalActivities<ControlActivities>({
 const reminderActivity = (policy: WaitPolicy) =>
   proxyActivities<ControlActivities>({
     startToCloseTimeout: policy.deadline + 86_400_000,
-    heartbeatTimeout: '1m',
+    // A minute; shorter only under a compressed policy (tests, bench), so a crash is noticed in time.
+    heartbeatTimeout: Math.min(60_000, Math.max(10_000, policy.reminderEvery)),
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
     cancellationType: ActivityCancellationType.TRY_CANCEL,
   });

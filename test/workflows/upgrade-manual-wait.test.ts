@@ -22,8 +22,7 @@ describe('a manual upgrade stage nobody confirms', () => {
     // Past the reminder: still waiting for U1, reminded by mail, the next stage untouched.
     // Reminders are sent and audited by the control worker's reminder activity, not noted in the
     // run's timeline (issue 16: a week of them kept each run's history large).
-    const audited = async () =>
-      (await stack.audit.timeline(handle.workflowId)).some((r) => r.type === 'wait.reminder');
+    const audited = async () => (await stack.audit.timeline(handle.workflowId)).some((r) => r.type === 'wait.reminder');
     for (let i = 0; !(await audited()) && i < 30; i++) await new Promise((r) => setTimeout(r, 100));
     expect(await audited()).toBe(true);
     const reminded = await stack.view(handle);
