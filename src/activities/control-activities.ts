@@ -1,6 +1,6 @@
 /**
  * Activities of the control worker that are not about a manager or a host: the site plan taken
- * from the configuration, the audit record, and (composed in) the notices.
+ * from the configuration, the audit record, and (composed in) the notices and a wait's reminders.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import type { AuditEvent } from '../domain/audit';
 import { findSite, type AppConfig } from '../domain/config';
 import { sitePlanFrom, type SitePlan } from '../domain/site-plan';
 import { createNotifyActivities, type NotifyDeps } from './notify-activities';
+import { createReminderActivities } from './reminder-activities';
 
 export interface ControlDeps extends NotifyDeps {
   config: AppConfig;
@@ -58,8 +59,10 @@ function leftFilesStore(dataDir: string) {
 
 export function createControlActivities(deps: ControlDeps) {
   const left = leftFilesStore(deps.config.dataDir);
+  const notices = createNotifyActivities(deps);
   return {
-    ...createNotifyActivities(deps),
+    ...notices,
+    ...createReminderActivities({ audit: deps.audit, now: deps.now, notify: notices.notify }),
 
     async loadSitePlan(input: { site: string }): Promise<SitePlan> {
       const site = findSite(deps.config, input.site);

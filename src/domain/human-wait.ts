@@ -32,3 +32,19 @@ export function nextWaitEvent(policy: WaitPolicy, progress: WaitProgress): WaitE
   const order = { deadline: 0, escalation: 1, reminder: 2 } as const;
   return candidates.sort((a, b) => a.at - b.at || order[a.kind] - order[b.kind])[0]!;
 }
+
+/**
+ * What a wait has sent by `now`, from the policy and its start alone: every reminder and the
+ * escalation that `nextWaitEvent` puts at or before `now` (and before the deadline). Lets a run
+ * show its reminders without recording each one in its history.
+ */
+export function waitProgressAt(policy: WaitPolicy, startedAt: number, now: number): WaitProgress {
+  const elapsed = Math.max(now - startedAt, 0);
+  let remindersSent = 0;
+  if (policy.reminderEvery > 0) {
+    const beforeDeadline = Math.max(Math.ceil(policy.deadline / policy.reminderEvery) - 1, 0);
+    remindersSent = Math.min(Math.floor(elapsed / policy.reminderEvery), beforeDeadline);
+  }
+  const escalated = policy.escalateAfter < policy.deadline && policy.escalateAfter <= elapsed;
+  return { startedAt, remindersSent, escalated };
+}

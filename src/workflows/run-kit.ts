@@ -5,8 +5,11 @@
  * confirms (`manualStepDoneUpdate`). Deterministic: workflow APIs only.
  */
 import {
+  ActivityCancellationType,
   allHandlersFinished,
+  CancellationScope,
   condition,
+  patched,
   currentUpdateInfo,
   proxyActivities,
   proxyLocalActivities,
@@ -19,7 +22,7 @@ import type { LinkAction, NoticePurpose, NoticeRequest } from '../activities/typ
 import type { AuditEvent, AuditKind } from '../domain/audit';
 import type { Answer, AnswerAction, Ask, Refusal } from '../domain/asks';
 import type { Actor } from '../domain/cycle';
-import { nextWaitEvent, type WaitPolicy, type WaitProgress } from '../domain/human-wait';
+import { nextWaitEvent, waitProgressAt, type WaitPolicy, type WaitProgress } from '../domain/human-wait';
 import {
   approveUpdate,
   cancelUpdate,
@@ -50,6 +53,21 @@ const local = proxyLocalActivities<ControlActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: ['AuditEventError'] },
 });
+
+// A wait's reminders: one activity for the whole wait on the control worker (reminder-activities.ts).
+// Its heartbeat carries its progress, so a retry after a crash resumes; a minute without one means
+// the worker died. TRY_CANCEL: the run goes on at once when the wait ends (`stopReminders` stops
+// the activity on its worker at once; cancellation reaches it on its next heartbeat otherwise).
+const reminderActivity = (policy: WaitPolicy) =>
+  proxyActivities<ControlActivities>({
+    startToCloseTimeout: policy.deadline + 86_400_000,
+    // A minute; shorter only under a compressed policy (tests, bench), so a crash is noticed in time.
+    heartbeatTimeout: Math.min(60_000, Math.max(10_000, policy.reminderEvery)),
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+    cancellationType: ActivityCancellationType.TRY_CANCEL,
+  });
+// Runs that waited before reminders moved into one activity keep the per-reminder timer loop.
+const REMINDERS_BY_ACTIVITY = 'reminders-by-activity';
 
 export const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -118,6 +136,11 @@ export class RunKit {
   audience?: RunAudience;
   private auditSeq = 0;
   private noticeSeq = 0;
+  private waitSeq = 0;
+  // While the reminder activity sends a wait's reminders: the query counts them from the policy.
+  private remindedWait?: { policy: WaitPolicy; startedAt: number; ask?: string };
+  // While set, notify() collects the notice instead of sending it (a wait's reminder templates).
+  private capturing?: NoticeRequest[];
   // Writes started by handlers are not awaited there; drain() awaits them all before the run
   // closes, so no record or notice is dropped.
   private readonly pending: Promise<unknown>[] = [];
@@ -241,6 +264,16 @@ export class RunKit {
   }
 
   runState(): RunState {
+    const reminded = this.remindedWait;
+    if (reminded && this.waitingFor) {
+      // The time of the run's latest workflow task: as of then, not of the query.
+      const sent = waitProgressAt(reminded.policy, reminded.startedAt, Date.now());
+      const next = nextWaitEvent(reminded.policy, sent);
+      this.waitingFor.nextReminder = next.kind === 'deadline' ? undefined : iso(next.at);
+      this.waitingFor.reminders = { by: 'control-worker', sent: sent.remindersSent, escalated: sent.escalated };
+      const ask = reminded.ask === undefined ? undefined : this.asks.find((x) => x.id === reminded.ask);
+      if (ask) ask.nextReminder = this.waitingFor.nextReminder;
+    }
     return {
       id: this.info.workflowId,
       runId: this.info.runId,
@@ -375,13 +408,17 @@ export class RunKit {
       site: this.site,
       siteName: this.audience.siteName,
       workflowId: this.info.workflowId,
-      noticeId: `${this.info.runId}/${++this.noticeSeq}`,
+      noticeId: this.capturing ? '' : `${this.info.runId}/${++this.noticeSeq}`,
       runKind: this.kind,
       to: recipients,
       ask,
       links: [],
       ...extra,
     };
+    if (this.capturing) {
+      this.capturing.push(request);
+      return;
+    }
     this.pending.push(
       mail.notify(request).catch(async (err: unknown) => {
         this.note('mail.undeliverable', `${purpose} mail could not be sent: ${(err as Error).message}`);
@@ -395,9 +432,10 @@ export class RunKit {
    * (through `remind`). The deadline counts from `progress.startedAt`.
    */
   async waitForPeople(wait: WaitForPeople): Promise<WaitResult> {
-    const { what, from, done, abort, remind } = wait;
     const progress = wait.progress ?? { startedAt: Date.now(), remindersSent: 0, escalated: false };
     const policy = this.audience!.waits;
+    if (patched(REMINDERS_BY_ACTIVITY)) return this.waitRemindedByActivity(wait, progress, policy);
+    const { what, from, done, abort, remind } = wait;
     try {
       for (;;) {
         const next = nextWaitEvent(policy, progress);
@@ -425,6 +463,59 @@ export class RunKit {
         remind(next.kind, next.kind === 'reminder' ? progress.remindersSent : 1);
       }
     } finally {
+      this.waitingFor = undefined;
+    }
+  }
+
+  /**
+   * The wait with its reminders sent by one activity (`remindPeople`) instead of a timer, a notify
+   * activity and an audit marker per reminder: the history holds the deadline timer, the activity
+   * and one marker when the wait ends, however many reminders go out. `progress` is brought up to
+   * date when the wait ends, for a wait that resumes (a copy that did not verify).
+   */
+  private async waitRemindedByActivity(wait: WaitForPeople, progress: WaitProgress, policy: WaitPolicy) {
+    const { what, from, done, abort } = wait;
+    const deadlineAt = progress.startedAt + policy.deadline;
+    this.waitingFor = { ...what, from, since: iso(progress.startedAt), until: iso(deadlineAt) };
+    this.remindedWait = { policy, startedAt: progress.startedAt, ask: wait.ask };
+    const ask = wait.ask === undefined ? undefined : this.asks.find((x) => x.id === wait.ask);
+    if (ask) ask.until = this.waitingFor.until;
+    try {
+      if (abort()) return 'aborted';
+      if (done()) return 'done';
+      // The notices as `remind` would send them now; the activity numbers each one.
+      const templates: NoticeRequest[][] = [[], []];
+      [this.capturing] = templates;
+      wait.remind('reminder', 1);
+      this.capturing = templates[1];
+      wait.remind('escalation', 1);
+      this.capturing = undefined;
+      const strip = (n: NoticeRequest | undefined) => n && (({ noticeId: _, ...rest }) => rest)(n);
+      const waitId = `${this.info.runId}/wait-${++this.waitSeq}`;
+      const scope = new CancellationScope();
+      const reminding = scope.run(() =>
+        reminderActivity(policy).remindPeople({
+          waitId,
+          policy,
+          progress: { ...progress },
+          reminder: strip(templates[0]![0]),
+          escalation: strip(templates[1]![0]),
+          run: { workflowId: this.info.workflowId, runId: this.info.runId, site: this.site, kind: this.kind },
+          what: what.what,
+        }),
+      );
+      // The activity's end (or failure) is read only below; never an unhandled rejection.
+      reminding.catch(() => undefined);
+      const woke = await condition(() => abort() || done(), Math.max(deadlineAt - Date.now(), 1));
+      const { stopped } = await local.stopReminders({ waitId });
+      if (!stopped) scope.cancel();
+      const sent = await reminding.catch(() => undefined);
+      Object.assign(progress, sent ?? waitProgressAt(policy, progress.startedAt, Date.now()));
+      if (!woke) return 'deadline';
+      return abort() ? 'aborted' : 'done';
+    } finally {
+      this.capturing = undefined;
+      this.remindedWait = undefined;
       this.waitingFor = undefined;
     }
   }

@@ -51,6 +51,13 @@ export interface WaitingFor {
   since: string;
   until: string;
   nextReminder?: string;
+  /**
+   * Reminders of a wait sent by the control worker's reminder activity (runs since
+   * `reminders-by-activity`): how many reminders, and whether the escalation, went out by now,
+   * counted from the wait's policy and start (each one is in the audit as `wait.reminder` /
+   * `wait.escalation`, not in the timeline).
+   */
+  reminders?: { by: 'control-worker'; sent: number; escalated: boolean };
   /** For manual steps: the title and instructions shown on the link's page. */
   title?: string;
   instructions?: string[];
