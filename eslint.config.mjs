@@ -55,6 +55,8 @@ export default tseslint.config(
         { name: 'setInterval', message: 'Use workflow sleep/condition.' },
         { name: 'fetch', message: 'Workflow code must not do I/O; use an activity.' },
       ],
+      // A workflow reads like its runbook: a function longer than this hides its stages (issue 12).
+      'max-lines-per-function': ['error', { max: 150, skipBlankLines: true, skipComments: true }],
     },
   },
   {

@@ -39,6 +39,14 @@ describe('the workflow determinism lint rule', () => {
     ]);
   });
 
+  it('refuses a workflow function over 150 lines, so a workflow keeps reading like its stages', async () => {
+    const body = (n: number) => Array.from({ length: n }, (_, i) => `  total += ${i};`).join('\n');
+    const fn = (n: number) => `export function long(): number {\n  let total = 0;\n${body(n)}\n  return total;\n}\n`;
+    expect(await problems(fn(145), 'src/workflows/index.ts')).toEqual([]);
+    expect(await problems(fn(160), 'src/workflows/index.ts')).toEqual([expect.stringContaining('has too many lines')]);
+    expect(await problems(fn(160), 'src/activities/types.ts')).toEqual([]);
+  });
+
   it('allows the same imports outside src/workflows', async () => {
     expect(await problems(`import fs from 'node:fs';\nexport const x = fs;\n`, 'src/activities/types.ts')).toEqual([]);
   });
