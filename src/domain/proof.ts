@@ -11,6 +11,13 @@
  *  - `cli-code`: the one-time code mailed beside the approval link;
  *  - `os-user`: the login name of the CLI process, mapped to a person in the config;
  *  - `unproven`: nothing was shown (a plain `--by`).
+ * `mail-link`, `web-session` and `shared-secret` credentials are all link tokens
+ * (domain/link-token.ts) signed with the site's link keys: payload `workflowId` = the run,
+ * `action` = the LinkAction the Update performs (approve, reject, file-copied, manual-done,
+ * stage-confirm), `subject` = what the action is about (digest, step or stage), `recipient` = the
+ * person who acts (must equal `by`). The web app signs a `web-session`/`shared-secret` one at the
+ * moment of the action, expiring within minutes; which of the two it is follows the web app's
+ * sign-in mode (oidc/proxy → web-session, shared secret → shared-secret).
  * Pure: types and rules only.
  */
 export const PROOF_KINDS = ['mail-link', 'web-session', 'shared-secret', 'cli-code', 'os-user', 'unproven'] as const;

@@ -7,11 +7,14 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Answer, Ask } from '../domain/asks';
 import type { AuditKind } from '../domain/audit';
 import type { Actor, Channel } from '../domain/cycle';
+import type { ProofClaim } from '../domain/proof';
 
 export interface ActionBase {
   by: string;
   channel?: Channel;
   address?: string;
+  /** How `by` is proven (issue 14); checked by the control worker, absent means `unproven`. */
+  proof?: ProofClaim;
 }
 
 /** Approve or reject (a rejection needs the comment: why). */
