@@ -133,6 +133,8 @@ const envName = z
   .string()
   .regex(/^[A-Z_][A-Z0-9_]*$/, 'expected the NAME of an environment variable (A-Z, 0-9, _), not a secret value');
 
+/** An IPv4 address, or an IPv6 one (hex groups and colons, maybe an IPv4 tail). */
+const IP_ADDRESS = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/;
 const email = z.string().regex(/^[^\s@]+@[^\s@]+$/, 'expected an email address');
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected an id of lowercase letters, digits and dashes');
 const port = z.number().int().min(1).max(65535);
@@ -489,6 +491,30 @@ const configSchema = z.strictObject({
         .discriminatedUnion('mode', [
           z.strictObject({ mode: z.literal('none') }),
           z.strictObject({ mode: z.literal('shared-secret'), secretEnv: envName }),
+          z.strictObject({
+            mode: z.literal('oidc'),
+            /** The identity provider's issuer URL (its discovery document is read from it). */
+            issuer: z.url({ protocol: /^https?$/, message: 'expected the identity provider URL, such as https://id.example' }),
+            clientId: z.string().min(1),
+            /** The variable holding the client secret (runtime/secrets.ts reads it). */
+            clientSecretEnv: envName,
+            /** Where the provider sends the browser back; default <publicUrl>/login/callback. */
+            redirectUrl: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }).optional(),
+            /** The claim holding the person's email, matched against the sites' people. */
+            emailClaim: z.string().min(1).default('email'),
+          }),
+          z.strictObject({
+            mode: z.literal('proxy'),
+            /** The header the reverse proxy sets to the signed-in person's email. */
+            header: z
+              .string()
+              .regex(/^[A-Za-z0-9-]+$/, { message: 'expected an HTTP header name such as X-Forwarded-Email' })
+              .default('X-Forwarded-Email'),
+            /** The proxy's addresses as the web app sees them; the header from any other address is ignored. */
+            proxies: z
+              .array(z.string().regex(IP_ADDRESS, { message: 'expected an IP address such as 10.0.0.5' }))
+              .min(1, 'expected at least one proxy address'),
+          }),
         ])
         .default({ mode: 'none' }),
     })
@@ -557,7 +583,7 @@ function checkConsistency(config: AppConfig): string[] {
   if (!isLoopbackHost(config.web.host) && config.web.auth.mode === 'none') {
     problems.push(
       `web.auth.mode: web.host ${config.web.host} is reachable from other machines, so the dashboard and the outbox ` +
-        '(live approval links) need a login: set web.auth (mode: shared-secret, secretEnv: …) or listen on 127.0.0.1',
+        '(live approval links) need a login: set web.auth (mode: oidc, proxy or shared-secret) or listen on 127.0.0.1',
     );
   }
   const smtp = config.mail.smtp;

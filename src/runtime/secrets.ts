@@ -22,7 +22,7 @@ export interface SmtpAuth {
 export interface Secrets {
   /** `links.keyEnv` (and `links.previousKeyEnv`): signs and checks mail links. */
   linkKeys?: LinkKeys;
-  /** `web.auth.secretEnv`, when `web.auth.mode` is shared-secret. */
+  /** `web.auth.secretEnv` (mode shared-secret) or `web.auth.clientSecretEnv` (mode oidc). */
   webSecret?: string;
   /** `mail.smtp.userEnv` / `passwordEnv`, when both are set. */
   smtpAuth?: SmtpAuth;
@@ -87,9 +87,21 @@ export function smtpAuthFromEnv(smtp: AppConfig['mail']['smtp'], env: SecretEnv)
   return { user: read(smtp.userEnv, 'userEnv'), pass: read(smtp.passwordEnv, 'passwordEnv') };
 }
 
-/** The shared secret of `web.auth` (undefined with mode none), at least MIN_SHARED_SECRET_LENGTH characters. */
+/**
+ * The secret of `web.auth`: the shared secret (at least MIN_SHARED_SECRET_LENGTH characters), or
+ * the OIDC client secret; undefined with mode none or proxy, which have none.
+ */
 export function webSecretFromEnv(auth: AppConfig['web']['auth'], env: SecretEnv): string | undefined {
-  if (auth.mode === 'none') return undefined;
+  if (auth.mode === 'none' || auth.mode === 'proxy') return undefined;
+  if (auth.mode === 'oidc') {
+    const clientSecret = env[auth.clientSecretEnv];
+    if (!clientSecret) {
+      throw new WebAuthConfigError(
+        `web.auth.clientSecretEnv names ${auth.clientSecretEnv}, but it is unset: set it to the OIDC client secret`,
+      );
+    }
+    return clientSecret;
+  }
   const secret = env[auth.secretEnv];
   if (!secret) throw new WebAuthConfigError(`web.auth.secretEnv names ${auth.secretEnv}, but it is unset`);
   if (secret.length < MIN_SHARED_SECRET_LENGTH) {

@@ -207,7 +207,7 @@ export function createApp(deps: WebDeps): Hono<WebEnv> {
   );
   app.use('*', sameSitePosts(allowedHost));
   app.use('*', async (c, next) => {
-    if (OPEN_PATHS.some((p) => p.test(c.req.path))) return next();
+    if (OPEN_PATHS.some((p) => p.test(c.req.path)) || deps.auth.openPaths?.includes(c.req.path)) return next();
     const identity = await deps.auth.identify(c, runtime);
     if (!identity) {
       if (c.req.method === 'GET' || c.req.method === 'HEAD') {

@@ -7,13 +7,18 @@
  * Sessions are HMAC-signed cookies (HttpOnly, SameSite=Strict); the key is derived from the shared
  * secret, so changing the secret logs everybody out.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, Hono } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { AppConfig } from '../domain/config';
+import type { ProofKind } from '../domain/proof';
 import type { Identity, WebEnv } from './env';
 import { MIN_SHARED_SECRET_LENGTH, WebAuthConfigError } from './auth-errors';
 import { WebError } from './errors';
+import { oidcAuth } from './oidc-auth';
+import { configuredPerson } from './people';
+import { proxyAuth } from './proxy-auth';
+import { safeNext } from './safe-next';
+import { clearSession, sessionIdentity, sessionKey, sessionSign, setSession } from './session';
 
 export { MIN_SHARED_SECRET_LENGTH, WebAuthConfigError } from './auth-errors';
 import { loginPage } from './views/login-page';
@@ -37,22 +42,18 @@ export interface Authenticator {
   loginUrl(next: string): string;
   /** Mounts /login, /logout and any callback the method needs. */
   routes(app: Hono<WebEnv>, runtime: AuthRuntime): void;
+  /**
+   * The proof kind the actions of a signed-in person carry (domain/proof.ts): `web-session` when
+   * an identity provider or the proxy proved who they are, `shared-secret` when only the shared
+   * secret did; absent when nobody signs in (mode none: the mail links are the proof there).
+   */
+  readonly proofKind?: Extract<ProofKind, 'web-session' | 'shared-secret'>;
+  /** Paths of its own that must be reachable without a session (an identity provider's callback). */
+  readonly openPaths?: readonly string[];
 }
 
-export const SESSION_COOKIE = 'airgap_session';
-
-/**
- * A local path to go back to after login, or "/". Refuses absolute URLs, scheme-relative `//x`,
- * backslash tricks and control characters: no open redirect through ?next=.
- */
-export function safeNext(next: unknown): string {
-  if (typeof next !== 'string' || next.length === 0 || next.length > 1000) return '/';
-  if (!next.startsWith('/') || next.startsWith('//') || next.includes('\\')) return '/';
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f\s]/.test(next)) return '/';
-  if (next.startsWith('/login') || next.startsWith('/logout')) return '/';
-  return next;
-}
+export { SESSION_COOKIE } from './session';
+export { safeNext } from './safe-next';
 
 /** No login: every dashboard page is open. For a loopback-only web app (the embedded default). */
 export function noAuth(): Authenticator {
@@ -68,40 +69,17 @@ export function noAuth(): Authenticator {
   };
 }
 
-interface SessionBody {
-  sub: string;
-  name: string;
-  m: string;
-  exp: number;
-}
-
-function sessionSign(body: SessionBody, key: Buffer): string {
-  const text = Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
-  return `${text}.${createHmac('sha256', key).update(text).digest('base64url')}`;
-}
-
-function sessionVerify(cookie: string | undefined, key: Buffer, now: number): SessionBody | undefined {
-  if (!cookie || cookie.length > 1024) return undefined;
-  const [text, sig, ...rest] = cookie.split('.');
-  if (!text || !sig || rest.length > 0) return undefined;
-  const expected = createHmac('sha256', key).update(text).digest();
-  const given = Buffer.from(sig, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-  try {
-    const body = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as SessionBody;
-    if (typeof body.exp !== 'number' || body.exp <= now || typeof body.sub !== 'string') return undefined;
-    return body;
-  } catch {
-    return undefined;
-  }
-}
-
 export interface SharedSecretAuthOptions {
   secret: string;
   /** How long a login lasts; 12 hours by default. */
   sessionTtlMs?: number;
   /** Failed logins allowed per client address per minute before it must wait; 10 by default. */
   maxFailuresPerMinute?: number;
+  /**
+   * The configured people: a login may name one of them (its actions then carry the proof kind
+   * `shared-secret` in their name); a login naming anybody else is refused. Empty: no names.
+   */
+  people?: readonly string[];
 }
 
 /** One secret for all operators, typed on /login, compared in constant time. */
@@ -113,7 +91,8 @@ export function sharedSecretAuth(options: SharedSecretAuthOptions): Authenticato
   }
   const ttl = options.sessionTtlMs ?? 12 * 3_600_000;
   const maxFailures = options.maxFailuresPerMinute ?? 10;
-  const sessionKey = createHmac('sha256', options.secret).update('airgap-session-key-v1').digest();
+  const key = sessionKey(options.secret, 'airgap-session-key-v1');
+  const people = options.people ?? [];
   const secretHash = createHash('sha256').update(options.secret, 'utf8').digest();
   const failures = new Map<string, number[]>();
 
@@ -126,13 +105,11 @@ export function sharedSecretAuth(options: SharedSecretAuthOptions): Authenticato
   return {
     mode: 'shared-secret',
     required: true,
-    async identify(c, runtime) {
-      const body = sessionVerify(getCookie(c, SESSION_COOKIE), sessionKey, runtime.now());
-      return body ? { id: body.sub, name: body.name, method: body.m } : undefined;
-    },
+    proofKind: 'shared-secret',
+    identify: async (c, runtime) => sessionIdentity(c, key, runtime.now()),
     loginUrl: (next) => `/login?next=${encodeURIComponent(next)}`,
     routes(app, runtime) {
-      app.get('/login', (c) => c.html(loginPage(safeNext(c.req.query('next')))));
+      app.get('/login', (c) => c.html(loginPage(safeNext(c.req.query('next')), undefined, people.length > 0)));
 
       app.post('/login', async (c) => {
         const now = runtime.now();
@@ -144,27 +121,26 @@ export function sharedSecretAuth(options: SharedSecretAuthOptions): Authenticato
         const next = safeNext(form.next);
         const given = typeof form.secret === 'string' ? form.secret : '';
         const givenHash = createHash('sha256').update(given, 'utf8').digest();
+        const askNames = people.length > 0;
         if (!timingSafeEqual(givenHash, secretHash)) {
           failures.get(address)!.push(now);
-          return c.html(loginPage(next, 'That secret is not right.'), 401);
+          return c.html(loginPage(next, 'That secret is not right.', askNames), 401);
+        }
+        const named = typeof form.email === 'string' && form.email.trim() !== '' ? form.email : undefined;
+        const email = named === undefined ? undefined : configuredPerson(people, named);
+        if (named !== undefined && email === undefined) {
+          return c.html(loginPage(next, 'That email is not one of the people in the configuration.', askNames), 403);
         }
         failures.delete(address);
-        const session = sessionSign(
-          { sub: 'operator', name: 'operator', m: 'shared-secret', exp: now + ttl },
-          sessionKey,
-        );
-        setCookie(c, SESSION_COOKIE, session, {
-          httpOnly: true,
-          sameSite: 'Strict',
-          secure: runtime.secureCookies,
-          path: '/',
-          maxAge: Math.floor(ttl / 1000),
-        });
+        const body = email
+          ? { sub: email, name: email, m: 'shared-secret', exp: now + ttl, e: email }
+          : { sub: 'operator', name: 'operator', m: 'shared-secret', exp: now + ttl };
+        setSession(c, sessionSign(body, key), ttl, runtime.secureCookies);
         return c.redirect(next, 303);
       });
 
       app.post('/logout', (c) => {
-        deleteCookie(c, SESSION_COOKIE, { path: '/', secure: runtime.secureCookies, sameSite: 'Strict' });
+        clearSession(c, runtime.secureCookies);
         return c.redirect('/login', 303);
       });
     },
@@ -172,11 +148,40 @@ export function sharedSecretAuth(options: SharedSecretAuthOptions): Authenticato
 }
 
 /**
- * The authenticator config `web.auth` asks for, with its shared secret already resolved at start
- * (runtime/secrets.ts: webSecretFromEnv).
+ * The authenticator config `web.auth` asks for, with its secret (shared secret or OIDC client
+ * secret) already resolved at start (runtime/secrets.ts: webSecretFromEnv). `people` are the
+ * configured operators and approvers: the only people an OIDC or proxy login is accepted for.
  */
-export function authenticatorFromConfig(auth: AppConfig['web']['auth'], secret: string | undefined): Authenticator {
-  if (auth.mode === 'none') return noAuth();
-  if (secret === undefined) throw new WebAuthConfigError(`web.auth.secretEnv names ${auth.secretEnv}, but it is unset`);
-  return sharedSecretAuth({ secret });
+export function authenticatorFromConfig(
+  auth: AppConfig['web']['auth'],
+  secret: string | undefined,
+  options: { people?: readonly string[]; publicUrl?: string } = {},
+): Authenticator {
+  const people = options.people ?? [];
+  switch (auth.mode) {
+    case 'none':
+      return noAuth();
+    case 'proxy':
+      return proxyAuth({ header: auth.header, proxies: auth.proxies, people });
+    case 'oidc': {
+      if (secret === undefined) {
+        throw new WebAuthConfigError(`web.auth.clientSecretEnv names ${auth.clientSecretEnv}, but it is unset`);
+      }
+      const redirectUrl = auth.redirectUrl ?? (options.publicUrl && `${options.publicUrl.replace(/\/+$/, '')}/login/callback`);
+      if (!redirectUrl) throw new WebAuthConfigError('web.auth.redirectUrl is needed when web.publicUrl is not set');
+      return oidcAuth({
+        issuer: auth.issuer,
+        clientId: auth.clientId,
+        clientSecret: secret,
+        redirectUrl,
+        emailClaim: auth.emailClaim,
+        people,
+      });
+    }
+    case 'shared-secret':
+      if (secret === undefined) {
+        throw new WebAuthConfigError(`web.auth.secretEnv names ${auth.secretEnv}, but it is unset`);
+      }
+      return sharedSecretAuth({ secret, people });
+  }
 }

@@ -10,6 +10,7 @@ import type { CourierSheet } from '../domain/courier-sheet';
 import type { ScheduleStatus } from '../domain/cron-words';
 import type { LinkKeys, LinkPayload } from '../domain/link-token';
 import type { VersionLine } from '../domain/mail-message';
+import type { ProofClaim } from '../domain/proof';
 import type { Authenticator } from './auth';
 
 // ---------------------------------------------------------------------------------------------
@@ -74,6 +75,10 @@ export interface PerformRequest {
   comment?: string;
   /** The client's network address, for the audit. */
   address?: string;
+  /** How the person is proven (domain/proof.ts): the mail link's token, or a web session's fresh one. */
+  proof?: ProofClaim;
+  /** 'link' (a mail link, the default) or 'web' (the "waiting on me" page of a signed-in person). */
+  channel?: 'link' | 'web';
 }
 
 export interface ActionOutcome {

@@ -5,8 +5,10 @@ export interface Identity {
   id: string;
   /** Shown in the navigation and recorded by dashboard actions. */
   name: string;
-  /** How they logged in: "none", "shared-secret", an identity provider's name. */
+  /** How they logged in: "none", "shared-secret", "oidc", "proxy". */
   method: string;
+  /** The configured person this is (lowercase email), when the login names one: "waiting on me" and proofs need it. */
+  email?: string;
 }
 
 export interface WebEnv {

@@ -158,7 +158,7 @@ function auditRefusals(
           workflowId: payload.workflowId,
           action: payload.action,
           by: payload.recipient,
-          channel: 'link',
+          channel: request.channel ?? 'link',
           ...(request.address ? { address: request.address } : {}),
           reason: outcome.message,
           ...(outcome.code ? { code: outcome.code } : {}),
@@ -262,7 +262,12 @@ function createGateway(client: Client): ActionGateway {
       const answered = isWaitingFor(view, payload) ? undefined : earlierDecision(view, payload);
       if (answered) return { outcome: 'already-decided', message: 'already answered', ...answered };
       const handle = client.workflow.getHandle(payload.workflowId);
-      const actor = { by: payload.recipient, channel: 'link' as const, address: request.address };
+      const actor = {
+        by: payload.recipient,
+        channel: request.channel ?? 'link',
+        address: request.address,
+        ...(request.proof ? { proof: request.proof } : {}),
+      };
       const options = { updateId };
       try {
         let answer: ActionAnswer;

@@ -132,7 +132,8 @@ export function actionRoutes(app: Hono<WebEnv>, ctx: AppContext): void {
       );
     }
 
-    const request: PerformRequest = { tokenId };
+    // The token proves the person: the link went to that address (domain/proof.ts).
+    const request: PerformRequest = { tokenId, proof: { kind: 'mail-link', credential: token } };
     const address = ctx.clientAddress(c);
     if (address) request.address = address;
     const rawSha = typeof form.sha256 === 'string' ? form.sha256.slice(0, 200) : '';

@@ -9,6 +9,8 @@ export const STYLESHEET_PATH = '/static/app.css';
 
 export interface LayoutOptions {
   title: string;
+  /** A local path the page moves on to at once (meta refresh: no script needed). */
+  refreshTo?: string;
   /** Show the dashboard navigation; `current` marks the active item. */
   nav?: { current?: NavKey; outbox: boolean; schedules?: boolean; identity?: string; canLogOut: boolean };
 }
@@ -41,6 +43,7 @@ export function layout(options: LayoutOptions, body: SafeHtml): string {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="no-referrer" />
+        ${options.refreshTo ? html`<meta http-equiv="refresh" content="0;url=${options.refreshTo}" />` : ''}
         <title>${options.title} · airgap-orchestrator</title>
         <link rel="stylesheet" href="${STYLESHEET_PATH}" />
       </head>

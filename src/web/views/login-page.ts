@@ -1,8 +1,11 @@
 import { html } from '../../domain/mail-html';
 import { layout } from './layout';
 
-/** The shared-secret login form; `next` is an already checked local path. */
-export function loginPage(next: string, error?: string): string {
+/**
+ * The shared-secret login form; `next` is an already checked local path. With `askEmail` it also
+ * asks who signs in (optional): only a named person has a "waiting on me" page and acts in their name.
+ */
+export function loginPage(next: string, error?: string, askEmail = false): string {
   return layout(
     { title: 'Log in' },
     html`<h1>Log in</h1>
@@ -14,6 +17,13 @@ export function loginPage(next: string, error?: string): string {
           <label for="secret">Shared secret</label>
           <input type="password" id="secret" name="secret" required autocomplete="current-password" />
         </div>
+        ${askEmail
+          ? html`<div class="field">
+              <label for="email">Your email (optional)</label>
+              <input type="email" id="email" name="email" autocomplete="email" />
+              <p class="help">As listed in the configuration; needed to act from the "waiting on me" page.</p>
+            </div>`
+          : ''}
         <button type="submit">Log in</button>
       </form>`,
   );
