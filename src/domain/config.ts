@@ -134,7 +134,8 @@ const envName = z
   .regex(/^[A-Z_][A-Z0-9_]*$/, 'expected the NAME of an environment variable (A-Z, 0-9, _), not a secret value');
 
 /** An IPv4 address, or an IPv6 one (hex groups and colons, maybe an IPv4 tail). */
-const IP_ADDRESS = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/;
+const IP_ADDRESS =
+  /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/;
 const email = z.string().regex(/^[^\s@]+@[^\s@]+$/, 'expected an email address');
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected an id of lowercase letters, digits and dashes');
 const port = z.number().int().min(1).max(65535);
@@ -494,7 +495,10 @@ const configSchema = z.strictObject({
           z.strictObject({
             mode: z.literal('oidc'),
             /** The identity provider's issuer URL (its discovery document is read from it). */
-            issuer: z.url({ protocol: /^https?$/, message: 'expected the identity provider URL, such as https://id.example' }),
+            issuer: z.url({
+              protocol: /^https?$/,
+              message: 'expected the identity provider URL, such as https://id.example',
+            }),
             clientId: z.string().min(1),
             /** The variable holding the client secret (runtime/secrets.ts reads it). */
             clientSecretEnv: envName,

@@ -12,6 +12,8 @@ import { publicUrlOf, type AppConfig } from '../domain/config';
 import { authenticatorFromConfig, createApp, serveApp } from '../web';
 import { requiredLinkKeys, resolveSecrets, type Secrets } from './secrets';
 import { createTemporalActionGateway } from '../web/temporal-gateway';
+import { createWaitingProvider } from '../web/temporal-waiting';
+import { peopleOf } from '../web/people';
 import {
   createCourierSheetProvider,
   createHistoryProvider,
@@ -59,7 +61,11 @@ export async function startWebServer(options: {
   const app = createApp({
     actions: createTemporalActionGateway(client, { audit }),
     keys: requiredLinkKeys(secrets),
-    auth: authenticatorFromConfig(config.web.auth, secrets.webSecret),
+    auth: authenticatorFromConfig(config.web.auth, secrets.webSecret, {
+      people: peopleOf(config),
+      publicUrl: publicUrlOf(config),
+    }),
+    waiting: createWaitingProvider(client),
     outbox,
     overview: createOverviewProvider(client, audit, config),
     history: createHistoryProvider(audit),

@@ -17,6 +17,7 @@ import { WebError } from './errors';
 import { actionRoutes } from './routes/actions';
 import { dashboardRoutes } from './routes/dashboard';
 import { outboxRoutes } from './routes/outbox';
+import { waitingRoutes } from './routes/waiting';
 import { insightRoutes } from './routes/insight';
 import { errorPage } from './views/error-page';
 import { STYLESHEET, STYLESHEET_PATH } from './views/layout';
@@ -168,6 +169,7 @@ export function createApp(deps: WebDeps): Hono<WebEnv> {
       schedules: deps.schedules !== undefined,
       identity: c.get('identity')?.name,
       canLogOut: deps.auth.required,
+      me: c.get('identity')?.email !== undefined,
     }),
   };
 
@@ -232,6 +234,7 @@ export function createApp(deps: WebDeps): Hono<WebEnv> {
   actionRoutes(app, ctx);
   deps.auth.routes(app, runtime);
   dashboardRoutes(app, ctx);
+  waitingRoutes(app, ctx);
   insightRoutes(app, ctx);
   outboxRoutes(app, ctx);
 

@@ -167,7 +167,8 @@ export function authenticatorFromConfig(
       if (secret === undefined) {
         throw new WebAuthConfigError(`web.auth.clientSecretEnv names ${auth.clientSecretEnv}, but it is unset`);
       }
-      const redirectUrl = auth.redirectUrl ?? (options.publicUrl && `${options.publicUrl.replace(/\/+$/, '')}/login/callback`);
+      const redirectUrl =
+        auth.redirectUrl ?? (options.publicUrl && `${options.publicUrl.replace(/\/+$/, '')}/login/callback`);
       if (!redirectUrl) throw new WebAuthConfigError('web.auth.redirectUrl is needed when web.publicUrl is not set');
       return oidcAuth({
         issuer: auth.issuer,

@@ -252,6 +252,20 @@ export interface RunProvider {
   run(workflowId: string): Promise<RunDetail | undefined>;
 }
 
+/** One thing an open run waits for that a person may do (the "waiting on me" page). */
+export interface AskedOfPerson {
+  workflowId: string;
+  /** A rejection answers the same ask as `approve`: the page offers both. */
+  action: 'approve' | 'file-copied' | 'manual-done';
+  /** The ask's subject: bundle digest, run id or step id. */
+  subject: string;
+}
+
+export interface WaitingProvider {
+  /** From the open runs' published asks; `person` is a lowercase email. */
+  askedOf(person: string): Promise<AskedOfPerson[]>;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 export interface WebDeps {
@@ -264,6 +278,8 @@ export interface WebDeps {
   /** Present when mail goes to the outbox. */
   outbox?: OutboxReader;
   overview?: OverviewProvider;
+  /** What open runs ask of the signed-in person (the "waiting on me" page). */
+  waiting?: WaitingProvider;
   history?: HistoryProvider;
   runs?: RunProvider;
   /** The sites, for the history filter. */

@@ -11,6 +11,7 @@
  */
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type * as OpenIdClientModule from 'openid-client' with { 'resolution-mode': 'import' };
 import type { Authenticator } from './auth';
 import { WebAuthConfigError } from './auth-errors';
 import type { WebEnv } from './env';
@@ -20,7 +21,7 @@ import { safeNext } from './safe-next';
 import { clearSession, sessionIdentity, sessionKey, sessionSign, sessionVerify, setSession } from './session';
 import { signedInPage } from './views/signed-in-page';
 
-type OpenIdClient = typeof import('openid-client', { with: { 'resolution-mode': 'import' } });
+type OpenIdClient = typeof OpenIdClientModule;
 type OidcConfiguration = Awaited<ReturnType<OpenIdClient['discovery']>>;
 
 export interface OidcAuthOptions {
@@ -140,10 +141,7 @@ export function oidcAuth(options: OidcAuthOptions): Authenticator {
   };
 
   /** The configured person the provider vouches for in this callback, or a refusal. */
-  async function signedInEmail(
-    c: Context<WebEnv>,
-    pending: { v: string; s: string; n: string },
-  ): Promise<string> {
+  async function signedInEmail(c: Context<WebEnv>, pending: { v: string; s: string; n: string }): Promise<string> {
     const { lib, config } = await provider();
     // The URL the provider redirected to: the registered one with this request's query.
     const current = new URL(options.redirectUrl);
@@ -166,7 +164,8 @@ export function oidcAuth(options: OidcAuthOptions): Authenticator {
       throw refuse(`The identity provider's answer could not be verified (${(err as Error).message}).`);
     }
     const named = claims[emailClaim];
-    if (claims.email_verified === false) throw refuse(`The identity provider has not verified the email ${String(named)}.`);
+    if (claims.email_verified === false)
+      throw refuse(`The identity provider has not verified the email ${String(named)}.`);
     const email = configuredPerson(options.people, named);
     if (!email) {
       throw refuse(

@@ -24,7 +24,8 @@ export function plainAddress(address: string): string {
 
 export function proxyAuth(options: ProxyAuthOptions): Authenticator {
   const proxies = new Set(options.proxies.map(plainAddress));
-  const fromProxy = (address: string | undefined): boolean => address !== undefined && proxies.has(plainAddress(address));
+  const fromProxy = (address: string | undefined): boolean =>
+    address !== undefined && proxies.has(plainAddress(address));
   return {
     mode: 'proxy',
     required: true,

@@ -21,8 +21,8 @@ import {
   refusedPage,
 } from '../views/action-pages';
 
-const MIN_SHA_DIGITS = 12;
-const MAX_COMMENT = 1000;
+export const MIN_SHA_DIGITS = 12;
+export const MAX_COMMENT = 1000;
 
 function linkFailure(reason: LinkTokenFailure): WebError {
   if (reason === 'expired') {
@@ -50,7 +50,7 @@ export function normaliseSha256(input: unknown): string | undefined {
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u0009\u000b-\u001f\u007f]/g;
 
-function normaliseComment(input: unknown): string | undefined {
+export function normaliseComment(input: unknown): string | undefined {
   if (typeof input !== 'string') return undefined;
   const text = input.replace(/\r\n?/g, '\n').replace(CONTROL_CHARACTERS, '').trim();
   return text === '' ? undefined : text;

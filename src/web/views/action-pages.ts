@@ -8,7 +8,7 @@ import { html, raw, type SafeHtml } from '../../domain/mail-html';
 import type { ActionOutcome, AlreadyDecidedView, NoLongerWaitingView, WaitingActionView } from '../deps';
 import { CSRF_FIELD } from '../csrf';
 import { formatSize, time, timeWithHint } from './format';
-import { layout } from './layout';
+import { layout, type LayoutOptions } from './layout';
 
 interface ActionText {
   heading: string;
@@ -71,7 +71,7 @@ export function digestCommand(os: string, folder: string, file: string): string 
   return checkCommandFor(joinPath(trimmed, file, hostOs), hostOs);
 }
 
-function waitingFacts(view: WaitingActionView, payload: LinkPayload, now: number): SafeHtml {
+function waitingFacts(view: WaitingActionView, payload: LinkPayload, now: number, fromLink: boolean): SafeHtml {
   // A "file copied" page asks the person for the digest they computed on the relay: showing the
   // expected one there would let them copy it instead (the mail to the courier still has it).
   const showDigest = payload.action !== 'file-copied';
@@ -93,7 +93,7 @@ function waitingFacts(view: WaitingActionView, payload: LinkPayload, now: number
     ${fact('Asked by', view.askedBy)} ${fact('Carried by', view.carriedBy)}
     ${fact('Waiting since', view.since === undefined ? undefined : timeWithHint(view.since, now))}
     ${fact('Deadline', view.deadline === undefined ? undefined : timeWithHint(view.deadline, now))}
-    ${fact('Link sent to', payload.recipient)} ${fact('Link valid until', time(payload.expiresAt))}
+    ${fromLink ? html`${fact('Link sent to', payload.recipient)} ${fact('Link valid until', time(payload.expiresAt))}` : ''}
   </dl>`;
 }
 
@@ -181,6 +181,24 @@ ${input.values?.comment ?? ''}</textarea>
   </div>`;
 }
 
+/** The form that answers one waiting action; `hidden` adds fields (the "waiting on me" page names the run in them). */
+export function actionForm(input: ConfirmationPageInput & { hidden?: Record<string, string> }): SafeHtml {
+  const text = ACTION_TEXT[input.payload.action];
+  return html`<form method="post" action="${input.actionPath}" class="action">
+    <p>${text.lead}</p>
+    ${input.error ? html`<p class="message error" role="alert" id="form-error">${input.error}</p>` : ''}
+    <input type="hidden" name="${CSRF_FIELD}" value="${input.csrf}" />
+    ${Object.entries(input.hidden ?? {}).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`)}
+    ${formFields(input, text)}
+    <button type="submit" ${text.danger ? raw(' class="danger"') : ''}>${text.button}</button>
+  </form>`;
+}
+
+/** What the run waits for: its facts, relays and steps (without the link's own recipient and expiry when `fromLink` is false). */
+export function waitingDetails(view: WaitingActionView, payload: LinkPayload, now: number, fromLink = true): SafeHtml {
+  return html`${waitingFacts(view, payload, now, fromLink)} ${relaysTable(view)} ${instructionsList(view)}`;
+}
+
 export function confirmationPage(input: ConfirmationPageInput): string {
   const text = ACTION_TEXT[input.payload.action];
   const { view } = input;
@@ -189,14 +207,7 @@ export function confirmationPage(input: ConfirmationPageInput): string {
     html`<h1>${text.heading}</h1>
       <p class="context">${view.site} · ${view.runLabel ?? view.workflowId}</p>
       <p>${view.title}</p>
-      ${waitingFacts(view, input.payload, input.now)} ${relaysTable(view)} ${instructionsList(view)}
-      <form method="post" action="${input.actionPath}" class="action">
-        <p>${text.lead}</p>
-        ${input.error ? html`<p class="message error" role="alert" id="form-error">${input.error}</p>` : ''}
-        <input type="hidden" name="${CSRF_FIELD}" value="${input.csrf}" />
-        ${formFields(input, text)}
-        <button type="submit" ${text.danger ? raw(' class="danger"') : ''}>${text.button}</button>
-      </form>`,
+      ${waitingDetails(view, input.payload, input.now)} ${actionForm(input)}`,
   );
 }
 
@@ -242,9 +253,9 @@ export function donePage(action: LinkAction, outcome: ActionOutcome): string {
   );
 }
 
-export function refusedPage(outcome: ActionOutcome, actionPath: string): string {
+export function refusedPage(outcome: ActionOutcome, actionPath: string, nav?: LayoutOptions['nav']): string {
   return layout(
-    { title: 'Not accepted' },
+    { title: 'Not accepted', ...(nav ? { nav } : {}) },
     html`<h1>Not accepted</h1>
       <p class="message error" role="alert">${outcome.message}</p>
       <p>Nothing was changed. <a href="${actionPath}">Back to the form</a></p>`,

@@ -12,18 +12,26 @@ export interface LayoutOptions {
   /** A local path the page moves on to at once (meta refresh: no script needed). */
   refreshTo?: string;
   /** Show the dashboard navigation; `current` marks the active item. */
-  nav?: { current?: NavKey; outbox: boolean; schedules?: boolean; identity?: string; canLogOut: boolean };
+  nav?: {
+    current?: NavKey;
+    outbox: boolean;
+    schedules?: boolean;
+    identity?: string;
+    canLogOut: boolean;
+    /** The viewer is a configured person: link their "waiting on me" page. */
+    me?: boolean;
+  };
 }
 
-export type NavKey = 'open' | 'history' | 'schedules' | 'outbox';
+export type NavKey = 'open' | 'me' | 'history' | 'schedules' | 'outbox';
 
 function navigation(nav: NonNullable<LayoutOptions['nav']>): SafeHtml {
   const item = (key: NavKey, href: string, label: string) =>
     html`<li><a href="${href}" ${nav.current === key ? raw(' aria-current="page"') : ''}>${label}</a></li>`;
   return html`<nav aria-label="Main">
     <ul>
-      ${item('open', '/', 'Open runs')} ${item('history', '/history', 'History')}
-      ${nav.schedules ? item('schedules', '/schedules', 'Schedules') : ''}
+      ${item('open', '/', 'Open runs')} ${nav.me ? item('me', '/me', 'Waiting on me') : ''}
+      ${item('history', '/history', 'History')} ${nav.schedules ? item('schedules', '/schedules', 'Schedules') : ''}
       ${nav.outbox ? item('outbox', '/outbox', 'Outbox') : ''}
     </ul>
     ${

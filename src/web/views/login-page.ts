@@ -17,13 +17,15 @@ export function loginPage(next: string, error?: string, askEmail = false): strin
           <label for="secret">Shared secret</label>
           <input type="password" id="secret" name="secret" required autocomplete="current-password" />
         </div>
-        ${askEmail
-          ? html`<div class="field">
-              <label for="email">Your email (optional)</label>
-              <input type="email" id="email" name="email" autocomplete="email" />
-              <p class="help">As listed in the configuration; needed to act from the "waiting on me" page.</p>
-            </div>`
-          : ''}
+        ${
+          askEmail
+            ? html`<div class="field">
+                <label for="email">Your email (optional)</label>
+                <input type="email" id="email" name="email" autocomplete="email" />
+                <p class="help">As listed in the configuration; needed to act from the "waiting on me" page.</p>
+              </div>`
+            : ''
+        }
         <button type="submit">Log in</button>
       </form>`,
   );
