@@ -132,7 +132,7 @@ export function actionRoutes(app: Hono<WebEnv>, ctx: AppContext): void {
       );
     }
 
-    const request: PerformRequest = { tokenId };
+    const request: PerformRequest = { tokenId, token };
     const address = ctx.clientAddress(c);
     if (address) request.address = address;
     const rawSha = typeof form.sha256 === 'string' ? form.sha256.slice(0, 200) : '';
