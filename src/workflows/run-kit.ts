@@ -235,6 +235,7 @@ export class RunKit {
       },
       {
         validator: (i) => {
+          if (this.approvalSteps.has(i.step)) this.codeReused(i);
           validateManual(i);
           if (this.approvalSteps.has(i.step)) this.proofRequired(i, `confirming "${i.step}"`);
         },
@@ -266,6 +267,16 @@ export class RunKit {
       `${what} by ${i.by} counts only with a proof this site accepts (${accepted.join(', ')}); ` +
         `${kind === 'unproven' ? 'none was given' : `${kind} is not one of them`} — from the CLI, add --code <the code from the approval mail>`,
     );
+  }
+
+  /** Refuses a one-time code that counted already, before any other rule: say "used", not "decided". */
+  codeReused(i: ActionBase): void {
+    if (!this.proven || i.proof?.kind !== 'cli-code' || typeof i.proof.credential !== 'string') return;
+    // The canonical text, as domain/cli-code.ts normalises it (the check activity returns it so).
+    const code = i.proof.credential.replace(/[\s-]/g, '').toUpperCase();
+    if (this.usedCodes.has(code)) {
+      refuse('proof-invalid', 'this code has been used already (each code counts once); nothing was recorded');
+    }
   }
 
   private check(i: ActionBase, target: ProofTarget): Promise<ProofCheck> {
@@ -356,12 +367,14 @@ export class RunKit {
     };
     setHandler(approveUpdate, (i) => decide(i, 'approve', validateApprove, approve), {
       validator: (i) => {
+        this.codeReused(i);
         validateApprove(i);
         this.proofRequired(i, 'an approval');
       },
     });
     setHandler(rejectUpdate, (i) => decide(i, 'reject', validateReject, reject), {
       validator: (i) => {
+        this.codeReused(i);
         validateReject(i);
         this.proofRequired(i, 'a rejection');
       },

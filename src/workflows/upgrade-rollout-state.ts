@@ -174,6 +174,7 @@ export class RolloutState {
 
   // ---- confirm: the approval, the upgrade of a stage, or a wave of agents -------------------------
   private validateConfirm(i: StageActionInput): void {
+    if (this.asking?.kind === 'approval') this.kit.codeReused(i);
     const byProblem = byRefusal(i.by, 'confirms');
     if (byProblem) refuse('bad-identity', byProblem);
     const asking = this.asking;
