@@ -10,6 +10,7 @@ import type { AuditEvent } from '../domain/audit';
 import { findSite, type AppConfig } from '../domain/config';
 import { sitePlanFrom, type SitePlan } from '../domain/site-plan';
 import { createNotifyActivities, type NotifyDeps } from './notify-activities';
+import { createProofActivities } from './proof-activities';
 import { createReminderActivities } from './reminder-activities';
 
 export interface ControlDeps extends NotifyDeps {
@@ -62,6 +63,7 @@ export function createControlActivities(deps: ControlDeps) {
   const notices = createNotifyActivities(deps);
   return {
     ...notices,
+    ...createProofActivities(deps),
     ...createReminderActivities({ audit: deps.audit, now: deps.now, notify: notices.notify }),
 
     async loadSitePlan(input: { site: string }): Promise<SitePlan> {

@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Mailer } from '../adapters/mailer';
 import type { LinkKeys } from '../domain/link-token';
 import { signLinkToken } from '../domain/link-token';
+import { deriveCliCode } from '../domain/cli-code';
 import type { MailMessage } from '../domain/mail-message';
 import {
   approvalRequestMail,
@@ -56,6 +57,26 @@ export function createNotifyActivities(deps: NotifyDeps) {
     return `${deps.publicUrl.replace(/\/$/, '')}/a/${token}`;
   };
 
+  // The one-time CLI codes of an approval, bound like its links (run, action, subject, recipient, expiry).
+  const codesFor = (n: NoticeRequest, recipient: string): { approve: string; reject: string } | undefined => {
+    const approve = n.links.find((l) => l.action === 'approve');
+    const reject = n.links.find((l) => l.action === 'reject');
+    if (!approve || !reject) return undefined;
+    const expiresAt = Math.max(deps.now() + deps.linkTtl, n.deadline ?? 0);
+    const code = (action: 'approve' | 'reject', subject: string) =>
+      deriveCliCode({ workflowId: n.workflowId, action, subject, recipient }, expiresAt, deps.linkKeys);
+    return { approve: code('approve', approve.subject), reject: code('reject', reject.subject) };
+  };
+  /** A plain notice's approve/reject commands, with the recipient's name and codes in place of `<you>`. */
+  const withCodes = (commands: readonly string[] | undefined, recipient: string, n: NoticeRequest) => {
+    const codes = codesFor(n, recipient);
+    if (!codes || !commands) return commands;
+    return commands.map((c) => {
+      const verb = / approve /.test(c) ? 'approve' : / reject /.test(c) ? 'reject' : undefined;
+      return verb ? c.replace('--by <you>', `--by ${recipient} --code ${codes[verb]}`) : c;
+    });
+  };
+
   function render(n: NoticeRequest): MailMessage[] {
     const run: MailRun = {
       siteId: n.site,
@@ -91,6 +112,8 @@ export function createNotifyActivities(deps: NotifyDeps) {
           discriminator: n.noticeId,
           ask: n.ask,
           ...notice,
+          // One recipient per mail when it has links: their approve/reject commands carry their codes.
+          commands: to.length === 1 ? withCodes(notice.commands, to[0]!, n) : notice.commands,
           facts: [
             ...(notice.facts ?? []),
             ...(n.deadline !== undefined ? [{ label: 'Deadline', value: formatMailTime(n.deadline) }] : []),
@@ -163,6 +186,7 @@ export function createNotifyActivities(deps: NotifyDeps) {
             carriedBy: n.askedBy ?? 'unknown',
             deadline: n.deadline,
             policy: n.policy,
+            codes: codesFor(n, recipient),
           }),
         );
       case 'manual-step':

@@ -4,6 +4,7 @@
  */
 import type { AuditKind } from '../domain/audit';
 import type { BundleInfo, ComponentVersion } from '../domain/cycle';
+import type { LinkAction } from '../domain/link-token';
 
 export type ManagerSide = 'dmz' | 'airgapped';
 
@@ -54,7 +55,7 @@ export type NoticePurpose =
   | 'manual-step'
   | 'upgrade-stage';
 
-export type LinkAction = 'approve' | 'reject' | 'file-copied' | 'manual-done';
+export type { LinkAction } from '../domain/link-token';
 
 /** A notice to a list of people. The activity renders one message per recipient, with that
  * recipient's signed links, so links can be bound to who received them. */

@@ -19,7 +19,9 @@ import {
   timesFor,
   type Times,
   watchRun,
+  withProof,
 } from './run-actions';
+import { osUserProof } from './proof';
 
 /**
  * The open cycle of a site, if any (visibility, so a moment behind the truth). Scoped to this
@@ -194,6 +196,7 @@ export function register(program: Command, ctx: CliContext): void {
         sha256: opts.sha256,
         relay: opts.relay,
         channel: 'cli',
+        ...withProof(osUserProof()),
       });
       ctx.result(answerLine(a), a);
     });

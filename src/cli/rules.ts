@@ -20,7 +20,9 @@ import {
   timesFor,
   type Times,
   watchRun,
+  withProof,
 } from './run-actions';
+import { osUserProof } from './proof';
 
 export async function openRulesTransferOf(client: Client, site: string): Promise<string | undefined> {
   const query = `AirgapSite = '${site}' AND AirgapKind = 'rules' AND ExecutionStatus = 'Running'`;
@@ -154,7 +156,12 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--comment <text>', 'optional comment')
     .action(async (id: string, opts: { by: string; comment?: string }) => {
       const handle = (await ctx.client()).workflow.getHandle(id);
-      const a = await act(handle, rulesCopiedUpdate, { by: opts.by, comment: opts.comment, channel: 'cli' });
+      const a = await act(handle, rulesCopiedUpdate, {
+        by: opts.by,
+        comment: opts.comment,
+        channel: 'cli',
+        ...withProof(osUserProof()),
+      });
       ctx.result(answerLine(a), a);
     });
 

@@ -7,6 +7,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import type { Command } from 'commander';
 import type { RefusalCode } from '../domain/asks';
 import type { AuditKind } from '../domain/audit';
+import type { ProofClaim } from '../domain/proof';
 import { findSite } from '../domain/config';
 import { displayZone, formatTime, isoTimesIn, wallTime } from '../domain/time-format';
 import { refusalOf } from '../workflows/refusal';
@@ -21,6 +22,7 @@ import {
   type TimelineEntry,
 } from '../workflows/run-messages';
 import { CliError, type CliContext } from './context';
+import { CODE_HELP, codeProof, osUserProof } from './proof';
 
 /** What a refused action was: the top-level error handler records it in the audit (cli/refusals.ts). */
 export interface RefusedAttempt {
@@ -171,14 +173,26 @@ export function registerRunVerbs(group: Command, ctx: CliContext, o: RunVerbsOpt
 
   withBy(group.command('approve <id>').description(`approve ${o.approves}`), 'who approves')
     .option('--comment <text>', 'optional comment')
-    .action((id: string, opts: { by?: string; comment?: string }, command: Command) =>
-      run(id, approveUpdate, { by: who(opts, command), comment: opts.comment, channel: 'cli' }),
+    .option('--code <code>', CODE_HELP)
+    .action((id: string, opts: { by?: string; comment?: string; code?: string }, command: Command) =>
+      run(id, approveUpdate, {
+        by: who(opts, command),
+        comment: opts.comment,
+        channel: 'cli',
+        ...withProof(codeProof(opts.code)),
+      }),
     );
 
   withBy(group.command('reject <id>').description(`reject ${o.approves}`), 'who rejects')
     .requiredOption('--comment <text>', 'why')
-    .action((id: string, opts: { by?: string; comment: string }, command: Command) =>
-      run(id, rejectUpdate, { by: who(opts, command), comment: opts.comment, channel: 'cli' }),
+    .option('--code <code>', 'the one-time reject code from the approval mail: proves who you are')
+    .action((id: string, opts: { by?: string; comment: string; code?: string }, command: Command) =>
+      run(id, rejectUpdate, {
+        by: who(opts, command),
+        comment: opts.comment,
+        channel: 'cli',
+        ...withProof(codeProof(opts.code)),
+      }),
     );
 
   withBy(group.command('done <id>').description(`confirm a manual step the ${o.noun} waits for`), 'who did it')
@@ -190,6 +204,7 @@ export function registerRunVerbs(group: Command, ctx: CliContext, o: RunVerbsOpt
         by: who(opts, command),
         comment: opts.comment,
         channel: 'cli',
+        ...withProof(osUserProof()),
       }),
     );
 
@@ -198,6 +213,11 @@ export function registerRunVerbs(group: Command, ctx: CliContext, o: RunVerbsOpt
     .action((id: string, opts: { by?: string; reason: string }, command: Command) =>
       run(id, cancelUpdate, { by: who(opts, command), reason: opts.reason, channel: 'cli' }),
     );
+}
+
+/** `{ proof }` when there is one: an action without a proof carries no proof field at all. */
+export function withProof(proof: ProofClaim | undefined): { proof?: ProofClaim } {
+  return proof ? { proof } : {};
 }
 
 export interface RunRow {

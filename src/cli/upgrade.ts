@@ -26,7 +26,9 @@ import {
   timesFor,
   type Times,
   watchRun,
+  withProof,
 } from './run-actions';
+import { actionProof, CODE_HELP } from './proof';
 import { newRolloutId } from './run-id';
 
 /** The open rollout of a site, if any (visibility, so a moment behind the truth). */
@@ -239,13 +241,15 @@ export function register(program: Command, ctx: CliContext): void {
       .requiredOption('--stage <stage>', 'the stage, U1 … U5 (only the current stage is accepted)')
       .requiredOption('--by <who>', `who ${verb}s`)
       .option('--comment <text>', 'optional comment')
-      .action(async (id: string, opts: { stage: string; by: string; comment?: string }) => {
+      .option('--code <code>', `${CODE_HELP} (a stage's approval)`)
+      .action(async (id: string, opts: { stage: string; by: string; comment?: string; code?: string }) => {
         const handle = (await ctx.client()).workflow.getHandle(id);
         const a = await act(handle, update, {
           stage: stageIdOf(opts.stage),
           by: opts.by,
           comment: opts.comment,
           channel: 'cli',
+          ...withProof(actionProof(opts.code)),
         });
         ctx.result(answerLine(a), a);
       });

@@ -5,6 +5,7 @@
  * break a mail link. Pure: used by workflow validators, the web gateway and the CLI alike.
  */
 import type { Channel } from './cycle';
+import type { ProofKind } from './proof';
 
 /** Why a run refused an operator's action. The sentence beside it is for people only. */
 export const REFUSAL_CODES = [
@@ -28,6 +29,8 @@ export const REFUSAL_CODES = [
   'unknown-target',
   /** The action arrived without a proof of identity the site accepts (issue 14). */
   'proof-required',
+  /** The action's proof of identity did not check out (wrong run, action or person, expired, used). */
+  'proof-invalid',
   /** Anything else the run's rules forbid; the sentence says what. */
   'not-allowed',
 ] as const;
@@ -80,6 +83,8 @@ export interface Answer {
   address?: string;
   /** The Update id that carried it: a link posted again finds its own earlier answer by this. */
   updateId?: string;
+  /** How `by` was proven (issue 14); absent in runs started before proofs were checked. */
+  proof?: ProofKind;
 }
 
 /** The open ask a link or command answers, if the run asks it now. */

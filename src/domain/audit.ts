@@ -7,12 +7,16 @@
  * hashing lives in audit-chain.ts and storage in src/adapters/audit-store.ts.
  */
 
+import { isProofKind, type ProofKind } from './proof';
+
 export type AuditKind = 'cycle' | 'upgrade' | 'rules' | 'harden';
 export type AuditChannel = 'cli' | 'link' | 'web' | 'schedule' | 'system';
 export interface AuditActor {
   who: string;
   channel: AuditChannel;
   address?: string;
+  /** How `who` was proven (issue 14): mail-link, web-session, shared-secret, cli-code, os-user or unproven. */
+  proof?: ProofKind;
 }
 export interface AuditEvent {
   id: string; // idempotency key chosen by the caller (e.g. `${workflowId}/${runId}/${seq}`); appending the same id twice is a no-op that returns the first record
@@ -180,7 +184,7 @@ export function validateAuditEvent(input: unknown): AuditEvent {
 function validateActor(value: unknown): AuditActor {
   if (typeof value !== 'object' || value === null) throw new AuditEventError('actor', 'expected an object');
   const a = value as Record<string, unknown>;
-  const extra = Object.keys(a).filter((k) => !['who', 'channel', 'address'].includes(k) && a[k] !== undefined);
+  const extra = Object.keys(a).filter((k) => !['who', 'channel', 'address', 'proof'].includes(k) && a[k] !== undefined);
   if (extra.length > 0) throw new AuditEventError(`actor.${extra.join(', actor.')}`, 'unknown field(s)');
   if (typeof a.channel !== 'string' || !Object.hasOwn(CHANNELS, a.channel)) {
     throw new AuditEventError(
@@ -191,6 +195,10 @@ function validateActor(value: unknown): AuditActor {
   const actor: AuditActor = { who: text('actor.who', a.who)!, channel: a.channel as AuditChannel };
   const address = text('actor.address', a.address, true);
   if (address !== undefined) actor.address = address;
+  if (a.proof !== undefined) {
+    if (!isProofKind(a.proof)) throw new AuditEventError('actor.proof', `${JSON.stringify(a.proof)} is not a proof kind`);
+    actor.proof = a.proof;
+  }
   return actor;
 }
 

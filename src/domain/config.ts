@@ -9,6 +9,11 @@
 import { z } from 'zod';
 import { formatDuration, parseDuration } from './duration';
 import { UPGRADE_STAGES, type StageId } from './upgrade-stages';
+import { DEFAULT_APPROVAL_PROOFS, PROOF_KINDS } from './proof';
+
+/** Operator actions that are not approvals and may be proven by `os-user` where the site allows. */
+export const OS_USER_ACTIONS = ['copied', 'done', 'confirm'] as const;
+export type OsUserAction = (typeof OS_USER_ACTIONS)[number];
 
 /** See checkConsistency: bounds the history of the longest wait for a person. */
 export const MAX_REMINDERS_PER_WAIT = 500;
@@ -373,6 +378,11 @@ const siteSchema = z.strictObject({
     operators: z.array(email).min(1, 'expected at least one operator email'),
     escalation: z.array(email).default([]),
     approvers: z.array(email).default([]),
+    /**
+     * Login names of the machines' accounts → the person (email) they belong to: an operator
+     * action from the CLI run under that account is recorded as proven by `os-user` (issue 14).
+     */
+    osUsers: z.record(z.string().regex(/^[A-Za-z0-9._\\-]{1,64}$/, 'expected a login name'), email).default({}),
   }),
   schedule: z
     .strictObject({
@@ -401,6 +411,18 @@ const siteSchema = z.strictObject({
       required: z.number().int().positive().default(1),
       /** Whether the person who carried the file may also approve its import. */
       carrierMayApprove: z.boolean().default(false),
+      /**
+       * What proves an approver's identity (issue 14): an approval or rejection without one of
+       * these is refused. `unproven` lets a plain `--by` count (small trusted sites, tests).
+       */
+      proofs: z
+        .array(z.enum(PROOF_KINDS, { message: `expected one of ${PROOF_KINDS.join(', ')}` }))
+        .min(1, 'expected at least one proof kind')
+        .default([...DEFAULT_APPROVAL_PROOFS]),
+      /** Operator actions (not approvals) that may be proven by the CLI's login name (people.osUsers). */
+      osUserActions: z
+        .array(z.enum(OS_USER_ACTIONS, { message: `expected one of ${OS_USER_ACTIONS.join(', ')}` }))
+        .default([]),
     })
     .prefault({}),
   steps,
@@ -648,6 +670,12 @@ function checkConsistency(config: AppConfig): string[] {
       problems.push(
         `sites.${i}.approval.required: ${required} approvals required but only ${site.people.approvers.length} approver(s) listed`,
       );
+    }
+    if (site.approval.proofs.includes('os-user') && Object.keys(site.people.osUsers).length === 0) {
+      problems.push(`sites.${i}.approval.proofs: "os-user" needs people.osUsers (login name → person)`);
+    }
+    if (site.approval.osUserActions.length > 0 && Object.keys(site.people.osUsers).length === 0) {
+      problems.push(`sites.${i}.approval.osUserActions: os-user proofs need people.osUsers (login name → person)`);
     }
     for (const [at, name] of [
       ['airgapped.manager.host', site.airgapped.manager.host],

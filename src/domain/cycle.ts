@@ -3,6 +3,8 @@
  * digest quoting, approval policy. The workflow (src/workflows/cycle.ts) applies these; tests
  * exercise them without Temporal.
  */
+import type { OsUserAction } from './config';
+import type { ProofKind } from './proof';
 
 export const CYCLE_STATES = [
   'bundling',
@@ -57,6 +59,8 @@ export interface Actor {
   who: string;
   channel: Channel;
   address?: string;
+  /** How `who` was proven (issue 14); absent in records written before proofs existed. */
+  proof?: ProofKind;
 }
 
 export const MIN_DIGEST_PREFIX = 12;
@@ -96,6 +100,10 @@ export interface ApprovalRules {
   required: number;
   carrierMayApprove: boolean;
   approvers: string[];
+  /** What proves an approver (issue 14); absent in plans recorded before proofs existed. */
+  proofs?: ProofKind[];
+  /** Operator actions the CLI's login name may prove (`os-user`); absent means none. */
+  osUserActions?: OsUserAction[];
 }
 
 export function requiredApprovals(rules: ApprovalRules): number {

@@ -14,7 +14,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** What a link lets its recipient do. Add new actions at the end; old tokens keep verifying. */
-export const LINK_ACTIONS = ['approve', 'reject', 'file-copied', 'manual-done'] as const;
+export const LINK_ACTIONS = ['approve', 'reject', 'file-copied', 'manual-done', 'stage-confirm'] as const;
 export type LinkAction = (typeof LINK_ACTIONS)[number];
 
 export interface LinkPayload {

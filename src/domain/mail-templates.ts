@@ -97,6 +97,8 @@ export interface ApprovalRequestInput {
   policy?: string | undefined;
   /** Tells a second approval round in the same run from the first; part of the idempotency key. */
   round?: number | undefined;
+  /** The recipient's one-time CLI codes (domain/cli-code.ts), shown beside the links (issue 14). */
+  codes?: { approve: string; reject: string } | undefined;
 }
 
 /** How a run ends, as every run kind names it: the state `status` shows is the outcome its mail states. */
@@ -557,8 +559,18 @@ export function approvalRequestMail(input: ApprovalRequestInput): MailMessage {
         note: 'Opens a page where you confirm.',
       },
       { kind: 'action', label: 'Reject the import', url: input.rejectUrl, note: 'Opens a page where you confirm.' },
+      ...(input.codes ? [{ kind: 'code' as const, text: cliCodeLines(input.run, input.recipient, input.codes) }] : []),
     ],
   });
+}
+
+/** The CLI lines of an approval mail, with the recipient's one-time codes (each works once). */
+function cliCodeLines(run: MailRun, recipient: string, codes: { approve: string; reject: string }): string {
+  return [
+    `Or from a terminal (each code works once, for you only):`,
+    `airgap cycle approve ${run.workflowId} --by ${recipient} --code ${codes.approve}`,
+    `airgap cycle reject ${run.workflowId} --by ${recipient} --code ${codes.reject} --comment "<why>"`,
+  ].join('\n');
 }
 
 /** What the end of each kind of run leaves behind: "the updates are imported", "nothing was applied"… */

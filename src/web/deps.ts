@@ -69,6 +69,8 @@ export type ActionView = WaitingActionView | AlreadyDecidedView | NoLongerWaitin
 export interface PerformRequest {
   /** The link's token id: the Update id, so a repeated POST returns the first answer. */
   tokenId: string;
+  /** The link's token itself: sent with the action as its `mail-link` proof (issue 14). */
+  token?: string;
   /** file-copied: what the person typed, lowercase hex without spaces, at least 12 digits. */
   confirmedSha256?: string;
   /** approve/reject: an optional comment or reason. */

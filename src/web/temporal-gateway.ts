@@ -7,9 +7,9 @@
  */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { recordRefusedAction, type AuditStore } from '../adapters/audit-store';
-import { earlierAnswer, openAsk, type Answer, type RefusalCode } from '../domain/asks';
+import { earlierAnswer, openAsk, type Answer, type AnswerAction, type RefusalCode } from '../domain/asks';
 import { identityProblem } from '../domain/identity';
-import type { LinkPayload } from '../domain/link-token';
+import type { LinkAction, LinkPayload } from '../domain/link-token';
 import {
   approveUpdate,
   cycleStateQuery,
@@ -36,6 +36,9 @@ const DECISION: Record<Answer['action'], string> = {
   cancel: 'cancelled',
   abort: 'aborted',
 };
+
+/** The answer a link's action gives (a stage confirmation answers a `confirm-stage` ask). */
+const asked = (action: LinkAction): AnswerAction => (action === 'stage-confirm' ? 'confirm-stage' : action);
 
 /** A cycle's view, or the common state of another kind of run. */
 type AnyView = RunState & Partial<Omit<CycleView, keyof RunState>>;
@@ -67,7 +70,7 @@ function earlierDecision(
   view: AnyView,
   payload: LinkPayload,
 ): { by: string; at: number; decision: string } | undefined {
-  const earlier = earlierAnswer(view.answers, payload.action, payload.subject, answerer(payload));
+  const earlier = earlierAnswer(view.answers, asked(payload.action), payload.subject, answerer(payload));
   return earlier && { by: earlier.by, at: Date.parse(earlier.at), decision: DECISION[earlier.action] };
 }
 
@@ -88,10 +91,10 @@ const KIND_NAME: Record<RunState['kind'], string> = {
 
 /** The run asks this link's question now, and (for approvals) this recipient has not answered it. */
 function isWaitingFor(view: AnyView, payload: LinkPayload): boolean {
-  const ask = openAsk(view.asks, payload.action, payload.subject);
+  const ask = openAsk(view.asks, asked(payload.action), payload.subject);
   if (!ask) return false;
   const who = answerer(payload);
-  return who === undefined || !earlierAnswer(view.answers, payload.action, payload.subject, who);
+  return who === undefined || !earlierAnswer(view.answers, asked(payload.action), payload.subject, who);
 }
 
 function titleOf(view: AnyView, payload: LinkPayload): string {
@@ -110,6 +113,8 @@ function titleOf(view: AnyView, payload: LinkPayload): string {
       return view.waitingFor?.title
         ? `Confirm: ${view.waitingFor.title}`
         : `Confirm the manual step "${payload.subject}"`;
+    case 'stage-confirm':
+      return `Confirm ${payload.subject}`;
   }
 }
 
@@ -227,6 +232,10 @@ function createGateway(client: Client): ActionGateway {
           code: 'bad-identity',
           message: `this link's recipient is not a plausible identity: ${problem}`,
         };
+      // Mails carry no stage links: a stage is confirmed in the web app or with the CLI.
+      if (payload.action === 'stage-confirm') {
+        return { outcome: 'refused', code: 'not-allowed', message: 'a stage is not confirmed through a mail link' };
+      }
       const view = await readView(client, payload);
       if (!view) return { outcome: 'refused', code: 'ended', message: 'this run no longer exists' };
       const bound =
@@ -244,7 +253,7 @@ function createGateway(client: Client): ActionGateway {
       // The Update id is the token id, so a repeated click returns the first answer. A question
       // asked again (a copy failed verification) is a new round with its own id, so the same
       // link can report the new copy.
-      const round = openAsk(view.asks, payload.action, payload.subject)?.round ?? 0;
+      const round = openAsk(view.asks, asked(payload.action), payload.subject)?.round ?? 0;
       const updateId = round > 0 ? `${request.tokenId}.${round}` : request.tokenId;
       // This link posted again: the run recorded the answer its Update carried.
       const own = (view.answers ?? []).find((a) => a.updateId === updateId);
@@ -262,12 +271,11 @@ function createGateway(client: Client): ActionGateway {
       const answered = isWaitingFor(view, payload) ? undefined : earlierDecision(view, payload);
       if (answered) return { outcome: 'already-decided', message: 'already answered', ...answered };
       const handle = client.workflow.getHandle(payload.workflowId);
-      const actor = {
-        by: payload.recipient,
-        channel: request.channel ?? 'link',
-        address: request.address,
-        ...(request.proof ? { proof: request.proof } : {}),
-      };
+      // Who acts is proven (issue 14): a mail link by its token, the waiting page by the token it
+      // signed for the signed-in person. The control worker checks it again.
+      const proof =
+        request.proof ?? (request.token ? { kind: 'mail-link' as const, credential: request.token } : undefined);
+      const actor = { by: payload.recipient, channel: request.channel ?? 'link', address: request.address, proof };
       const options = { updateId };
       try {
         let answer: ActionAnswer;
@@ -302,7 +310,7 @@ function createGateway(client: Client): ActionGateway {
           message: answer.message,
           by: answer.by,
           at: Date.parse(answer.at),
-          decision: DECISION[payload.action],
+          decision: DECISION[asked(payload.action)],
         };
       } catch (err) {
         const refusal = err instanceof WorkflowUpdateFailedError ? refusalOf(err) : undefined;

@@ -45,7 +45,8 @@ import {
   type RelayProgress,
 } from './cycle-messages';
 import { HOST_RETRY, MANAGER_RETRY, describeFailure } from './activity-options';
-import { iso, RunKit } from './run-kit';
+import type { ProofKind } from '../domain/proof';
+import { iso, RunKit, proofRules } from './run-kit';
 import { releaseSiteLockSignal, siteLockId, siteLockWorkflow } from './site-lock';
 import { BUNDLE_SHA256 } from './search-attributes';
 import { byRefusal } from '../domain/identity';
@@ -200,9 +201,9 @@ function copiedRefusal(c: CycleRun, i: FileCopiedInput): Refusal | undefined {
   }
   return undefined;
 }
-function applyCopied(c: CycleRun, i: FileCopiedInput): string {
+function applyCopied(c: CycleRun, i: FileCopiedInput, proof?: ProofKind): string {
   const { kit } = c;
-  const actor = kit.actor(i);
+  const actor = kit.actor(i, proof);
   const marked: string[] = [];
   for (const relay of c.relays) {
     if (i.relay && relay.name !== i.relay) continue;
@@ -213,7 +214,7 @@ function applyCopied(c: CycleRun, i: FileCopiedInput): string {
     marked.push(relay.name);
   }
   if (!c.carriers.some((c) => sameActor(c, i.by))) c.carriers.push(i.by);
-  kit.recordAnswer('file-copied', 'file-copied', i);
+  kit.recordAnswer('file-copied', 'file-copied', i, undefined, proof);
   if (!awaitsCopy(c)) kit.settle('file-copied');
   kit.note('human.file-copied', `${i.by} reports the bundle copied to ${marked.join(', ')}`, actor);
   void kit.audit('human.file-copied', { relays: marked, sha256: c.bundle?.sha256 }, actor);
@@ -238,17 +239,29 @@ function acceptCycleActions(c: CycleRun): void {
   });
   setHandler(cycleStateQuery, view);
 
-  setHandler(fileCopiedUpdate, (i) => kit.answer(i.by, applyCopied(c, i)), {
-    validator: (i) => {
-      const refusal = copiedRefusal(c, i);
-      if (refusal) refuse(refusal.code, refusal.message);
+  const validateCopied = (i: FileCopiedInput) => {
+    const refusal = copiedRefusal(c, i);
+    if (refusal) refuse(refusal.code, refusal.message);
+  };
+  setHandler(
+    fileCopiedUpdate,
+    (i) => {
+      if (!kit.proven) return kit.answer(i.by, applyCopied(c, i));
+      // Recorded with its proof, never refused for it; checked proofs are checked on the control worker.
+      const proving = kit.proveAction(i, { action: 'file-copied', subject: c.bundle?.sha256 ?? '' }, 'copied');
+      if (typeof proving === 'string') return kit.answer(i.by, applyCopied(c, i, proving));
+      return proving.then((proof) => {
+        validateCopied(i); // another report may have come in while the proof was checked
+        return kit.answer(i.by, applyCopied(c, i, proof));
+      });
     },
-  });
+    { validator: validateCopied },
+  );
   // Fire-and-forget senders get no answer; an invalid or repeated signal changes nothing.
   setHandler(fileCopiedSignal, (i) => {
     const refusal = copiedRefusal(c, i);
     if (refusal) kit.note('human.file-copied.ignored', `signal from ${i.by} ignored: ${refusal.message}`);
-    else applyCopied(c, i);
+    else applyCopied(c, i, kit.proven ? 'unproven' : undefined);
   });
 
   const deciding = {
@@ -503,7 +516,7 @@ async function openCycle(c: CycleRun): Promise<CycleResult | undefined> {
     return await finish(c, 'cancelled', `another cycle of site ${input.site} is still open`, false);
   }
   c.ownsSite = true;
-  kit.audience = { siteName: c.plan.name, escalation: c.plan.people.escalation, waits: c.plan.waits };
+  kit.audience = { siteName: c.plan.name, escalation: c.plan.people.escalation, waits: c.plan.waits, ...proofRules(c.plan.approval) };
   c.relays = c.plan.relays.map((r) => ({ name: r.name, os: r.os, targetFolder: r.installDir, status: 'waiting' }));
   return undefined;
 }

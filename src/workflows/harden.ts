@@ -29,7 +29,7 @@ import {
   type HardenView,
 } from './harden-messages';
 import { MANAGER_RETRY } from './activity-options';
-import { RunKit } from './run-kit';
+import { RunKit, proofRules } from './run-kit';
 import { afterApply, applyItems, askApproval, checkDrift, verifyApplied, type HardenStage } from './harden-stages';
 import { decisionRefusal, endAfterError, gateReason, noteTemporalCancel } from './human-gates';
 
@@ -151,7 +151,7 @@ export async function hardenWorkflow(input: HardenInput): Promise<HardenResult> 
     await kit.audit('harden.started', { mode, trigger }, trigger);
     plan = await setup.loadHardeningPlan({ site: input.site });
     const p = plan;
-    kit.audience = { siteName: p.name, escalation: p.people.escalation, waits: p.waits };
+    kit.audience = { siteName: p.name, escalation: p.people.escalation, waits: p.waits, ...proofRules(p.approval) };
     const manager = managerProxy(p.managerQueue);
     const read = async (): Promise<PlannedItem[]> => {
       const obs = await manager.readHardeningState({

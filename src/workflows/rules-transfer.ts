@@ -40,7 +40,7 @@ import {
   type RulesView,
 } from './rules-messages';
 import { HOST_RETRY, MANAGER_RETRY, describeFailure } from './activity-options';
-import { iso, RunKit } from './run-kit';
+import { iso, RunKit, proofRules } from './run-kit';
 import { byRefusal } from '../domain/identity';
 import {
   approvalGate,
@@ -443,7 +443,7 @@ async function readLevels(r: RulesRun): Promise<RulesTransferResult | undefined>
   const { kit, input, trigger } = r;
   await kit.audit('rules.started', { trigger, only: input.only }, trigger);
   r.plan = await setup.loadRulesPlan({ site: input.site });
-  kit.audience = { siteName: r.plan.name, escalation: r.plan.people.escalation, waits: r.plan.waits };
+  kit.audience = { siteName: r.plan.name, escalation: r.plan.people.escalation, waits: r.plan.waits, ...proofRules(r.plan.approval) };
   const target = r.plan.importFolder;
   if (!target) {
     return await finish(

@@ -21,7 +21,10 @@ import type { createControlActivities } from '../activities/control-activities';
 import type { LinkAction, NoticePurpose, NoticeRequest } from '../activities/types';
 import type { AuditEvent, AuditKind } from '../domain/audit';
 import type { Answer, AnswerAction, Ask, Refusal } from '../domain/asks';
-import type { Actor } from '../domain/cycle';
+import type { OsUserAction } from '../domain/config';
+import type { Actor, ApprovalRules } from '../domain/cycle';
+import type { ProofCheck } from '../activities/proof-activities';
+import { DEFAULT_APPROVAL_PROOFS, type ProofKind } from '../domain/proof';
 import { nextWaitEvent, waitProgressAt, type WaitPolicy, type WaitProgress } from '../domain/human-wait';
 import {
   approveUpdate,
@@ -31,6 +34,8 @@ import {
   runStateQuery,
   type ActionAnswer,
   type ActionBase,
+  type DecisionInput,
+  type ManualStepDoneInput,
   type RunState,
   type TimelineEntry,
   type WaitingFor,
@@ -68,6 +73,9 @@ const reminderActivity = (policy: WaitPolicy) =>
   });
 // Runs that waited before reminders moved into one activity keep the per-reminder timer loop.
 const REMINDERS_BY_ACTIVITY = 'reminders-by-activity';
+// Runs since issue 14 check the proof of identity each action carries; runs already waiting before
+// replay without it (their Update handlers issue no proof-check marker).
+const APPROVAL_PROOF = 'approval-proof';
 
 export const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -108,6 +116,24 @@ export interface RunAudience {
   siteName: string;
   escalation: string[];
   waits: WaitPolicy;
+  /** What proves an approver (the site's approval.proofs); DEFAULT_APPROVAL_PROOFS when absent. */
+  proofs?: readonly ProofKind[];
+  /** Operator actions a CLI login name may prove (approval.osUserActions). */
+  osUserActions?: readonly OsUserAction[];
+}
+
+/** The audience's proof rules from a plan's approval rules (absent in plans recorded before issue 14). */
+export function proofRules(approval: ApprovalRules): Pick<RunAudience, 'proofs' | 'osUserActions'> {
+  return {
+    ...(approval.proofs ? { proofs: approval.proofs } : {}),
+    ...(approval.osUserActions ? { osUserActions: approval.osUserActions } : {}),
+  };
+}
+
+/** What the proof of an action is checked against: the link action and subject it is bound to. */
+export interface ProofTarget {
+  action: LinkAction;
+  subject: string;
 }
 
 /** What `waitForPeople` waits for, and how it reminds; the deadline counts from `progress.startedAt`. */
@@ -154,6 +180,12 @@ export class RunKit {
   readonly answers: Answer[] = [];
   // Each ask id's latest question, kept after it is settled: asking again opens the next round.
   private readonly asked = new Map<string, Ask>();
+  /** Whether this run checks proofs of identity (false: a run started before issue 14, replaying). */
+  readonly proven: boolean;
+  // One-time codes that counted already: each counts once.
+  private readonly usedCodes = new Set<string>();
+  // Manual steps that are approvals (a rollout stage's): answered only with an accepted proof.
+  private readonly approvalSteps = new Set<string>();
 
   constructor(
     readonly kind: AuditKind,
@@ -161,35 +193,126 @@ export class RunKit {
     initialState: string,
   ) {
     this.state = initialState;
+    this.proven = patched(APPROVAL_PROOF);
     setHandler(runStateQuery, () => this.runState());
     upsertSearchAttributes([
       { key: SITE, value: site },
       { key: KIND, value: kind },
       { key: STATE, value: initialState },
     ]);
+    const manualDone = (i: ManualStepDoneInput, proof?: ProofKind) => {
+      const actor = this.actor(i, proof);
+      this.manualDone.set(i.step, i.by);
+      this.manualDoneActors.set(i.step, actor);
+      this.recordAnswer(`manual:${i.step}`, 'manual-done', i, i.step, proof);
+      this.settle(`manual:${i.step}`);
+      this.note('human.manual-step-done', `${i.by} confirmed the manual step "${i.step}"`, actor);
+      void this.audit('human.manual-step-done', { step: i.step, comment: i.comment }, actor);
+      return this.answer(i.by, `manual step "${i.step}" confirmed by ${i.by}`);
+    };
+    const validateManual = (i: ManualStepDoneInput) => {
+      const byProblem = byRefusal(i.by, 'did the step');
+      if (byProblem) refuse('bad-identity', byProblem);
+      if (this.waitingFor?.what !== `manual:${i.step}`) {
+        const settled = this.manualDone.has(i.step) ? 'already-decided' : 'not-waiting';
+        refuse(settled, `this ${kind} is not waiting for the manual step "${i.step}" (state: ${this.state})`);
+      }
+    };
     setHandler(
       manualStepDoneUpdate,
       (i) => {
-        const actor = this.actor(i);
-        this.manualDone.set(i.step, i.by);
-        this.manualDoneActors.set(i.step, actor);
-        this.recordAnswer(`manual:${i.step}`, 'manual-done', i, i.step);
-        this.settle(`manual:${i.step}`);
-        this.note('human.manual-step-done', `${i.by} confirmed the manual step "${i.step}"`, actor);
-        void this.audit('human.manual-step-done', { step: i.step, comment: i.comment }, actor);
-        return this.answer(i.by, `manual step "${i.step}" confirmed by ${i.by}`);
+        if (!this.proven) return manualDone(i);
+        const target = { action: 'manual-done' as const, subject: i.step };
+        // A manual step that is an approval (a rollout stage's) counts only with an accepted proof.
+        const proving = this.approvalSteps.has(i.step)
+          ? this.proveDecision(i, target)
+          : this.proveAction(i, target, 'done');
+        if (typeof proving === 'string') return manualDone(i, proving);
+        return proving.then((proof) => {
+          validateManual(i); // the run may have moved on while the proof was checked
+          return manualDone(i, proof);
+        });
       },
       {
         validator: (i) => {
-          const byProblem = byRefusal(i.by, 'did the step');
-          if (byProblem) refuse('bad-identity', byProblem);
-          if (this.waitingFor?.what !== `manual:${i.step}`) {
-            const settled = this.manualDone.has(i.step) ? 'already-decided' : 'not-waiting';
-            refuse(settled, `this ${kind} is not waiting for the manual step "${i.step}" (state: ${this.state})`);
-          }
+          if (this.approvalSteps.has(i.step)) this.codeReused(i);
+          validateManual(i);
+          if (this.approvalSteps.has(i.step)) this.proofRequired(i, `confirming "${i.step}"`);
         },
       },
     );
+  }
+
+  /** Marks a manual step as an approval: confirming it needs a proof the site accepts for approvals. */
+  approvalStep(step: string): void {
+    if (this.proven) this.approvalSteps.add(step);
+  }
+
+  /** The proofs this site accepts for approvals. */
+  acceptedProofs(): readonly ProofKind[] {
+    return this.audience?.proofs ?? DEFAULT_APPROVAL_PROOFS;
+  }
+
+  /**
+   * In an approval's validator: refuses at once a decision whose claimed proof this site does not
+   * accept (none at all, typically); the claim itself is checked by the handler (proveDecision).
+   */
+  proofRequired(i: ActionBase, what: string): void {
+    if (!this.proven) return;
+    const accepted = this.acceptedProofs();
+    const kind = i.proof?.kind ?? 'unproven';
+    if (accepted.includes(kind)) return;
+    refuse(
+      'proof-required',
+      `${what} by ${i.by} counts only with a proof this site accepts (${accepted.join(', ')}); ` +
+        `${kind === 'unproven' ? 'none was given' : `${kind} is not one of them`} — from the CLI, add --code <the code from the approval mail>`,
+    );
+  }
+
+  /** Refuses a one-time code that counted already, before any other rule: say "used", not "decided". */
+  codeReused(i: ActionBase): void {
+    if (!this.proven || i.proof?.kind !== 'cli-code' || typeof i.proof.credential !== 'string') return;
+    // The canonical text, as domain/cli-code.ts normalises it (the check activity returns it so).
+    const code = i.proof.credential.replace(/[\s-]/g, '').toUpperCase();
+    if (this.usedCodes.has(code)) {
+      refuse('proof-invalid', 'this code has been used already (each code counts once); nothing was recorded');
+    }
+  }
+
+  private check(i: ActionBase, target: ProofTarget): Promise<ProofCheck> {
+    return local.checkProof({ site: this.site, workflowId: this.info.workflowId, ...target, by: i.by, proof: i.proof! });
+  }
+
+  /**
+   * In an approval's handler: the claimed proof, checked on the control worker (a string when
+   * there is nothing to check). A proof that fails, or a one-time code used before, is refused:
+   * nothing is counted.
+   */
+  proveDecision(i: ActionBase, target: ProofTarget): ProofKind | Promise<ProofKind> {
+    const kind = i.proof?.kind ?? 'unproven';
+    if (kind === 'unproven') return kind;
+    return this.check(i, target).then((check) => {
+      if (!check.ok) refuse('proof-invalid', `${check.reason}; nothing was recorded`);
+      if (check.codeId !== undefined) {
+        if (this.usedCodes.has(check.codeId)) {
+          refuse('proof-invalid', 'this code has been used already (each code counts once); nothing was recorded');
+        }
+        this.usedCodes.add(check.codeId);
+      }
+      return kind;
+    });
+  }
+
+  /**
+   * In the handler of an action that is not an approval: the proof to record with it (a string
+   * when there is nothing to check). Such actions are never refused for their proof: one that
+   * fails, or an os-user the site does not allow for this action, is recorded as `unproven`.
+   */
+  proveAction(i: ActionBase, target: ProofTarget, osAction: OsUserAction): ProofKind | Promise<ProofKind> {
+    const claim = i.proof;
+    if (!claim || claim.kind === 'unproven') return 'unproven';
+    if (claim.kind === 'os-user' && !(this.audience?.osUserActions ?? []).includes(osAction)) return 'unproven';
+    return this.check(i, target).then((check) => (check.ok ? claim.kind : 'unproven'));
   }
 
   /**
@@ -197,44 +320,65 @@ export class RunKit {
    * refusal; an approver who already approved may still change their mind and reject.
    */
   acceptDecisions(spec: DecisionSpec): void {
-    setHandler(
-      approveUpdate,
-      (i) => {
-        const actor = this.actor(i);
-        this.approvals.push({ by: i.by, at: iso(Date.now()), comment: i.comment });
-        const answer = this.recordAnswer('approve', 'approve', i);
-        const ask = this.asks.find((a) => a.id === answer.askId);
-        if (ask) ask.given = this.approvals.length;
-        this.note('human.approved', `${i.by} approved ${spec.noun}${i.comment ? `: ${i.comment}` : ''}`, actor);
-        void this.audit('human.approved', { comment: i.comment, ...spec.auditData() }, actor);
-        return this.answer(i.by, `approval by ${i.by} recorded (${this.approvals.length} of ${spec.required()})`);
+    const approve = (i: DecisionInput, proof?: ProofKind) => {
+      const actor = this.actor(i, proof);
+      this.approvals.push({ by: i.by, at: iso(Date.now()), comment: i.comment });
+      const answer = this.recordAnswer('approve', 'approve', i, undefined, proof);
+      const ask = this.asks.find((a) => a.id === answer.askId);
+      if (ask) ask.given = this.approvals.length;
+      this.note('human.approved', `${i.by} approved ${spec.noun}${i.comment ? `: ${i.comment}` : ''}`, actor);
+      void this.audit('human.approved', { comment: i.comment, ...spec.auditData() }, actor);
+      return this.answer(i.by, `approval by ${i.by} recorded (${this.approvals.length} of ${spec.required()})`);
+    };
+    const validateApprove = (i: DecisionInput) => {
+      const refusal = spec.refusal(i.by);
+      if (refusal) refuse(refusal.code, refusal.message);
+    };
+    const reject = (i: DecisionInput, proof?: ProofKind) => {
+      const actor = this.actor(i, proof);
+      this.rejection = { by: i.by, comment: i.comment };
+      this.recordAnswer('approve', 'reject', i, undefined, proof);
+      this.note('human.rejected', `${i.by} rejected ${spec.noun}: ${i.comment}`, actor);
+      void this.audit('human.rejected', { comment: i.comment, ...spec.auditData() }, actor);
+      return this.answer(i.by, `rejected by ${i.by}; ${spec.afterRejection}`);
+    };
+    const validateReject = (i: DecisionInput) => {
+      if (!i.comment?.trim()) refuse('needs-reason', 'a rejection needs a comment saying why (--comment)');
+      // An approver who already approved may still change their mind and reject.
+      const refusal = spec.refusal(i.by);
+      if (refusal && refusal.code !== 'already-decided') refuse(refusal.code, refusal.message);
+    };
+    // The proof is checked in the handler (a validator cannot wait for the control worker), then
+    // the rules again: another answer may have settled the question in the meantime.
+    const decide = (
+      i: DecisionInput,
+      action: 'approve' | 'reject',
+      validate: (i: DecisionInput) => void,
+      apply: (i: DecisionInput, proof?: ProofKind) => ActionAnswer,
+    ): ActionAnswer | Promise<ActionAnswer> => {
+      if (!this.proven) return apply(i);
+      const subject = this.asks.find((a) => a.id === 'approve')?.subject ?? '';
+      const proving = this.proveDecision(i, { action, subject });
+      if (typeof proving === 'string') return apply(i, proving);
+      return proving.then((proof) => {
+        validate(i);
+        return apply(i, proof);
+      });
+    };
+    setHandler(approveUpdate, (i) => decide(i, 'approve', validateApprove, approve), {
+      validator: (i) => {
+        this.codeReused(i);
+        validateApprove(i);
+        this.proofRequired(i, 'an approval');
       },
-      {
-        validator: (i) => {
-          const refusal = spec.refusal(i.by);
-          if (refusal) refuse(refusal.code, refusal.message);
-        },
+    });
+    setHandler(rejectUpdate, (i) => decide(i, 'reject', validateReject, reject), {
+      validator: (i) => {
+        this.codeReused(i);
+        validateReject(i);
+        this.proofRequired(i, 'a rejection');
       },
-    );
-    setHandler(
-      rejectUpdate,
-      (i) => {
-        const actor = this.actor(i);
-        this.rejection = { by: i.by, comment: i.comment };
-        this.recordAnswer('approve', 'reject', i);
-        this.note('human.rejected', `${i.by} rejected ${spec.noun}: ${i.comment}`, actor);
-        void this.audit('human.rejected', { comment: i.comment, ...spec.auditData() }, actor);
-        return this.answer(i.by, `rejected by ${i.by}; ${spec.afterRejection}`);
-      },
-      {
-        validator: (i) => {
-          if (!i.comment?.trim()) refuse('needs-reason', 'a rejection needs a comment saying why (--comment)');
-          // An approver who already approved may still change their mind and reject.
-          const refusal = spec.refusal(i.by);
-          if (refusal && refusal.code !== 'already-decided') refuse(refusal.code, refusal.message);
-        },
-      },
-    );
+    });
   }
 
   /** Registers the cancel Update; the run sees `cancellation` set and winds down its own way. */
@@ -242,9 +386,11 @@ export class RunKit {
     setHandler(
       cancelUpdate,
       (i) => {
-        const actor = this.actor(i);
+        // A cancel is never refused for its proof; nothing is checked for it, so it is unproven.
+        const proof = this.proven ? ('unproven' as const) : undefined;
+        const actor = this.actor(i, proof);
         this.cancellation = { by: i.by, reason: i.reason };
-        this.recordAnswer('cancel', 'cancel', i, this.info.runId);
+        this.recordAnswer('cancel', 'cancel', i, this.info.runId, proof);
         this.note('human.cancelled', `${i.by} cancelled ${spec.noun}: ${i.reason}`, actor);
         void this.audit('human.cancelled', { reason: i.reason }, actor);
         return this.answer(i.by, `cancel requested by ${i.by}; ${spec.afterCancel}`);
@@ -329,7 +475,7 @@ export class RunKit {
    * Records an accepted answer with the Update id that carried it, so a link posted again finds
    * its own earlier answer. Call from an Update handler (a Signal has no Update id).
    */
-  recordAnswer(askId: string, action: AnswerAction, i: ActionBase, subject?: string): Answer {
+  recordAnswer(askId: string, action: AnswerAction, i: ActionBase, subject?: string, proof?: ProofKind): Answer {
     const ask = this.asks.find((a) => a.id === askId);
     const updateId = currentUpdateInfo()?.id;
     const answer: Answer = {
@@ -342,13 +488,15 @@ export class RunKit {
       channel: i.channel ?? 'cli',
       ...(i.address ? { address: i.address } : {}),
       ...(updateId ? { updateId } : {}),
+      ...(proof ? { proof } : {}),
     };
     this.answers.push(answer);
     return answer;
   }
 
-  actor(i: { by: string; channel?: Actor['channel']; address?: string }): Actor {
-    return { who: i.by, channel: i.channel ?? 'cli', address: i.address };
+  /** Who acted, through which door, and (runs since issue 14) how that was proven. */
+  actor(i: { by: string; channel?: Actor['channel']; address?: string }, proof?: ProofKind): Actor {
+    return { who: i.by, channel: i.channel ?? 'cli', address: i.address, ...(proof ? { proof } : {}) };
   }
 
   answer(by: string, message: string): ActionAnswer {

@@ -6,6 +6,7 @@
  * rollout's own code (upgrade-rollout.ts) acts on it. The guided manual step's Update belongs to
  * RunKit, which every run kind shares.
  */
+import type { ProofKind } from '../domain/proof';
 import { setHandler } from '@temporalio/workflow';
 import { sameActor } from '../domain/cycle';
 import { byRefusal } from '../domain/identity';
@@ -89,7 +90,7 @@ export class RolloutState {
     });
     setHandler(upgradeStateQuery, () => this.view());
     setHandler(runStateQuery, () => ({ ...this.kit.runState(), startedAt: iso(this.startedAt) }));
-    setHandler(confirmStageUpdate, (i) => this.confirm(i), { validator: (i) => this.validateConfirm(i) });
+    setHandler(confirmStageUpdate, (i) => this.proveConfirm(i), { validator: (i) => this.validateConfirm(i) });
     setHandler(retryStageUpdate, (i) => this.retry(i), { validator: (i) => this.validateRetry(i) });
     setHandler(abortRolloutUpdate, (i) => this.abort(i), { validator: (i) => this.validateAbort(i) });
   }
@@ -173,6 +174,7 @@ export class RolloutState {
 
   // ---- confirm: the approval, the upgrade of a stage, or a wave of agents -------------------------
   private validateConfirm(i: StageActionInput): void {
+    if (this.asking?.kind === 'approval') this.kit.codeReused(i);
     const byProblem = byRefusal(i.by, 'confirms');
     if (byProblem) refuse('bad-identity', byProblem);
     const asking = this.asking;
@@ -190,14 +192,32 @@ export class RolloutState {
         `${i.by} is not an approver of this site (approvers: ${this.plan!.people.approvers.join(', ')}); ${i.stage} waits for an approval`,
       );
     }
+    if (asking!.kind === 'approval') this.kit.proofRequired(i, `the approval of ${i.stage}`);
   }
 
-  private confirm(i: StageActionInput) {
+  /**
+   * The confirmation with its proof (runs since issue 14): an approval's is checked and refused
+   * when it fails, another's is recorded as it checks out; the rules are checked again after.
+   */
+  private proveConfirm(i: StageActionInput) {
+    if (!this.kit.proven) return this.confirm(i);
+    const { step, kind } = this.asking!;
+    const target = { action: 'stage-confirm' as const, subject: step };
+    const proving =
+      kind === 'approval' ? this.kit.proveDecision(i, target) : this.kit.proveAction(i, target, 'confirm');
+    if (typeof proving === 'string') return this.confirm(i, proving);
+    return proving.then((proof) => {
+      this.validateConfirm(i);
+      return this.confirm(i, proof);
+    });
+  }
+
+  private confirm(i: StageActionInput, proof?: ProofKind) {
     const { step, kind } = this.asking!;
     this.confirmed.set(step, i.by);
     // The stage's step is asked as a manual step (kit.manualStep): this answers the same question.
-    this.kit.recordAnswer(`manual:${step}`, 'confirm-stage', i, step);
-    const actor = this.kit.actor(i);
+    this.kit.recordAnswer(`manual:${step}`, 'confirm-stage', i, step, proof);
+    const actor = this.kit.actor(i, proof);
     const what = kind === 'approval' ? `approved ${stageLabel(i.stage as StageId)}` : `confirmed ${step}`;
     this.kit.note('human.stage-confirmed', `${i.by} ${what}${i.comment ? `: ${i.comment}` : ''}`, actor);
     void this.kit.audit('human.stage-confirmed', { stage: i.stage, step, kind, comment: i.comment }, actor);

@@ -61,6 +61,8 @@ export async function ask(
   stopWaiting: () => boolean = () => false,
 ): Promise<Asked> {
   r.asking = { stage: s, step, kind };
+  // A stage's approval counts only with a proof the site accepts (issue 14), by link or CLI alike.
+  if (kind === 'approval') r.kit.approvalStep(step);
   try {
     await r.kit.manualStep(
       { step, title: text.title, instructions: text.instructions, to },

@@ -52,7 +52,8 @@ function demoConfig(dir: string, ports: Ports) {
         },
         people: { operators: ['operator@demo.example'], approvers: ['approver@demo.example'] },
         waits: { pollInterval: '300ms', importTimeout: '1m' },
-        approval: { policy: 'any' },
+        // A plain --by still approves on this test site (issue 14: unproven accepted here).
+        approval: { policy: 'any', proofs: ['mail-link', 'web-session', 'cli-code', 'unproven'] },
         steps: { import: 'automated' },
         rules: { importFolder: path.join(dir, 'sim', 'hosts', 'e2e-ag-manager', 'var', 'dsru-import') },
       },

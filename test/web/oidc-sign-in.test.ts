@@ -23,7 +23,8 @@ describeWithChromium('sign-in at an OpenID Connect provider', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    stack = await startCycleStack({ approval: { policy: 'any' } });
+    // The default proofs: an approval counts by mail link, web session or CLI code, never unproven.
+    stack = await startCycleStack({ approval: { policy: 'any', proofs: ['mail-link', 'web-session', 'cli-code'] } });
     const port = await freePort();
     const redirectUrl = `http://127.0.0.1:${port}/login/callback`;
     oidc = await startOidcProvider({ clientId: 'airgap-web', clientSecret: CLIENT_SECRET, redirectUri: redirectUrl });
@@ -104,6 +105,16 @@ describeWithChromium('sign-in at an OpenID Connect provider', () => {
 
     const approved = await stack.waitFor(handle, (v) => v.approvals.length === 1);
     expect(approved.approvals[0]).toMatchObject({ by: 'approver@plant.example', comment: 'checked the digest' });
+    // The run recorded how each person was proven: by the web session the identity provider opened.
+    expect(approved.answers.find((a) => a.action === 'approve')).toMatchObject({
+      by: 'approver@plant.example',
+      channel: 'web',
+      proof: 'web-session',
+    });
+    expect(approved.answers.find((a) => a.action === 'file-copied')).toMatchObject({
+      by: 'operator@plant.example',
+      proof: 'web-session',
+    });
     // The page reloads without the answered approval.
     await approver.page.goto(`${web.url}/me`);
     expect(await approver.page.locator(`section[data-run="${handle.workflowId}"]`).count()).toBe(0);

@@ -33,6 +33,7 @@ const DECISION: Record<LinkAction, string> = {
   reject: 'rejected',
   'file-copied': 'file copied',
   'manual-done': 'done',
+  'stage-confirm': 'confirmed',
 };
 
 export interface PerformCall {

@@ -75,7 +75,12 @@ describe('the waiting page with the shared secret', () => {
     const { gateway, request } = setup(sharedSecretAuth({ secret: SECRET, people: PEOPLE }));
     await request('/login', { method: 'POST', ...form({ secret: SECRET, email: 'operator@demo.example' }) });
     const [copy] = formsOf(squash(await (await request('/me')).text()));
-    for (const change of [{ workflowId: 'cycle-other' }, { action: 'approve' }, { subject: 'other' }]) {
+    const changes: Array<Record<string, string>> = [
+      { workflowId: 'cycle-other' },
+      { action: 'approve' },
+      { subject: 'other' },
+    ];
+    for (const change of changes) {
       const res = await request('/me', { method: 'POST', ...form({ ...copy!, sha256: SHA, ...change }) });
       expect(res.status).toBe(403);
     }

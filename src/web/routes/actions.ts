@@ -132,8 +132,8 @@ export function actionRoutes(app: Hono<WebEnv>, ctx: AppContext): void {
       );
     }
 
-    // The token proves the person: the link went to that address (domain/proof.ts).
-    const request: PerformRequest = { tokenId, proof: { kind: 'mail-link', credential: token } };
+    // The token proves the person: the link went to that address (sent as the `mail-link` proof).
+    const request: PerformRequest = { tokenId, token };
     const address = ctx.clientAddress(c);
     if (address) request.address = address;
     const rawSha = typeof form.sha256 === 'string' ? form.sha256.slice(0, 200) : '';

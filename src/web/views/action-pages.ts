@@ -43,6 +43,11 @@ export const ACTION_TEXT: Record<LinkAction, ActionText> = {
     lead: 'Confirm only after you have done every step below.',
     comment: { label: 'Note (optional)', help: 'Anything the operators should know, kept in the audit.' },
   },
+  'stage-confirm': {
+    heading: 'Confirm the stage',
+    button: 'Confirm the stage',
+    lead: 'Confirm only when the stage is done as its instructions say.',
+  },
 };
 
 export interface ConfirmationPageInput {
