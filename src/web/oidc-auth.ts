@@ -52,6 +52,8 @@ export function oidcAuth(options: OidcAuthOptions): Authenticator {
   const callbackPath = new URL(options.redirectUrl).pathname;
   const ttl = options.sessionTtlMs ?? 12 * 3_600_000;
   const key = sessionKey(options.clientSecret, 'airgap-oidc-session-key-v1');
+  // Its own key: a pending login's cookie copied into the session cookie must not open a session.
+  const pendingKey = sessionKey(options.clientSecret, 'airgap-oidc-pending-key-v1');
   const emailClaim = options.emailClaim ?? 'email';
   let discovered: Promise<{ lib: OpenIdClient; config: OidcConfiguration }> | undefined;
 
@@ -102,7 +104,7 @@ export function oidcAuth(options: OidcAuthOptions): Authenticator {
           exp: runtime.now() + PENDING_TTL_MS,
         };
         // Lax: the provider's redirect back is a cross-site top-level GET, which Lax cookies survive.
-        setCookie(c, PENDING_COOKIE, sessionSign(pending, key), {
+        setCookie(c, PENDING_COOKIE, sessionSign(pending, pendingKey), {
           httpOnly: true,
           sameSite: 'Lax',
           secure: runtime.secureCookies,
@@ -121,7 +123,7 @@ export function oidcAuth(options: OidcAuthOptions): Authenticator {
       });
 
       app.get(callbackPath, async (c) => {
-        const pendingBody = sessionVerify(getCookie(c, PENDING_COOKIE), key, runtime.now());
+        const pendingBody = sessionVerify(getCookie(c, PENDING_COOKIE), pendingKey, runtime.now());
         deleteCookie(c, PENDING_COOKIE, { path: callbackPath, secure: runtime.secureCookies, sameSite: 'Lax' });
         if (!pendingBody || pendingBody.m !== 'oidc-pending') {
           throw refuse('This sign-in was not started here, or took longer than ten minutes.');

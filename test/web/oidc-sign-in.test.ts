@@ -136,4 +136,17 @@ describeWithChromium('sign-in at an OpenID Connect provider', () => {
     expect(res.headers().location).toMatch(/^\/login\?next=/);
     await stranger.context.close();
   });
+
+  it('does not take a pending sign-in cookie for a session', async () => {
+    const context = await browser.newContext();
+    const start = await context.request.get(`${web.url}/login?next=%2Fme`, { maxRedirects: 0 });
+    expect(start.status()).toBe(303);
+    expect(start.headers().location!.startsWith(`${oidc.issuer}/auth?`)).toBe(true);
+    const pending = (await context.cookies(`${web.url}/login/callback`)).find((c) => c.name === 'airgap_oidc');
+    expect(pending?.sameSite).toBe('Lax');
+    await context.addCookies([{ name: 'airgap_session', value: pending!.value, url: web.url }]);
+    const res = await context.request.get(`${web.url}/me`, { maxRedirects: 0 });
+    expect(res.status()).toBe(303);
+    await context.close();
+  });
 });
