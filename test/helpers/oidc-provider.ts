@@ -11,12 +11,24 @@ export interface RunningOidcProvider {
   close(): Promise<void>;
 }
 
-export async function startOidcProvider(client: {
+export interface OidcClientSettings {
   clientId: string;
   clientSecret: string;
   redirectUri: string;
-}): Promise<RunningOidcProvider> {
-  const port = await freePort();
+}
+
+/** Tries a few free ports: another process on this shared machine may take one between the pick and the bind. */
+export async function startOidcProvider(client: OidcClientSettings): Promise<RunningOidcProvider> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(client, await freePort());
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startOnce(client: OidcClientSettings, port: number): Promise<RunningOidcProvider> {
   const script = path.join(__dirname, 'oidc-provider-process.mjs');
   const child = spawn(
     process.execPath,
