@@ -443,7 +443,12 @@ async function readLevels(r: RulesRun): Promise<RulesTransferResult | undefined>
   const { kit, input, trigger } = r;
   await kit.audit('rules.started', { trigger, only: input.only }, trigger);
   r.plan = await setup.loadRulesPlan({ site: input.site });
-  kit.audience = { siteName: r.plan.name, escalation: r.plan.people.escalation, waits: r.plan.waits, ...proofRules(r.plan.approval) };
+  kit.audience = {
+    siteName: r.plan.name,
+    escalation: r.plan.people.escalation,
+    waits: r.plan.waits,
+    ...proofRules(r.plan.approval),
+  };
   const target = r.plan.importFolder;
   if (!target) {
     return await finish(

@@ -118,7 +118,9 @@ describe('approvals count only from a proven identity (issue 14)', () => {
   it('refuses `--by` an approver without a code, naming the proofs the site accepts; nothing is counted', async () => {
     const refused = await airgap('cycle', 'approve', handle.workflowId, '--by', A2);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/refused: an approval by a2@plant\.example counts only with a proof this site accepts \(mail-link, web-session, cli-code\); none was given/);
+    expect(refused.stderr).toMatch(
+      /refused: an approval by a2@plant\.example counts only with a proof this site accepts \(mail-link, web-session, cli-code\); none was given/,
+    );
     expect(await approvals()).toBe(0);
   });
 
@@ -127,7 +129,10 @@ describe('approvals count only from a proven identity (issue 14)', () => {
     expect(forged.code).toBe('proof-required');
     expect(forged.message).toMatch(/mail-link, web-session, cli-code/);
     const madeUp = await approveWith(A3, 'not-a-token', 'mail-link');
-    expect(madeUp).toEqual({ code: 'proof-invalid', message: expect.stringMatching(/mail-link token is not a token this site issued/) });
+    expect(madeUp).toEqual({
+      code: 'proof-invalid',
+      message: expect.stringMatching(/mail-link token is not a token this site issued/),
+    });
     const unproven = await outcomeOf(
       handle.executeUpdate(approveUpdate, { args: [{ by: A3, proof: { kind: 'unproven' } }] }),
     );
@@ -137,7 +142,10 @@ describe('approvals count only from a proven identity (issue 14)', () => {
 
   it('refuses a code for another run, another action or another approver', async () => {
     const otherRun = await approveWith(A2, code({ workflowId: `${handle.workflowId}-other` }));
-    expect(otherRun).toEqual({ code: 'proof-invalid', message: expect.stringMatching(/was not issued for this run, action and person/) });
+    expect(otherRun).toEqual({
+      code: 'proof-invalid',
+      message: expect.stringMatching(/was not issued for this run, action and person/),
+    });
     const otherAction = await approveWith(A2, code({ action: 'reject' }));
     expect(otherAction.code).toBe('proof-invalid');
     const otherApprover = await approveWith(A2, code({ recipient: A3 }));
@@ -162,7 +170,9 @@ describe('approvals count only from a proven identity (issue 14)', () => {
     const mine = mails.find((m) => m.to.includes(A2));
     expect(mine).toBeDefined();
     const text = (await stack.outbox.get(mine!.id))!.text;
-    const mailed = /airgap cycle approve \S+ --by a2@plant\.example --code ([A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4})/.exec(text);
+    const mailed = /airgap cycle approve \S+ --by a2@plant\.example --code ([A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4})/.exec(
+      text,
+    );
     expect(mailed).not.toBeNull();
     const approved = await airgap('cycle', 'approve', handle.workflowId, '--by', A2, '--code', mailed![1]!);
     expect(approved.stderr).toBe('');
@@ -179,7 +189,10 @@ describe('approvals count only from a proven identity (issue 14)', () => {
     const payload = { workflowId: handle.workflowId, action: 'approve' as const, subject: digest, recipient: A3 };
     const token = signLinkToken({ ...payload, expiresAt: Date.now() + 3_600_000 }, keys);
     const gateway = createTemporalActionGateway(stack.client, { log: () => undefined });
-    const done = await gateway.perform({ ...payload, expiresAt: Date.now() + 3_600_000 }, { tokenId: randomUUID(), token });
+    const done = await gateway.perform(
+      { ...payload, expiresAt: Date.now() + 3_600_000 },
+      { tokenId: randomUUID(), token },
+    );
     expect(done).toMatchObject({ outcome: 'done', by: A3, decision: 'approved' });
     expect((await handle.result()).state).toBe('completed');
     const answers = (await stack.view(handle)).answers;
