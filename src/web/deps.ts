@@ -4,6 +4,7 @@
  * `perform` with an Update whose id is the link's token id (so a second click returns the first
  * answer), the providers from workflow listings and the audit store.
  */
+import type { ProofClaim } from '../domain/proof';
 import type { OutboxReader } from '../adapters/outbox';
 import type { RefusalCode } from '../domain/asks';
 import type { CourierSheet } from '../domain/courier-sheet';
@@ -68,8 +69,6 @@ export type ActionView = WaitingActionView | AlreadyDecidedView | NoLongerWaitin
 export interface PerformRequest {
   /** The link's token id: the Update id, so a repeated POST returns the first answer. */
   tokenId: string;
-  /** The link's token itself: sent with the action as its `mail-link` proof (issue 14). */
-  token?: string;
   /** file-copied: what the person typed, lowercase hex without spaces, at least 12 digits. */
   confirmedSha256?: string;
   /** approve/reject: an optional comment or reason. */
@@ -96,7 +95,8 @@ export interface ActionOutcome {
  */
 export interface ActionGateway {
   describe(payload: LinkPayload, tokenId: string): Promise<ActionView>;
-  perform(payload: LinkPayload, request: PerformRequest): Promise<ActionOutcome>;
+  /** `proof`: how the person is proven (issue 14), sent with the action for the run to check. */
+  perform(payload: LinkPayload, request: PerformRequest, proof?: ProofClaim): Promise<ActionOutcome>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -191,7 +191,8 @@ describe('approvals count only from a proven identity (issue 14)', () => {
     const gateway = createTemporalActionGateway(stack.client, { log: () => undefined });
     const done = await gateway.perform(
       { ...payload, expiresAt: Date.now() + 3_600_000 },
-      { tokenId: randomUUID(), token },
+      { tokenId: randomUUID() },
+      { kind: 'mail-link', credential: token },
     );
     expect(done).toMatchObject({ outcome: 'done', by: A3, decision: 'approved' });
     expect((await handle.result()).state).toBe('completed');
