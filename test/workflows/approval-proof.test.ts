@@ -7,17 +7,17 @@
  * (os-user) proves a file-copied report where the site allows it.
  */
 import os from 'node:os';
-import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { main } from '../../src/cli/main';
 import { deriveCliCode } from '../../src/domain/cli-code';
-import { signLinkToken, type LinkKeys } from '../../src/domain/link-token';
+import type { LinkKeys } from '../../src/domain/link-token';
+import { startWebServer } from '../../src/runtime/web-server';
 import { linkKeysFromEnv } from '../../src/runtime/secrets';
 import { carryBundle } from '../../src/sim';
-import { createTemporalActionGateway } from '../../src/web/temporal-gateway';
 import { approveUpdate, fileCopiedUpdate, type CycleView } from '../../src/workflows/cycle-messages';
 import { refusalOf } from '../../src/workflows/refusal';
 import { startCycleStack, type CycleStack } from '../helpers/cycle-stack';
+import { LinkClient } from '../helpers/link-client';
 import { TEST_NAMESPACE, testTemporalAddress } from '../helpers/env';
 import { recordHistory } from '../helpers/record-history';
 
@@ -185,16 +185,19 @@ describe('approvals count only from a proven identity (issue 14)', () => {
     expect(await approvals()).toBe(1);
   });
 
-  it('records a mail-link approval as mail-link, and the audit says how each person was proven', async () => {
-    const payload = { workflowId: handle.workflowId, action: 'approve' as const, subject: digest, recipient: A3 };
-    const token = signLinkToken({ ...payload, expiresAt: Date.now() + 3_600_000 }, keys);
-    const gateway = createTemporalActionGateway(stack.client, { log: () => undefined });
-    const done = await gateway.perform(
-      { ...payload, expiresAt: Date.now() + 3_600_000 },
-      { tokenId: randomUUID() },
-      { kind: 'mail-link', credential: token },
-    );
-    expect(done).toMatchObject({ outcome: 'done', by: A3, decision: 'approved' });
+  it('records an approval through the mail’s link, posted to the web app, as mail-link, and the audit says how each person was proven', async () => {
+    // The approve link of A3's approval mail, posted to the real web app.
+    const web = await startWebServer({ config: stack.config, client: stack.client, env: stack.env });
+    try {
+      const mails = await stack.outbox.list({ workflowId: handle.workflowId, purpose: 'approval-request' });
+      const text = (await stack.outbox.get(mails.find((m) => m.to.includes(A3))!.id))!.text;
+      const approveUrl = /Approve the import[^]*?(http:\/\/\S+\/a\/[A-Za-z0-9_.-]+)/.exec(text)?.[1];
+      expect(approveUrl).toBeDefined();
+      const done = await new LinkClient().confirm(approveUrl!);
+      expect(done.heading).toBe('Done');
+    } finally {
+      await web.close();
+    }
     expect((await handle.result()).state).toBe('completed');
     const answers = (await stack.view(handle)).answers;
     expect(answers.filter((a) => a.action === 'approve').map((a) => [a.by, a.channel, a.proof])).toEqual([
