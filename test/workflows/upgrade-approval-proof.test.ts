@@ -52,7 +52,7 @@ describe('a rollout stage approval counts only from a proven identity (issue 14)
     }
   }
 
-  it('refuses os-user and a forged Update, and counts the code from the stage approval mail as cli-code', async () => {
+  it('refuses os-user and a forged Update, counts the code from the stage approval mail as cli-code; a non-approval confirm is recorded unproven', async () => {
     const handle = await stack.start({ manager: '20.0.1000', relay: '20.0.1.200', agent: '20.0.1.200' });
     await stack.waitForStep(handle, 'U1-approval');
 
@@ -91,6 +91,22 @@ describe('a rollout stage approval counts only from a proven identity (issue 14)
     const records = await stack.audit.timeline(handle.workflowId);
     const approval = records.find((r) => r.type === 'human.stage-confirmed');
     expect(approval?.actor).toMatchObject({ who: APPROVER, proof: 'cli-code' });
+
+    // The upgrade itself is not an approval: the CLI's login name goes with it, and on a site that
+    // allows os-user for no action it is recorded as unproven, not refused.
+    await stack.waitForStep(handle, 'U1-upgrade');
+    const upgraded = await airgap(
+      'upgrade',
+      'confirm',
+      handle.workflowId,
+      '--stage',
+      'U1',
+      '--by',
+      'operator@plant.example',
+    );
+    expect(upgraded.stdout).toMatch(/accepted: U1-upgrade confirmed by operator@plant\.example/);
+    const upgradeAnswer = (await stack.view(handle)).answers.find((a) => a.subject === 'U1-upgrade');
+    expect(upgradeAnswer).toMatchObject({ by: 'operator@plant.example', action: 'confirm-stage', proof: 'unproven' });
 
     await handle.executeUpdate(abortRolloutUpdate, { args: [{ by: 'operator@plant.example', reason: 'test over' }] });
     expect((await handle.result()).state).toBe('aborted');
