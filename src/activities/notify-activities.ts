@@ -67,6 +67,21 @@ export function createNotifyActivities(deps: NotifyDeps) {
       deriveCliCode({ workflowId: n.workflowId, action, subject, recipient }, expiresAt, deps.linkKeys);
     return { approve: code('approve', approve.subject), reject: code('reject', reject.subject) };
   };
+  /** A rollout stage's approval step (`U2-approval`, `U2-approval-a2`): the CLI confirms it with a code. */
+  const stageApprovalLines = (n: NoticeRequest, recipient: string): string | undefined => {
+    const stage = n.runKind === 'upgrade' && n.step ? /^(U\d)-approval(-a\d+)?$/.exec(n.step.id)?.[1] : undefined;
+    if (!stage || !n.step) return undefined;
+    const expiresAt = Math.max(deps.now() + deps.linkTtl, n.deadline ?? 0);
+    const code = deriveCliCode(
+      { workflowId: n.workflowId, action: 'stage-confirm', subject: n.step.id, recipient },
+      expiresAt,
+      deps.linkKeys,
+    );
+    return [
+      'Or from a terminal (the code works once, for you only):',
+      `airgap upgrade confirm ${n.workflowId} --stage ${stage} --by ${recipient} --code ${code}`,
+    ].join('\n');
+  };
   /** A plain notice's approve/reject commands, with the recipient's name and codes in place of `<you>`. */
   const withCodes = (commands: readonly string[] | undefined, recipient: string, n: NoticeRequest) => {
     const codes = codesFor(n, recipient);
@@ -197,6 +212,7 @@ export function createNotifyActivities(deps: NotifyDeps) {
             doneUrl: linkFor(n, recipient, 'manual-done')!,
             step: n.step ?? { id: 'step', title: n.ask, instructions: [n.body ?? n.ask] },
             deadline: n.deadline,
+            cliLines: stageApprovalLines(n, recipient),
           }),
         );
       case 'result':

@@ -62,11 +62,17 @@ export function createProofActivities(deps: ProofDeps) {
           if (p.workflowId !== input.workflowId) return fail(`the ${kind} token is for another run (${p.workflowId})`);
           if (p.action !== input.action) return fail(`the ${kind} token is for "${p.action}", not "${input.action}"`);
           if (p.subject !== input.subject) return fail(`the ${kind} token is for another subject than this question`);
-          if (!sameActor(p.recipient, input.by)) return fail(`the ${kind} token is ${p.recipient}'s, not ${input.by}'s`);
+          if (!sameActor(p.recipient, input.by))
+            return fail(`the ${kind} token is ${p.recipient}'s, not ${input.by}'s`);
           return { ok: true, kind };
         }
         case 'cli-code': {
-          const binding = { workflowId: input.workflowId, action: input.action, subject: input.subject, recipient: input.by };
+          const binding = {
+            workflowId: input.workflowId,
+            action: input.action,
+            subject: input.subject,
+            recipient: input.by,
+          };
           const v = verifyCliCode(credential, binding, deps.linkKeys, deps.now());
           if (!v.ok) return fail(`the code ${CODE_FAILURE[v.reason]}`);
           return { ok: true, kind, codeId: v.code };
@@ -75,7 +81,8 @@ export function createProofActivities(deps: ProofDeps) {
           const people = findSite(deps.config, input.site)?.people.osUsers ?? {};
           const person = Object.entries(people).find(([login]) => login === credential)?.[1];
           if (!person) return fail(`the login name "${credential}" is not in people.osUsers of site ${input.site}`);
-          if (!sameActor(person, input.by)) return fail(`the login name "${credential}" belongs to ${person}, not ${input.by}`);
+          if (!sameActor(person, input.by))
+            return fail(`the login name "${credential}" belongs to ${person}, not ${input.by}`);
           return { ok: true, kind };
         }
       }

@@ -196,7 +196,8 @@ function validateActor(value: unknown): AuditActor {
   const address = text('actor.address', a.address, true);
   if (address !== undefined) actor.address = address;
   if (a.proof !== undefined) {
-    if (!isProofKind(a.proof)) throw new AuditEventError('actor.proof', `${JSON.stringify(a.proof)} is not a proof kind`);
+    if (!isProofKind(a.proof))
+      throw new AuditEventError('actor.proof', `${JSON.stringify(a.proof)} is not a proof kind`);
     actor.proof = a.proof;
   }
   return actor;

@@ -52,7 +52,16 @@ function fromBase32(text: string): bigint {
 function mac(binding: CliCodeBinding, hours: number, key: Uint8Array): string {
   const h = createHmac('sha256', key);
   // NUL-separated: no field can contain NUL, so two bindings never sign the same text.
-  h.update([PREFIX, binding.workflowId, binding.action, binding.subject, binding.recipient.trim().toLowerCase(), String(hours)].join('\0'));
+  h.update(
+    [
+      PREFIX,
+      binding.workflowId,
+      binding.action,
+      binding.subject,
+      binding.recipient.trim().toLowerCase(),
+      String(hours),
+    ].join('\0'),
+  );
   const digest = h.digest();
   return toBase32(BigInt(`0x${digest.subarray(0, 5).toString('hex')}`), MAC_CHARS);
 }
@@ -80,7 +89,12 @@ export function deriveCliCode(binding: CliCodeBinding, expiresAt: number, keys: 
 }
 
 /** Checks the code's shape, then that it was signed for this binding (current key, then previous), then its expiry. */
-export function verifyCliCode(input: string, binding: CliCodeBinding, keys: LinkKeys, now: number): CliCodeVerification {
+export function verifyCliCode(
+  input: string,
+  binding: CliCodeBinding,
+  keys: LinkKeys,
+  now: number,
+): CliCodeVerification {
   if (typeof input !== 'string' || input.length > 64) return { ok: false, reason: 'malformed' };
   const code = normaliseCliCode(input);
   if (code.length !== CLI_CODE_LENGTH || [...code].some((c) => !ALPHABET.includes(c))) {
@@ -88,7 +102,8 @@ export function verifyCliCode(input: string, binding: CliCodeBinding, keys: Link
   }
   const hours = Number(fromBase32(code.slice(0, EXPIRY_CHARS)));
   const given = Buffer.from(code.slice(EXPIRY_CHARS));
-  const matches = (key: Uint8Array | undefined) => key !== undefined && timingSafeEqual(Buffer.from(mac(binding, hours, key)), given);
+  const matches = (key: Uint8Array | undefined) =>
+    key !== undefined && timingSafeEqual(Buffer.from(mac(binding, hours, key)), given);
   let signedWith: 'current' | 'previous';
   if (matches(keys.current)) signedWith = 'current';
   else if (matches(keys.previous)) signedWith = 'previous';

@@ -149,6 +149,8 @@ export interface ManualStepInput {
   doneUrl: string;
   step: { id: string; title: string; instructions: readonly string[] };
   deadline?: number | undefined;
+  /** The CLI lines that answer it with the recipient's one-time code (a stage's approval, issue 14). */
+  cliLines?: string | undefined;
 }
 
 export const STAGE_STATUSES = ['starting', 'waiting', 'completed', 'paused', 'failed'] as const;
@@ -726,6 +728,7 @@ export function manualStepMail(input: ManualStepInput): MailMessage {
         url: input.doneUrl,
         note: 'Opens a page where you confirm; nothing happens until you press the button there.',
       },
+      ...(input.cliLines ? [{ kind: 'code' as const, text: input.cliLines }] : []),
     ],
   });
 }

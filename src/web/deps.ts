@@ -69,16 +69,12 @@ export type ActionView = WaitingActionView | AlreadyDecidedView | NoLongerWaitin
 export interface PerformRequest {
   /** The link's token id: the Update id, so a repeated POST returns the first answer. */
   tokenId: string;
-  /** The link's token itself: sent with the action as its `mail-link` proof (issue 14). */
-  token?: string;
   /** file-copied: what the person typed, lowercase hex without spaces, at least 12 digits. */
   confirmedSha256?: string;
   /** approve/reject: an optional comment or reason. */
   comment?: string;
   /** The client's network address, for the audit. */
   address?: string;
-  /** How the person is proven (domain/proof.ts): the mail link's token, or a web session's fresh one. */
-  proof?: ProofClaim;
   /** 'link' (a mail link, the default) or 'web' (the "waiting on me" page of a signed-in person). */
   channel?: 'link' | 'web';
 }
@@ -101,7 +97,8 @@ export interface ActionOutcome {
  */
 export interface ActionGateway {
   describe(payload: LinkPayload, tokenId: string): Promise<ActionView>;
-  perform(payload: LinkPayload, request: PerformRequest): Promise<ActionOutcome>;
+  /** `proof`: how the person is proven (issue 14), sent with the action for the run to check. */
+  perform(payload: LinkPayload, request: PerformRequest, proof?: ProofClaim): Promise<ActionOutcome>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import { recordRefusedAction, type AuditStore } from '../adapters/audit-store';
 import { earlierAnswer, openAsk, type Answer, type AnswerAction, type RefusalCode } from '../domain/asks';
 import { identityProblem } from '../domain/identity';
 import type { LinkAction, LinkPayload } from '../domain/link-token';
+import type { ProofClaim } from '../domain/proof';
 import {
   approveUpdate,
   cycleStateQuery,
@@ -127,12 +128,12 @@ function recogniseRepeats(gateway: ActionGateway): ActionGateway {
   const inFlight = new Map<string, Promise<ActionOutcome>>();
   return {
     describe: (payload, tokenId) => gateway.describe(payload, tokenId),
-    async perform(payload, request) {
+    async perform(payload, request, proof) {
       const first = await inFlight.get(request.tokenId)?.catch(() => undefined);
       if (first?.outcome === 'done' || first?.outcome === 'already-decided') {
         return { ...first, outcome: 'already-decided' };
       }
-      const attempt = gateway.perform(payload, request);
+      const attempt = gateway.perform(payload, request, proof);
       inFlight.set(request.tokenId, attempt);
       try {
         return await attempt;
@@ -156,8 +157,8 @@ function auditRefusals(
   if (!audit) return gateway;
   return {
     describe: (payload, tokenId) => gateway.describe(payload, tokenId),
-    async perform(payload, request) {
-      const outcome = await gateway.perform(payload, request);
+    async perform(payload, request, proof) {
+      const outcome = await gateway.perform(payload, request, proof);
       if (outcome.outcome === 'refused') {
         await recordRefusedAction(audit, {
           workflowId: payload.workflowId,
@@ -223,7 +224,7 @@ function createGateway(client: Client): ActionGateway {
       return { state: 'no-longer-waiting', ...base, currentState: reason };
     },
 
-    async perform(payload, request: PerformRequest): Promise<ActionOutcome> {
+    async perform(payload, request: PerformRequest, proof?: ProofClaim): Promise<ActionOutcome> {
       // The recipient comes from a signed link, but it becomes the actor in the audit and mails.
       const problem = identityProblem(payload.recipient);
       if (problem)
@@ -271,11 +272,14 @@ function createGateway(client: Client): ActionGateway {
       const answered = isWaitingFor(view, payload) ? undefined : earlierDecision(view, payload);
       if (answered) return { outcome: 'already-decided', message: 'already answered', ...answered };
       const handle = client.workflow.getHandle(payload.workflowId);
-      // Who acts is proven (issue 14): a mail link by its token, the waiting page by the token it
-      // signed for the signed-in person. The control worker checks it again.
-      const proof =
-        request.proof ?? (request.token ? { kind: 'mail-link' as const, credential: request.token } : undefined);
-      const actor = { by: payload.recipient, channel: request.channel ?? 'link', address: request.address, proof };
+      // Who acts is proven (issue 14): a mail link by its own token (the third argument), the
+      // waiting page by the token it signed for the signed-in person. The control worker checks it.
+      const actor = {
+        by: payload.recipient,
+        channel: request.channel ?? ('link' as const),
+        address: request.address,
+        proof,
+      };
       const options = { updateId };
       try {
         let answer: ActionAnswer;

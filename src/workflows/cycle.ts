@@ -516,7 +516,12 @@ async function openCycle(c: CycleRun): Promise<CycleResult | undefined> {
     return await finish(c, 'cancelled', `another cycle of site ${input.site} is still open`, false);
   }
   c.ownsSite = true;
-  kit.audience = { siteName: c.plan.name, escalation: c.plan.people.escalation, waits: c.plan.waits, ...proofRules(c.plan.approval) };
+  kit.audience = {
+    siteName: c.plan.name,
+    escalation: c.plan.people.escalation,
+    waits: c.plan.waits,
+    ...proofRules(c.plan.approval),
+  };
   c.relays = c.plan.relays.map((r) => ({ name: r.name, os: r.os, targetFolder: r.installDir, status: 'waiting' }));
   return undefined;
 }

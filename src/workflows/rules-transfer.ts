@@ -40,6 +40,8 @@ import {
   type RulesView,
 } from './rules-messages';
 import { HOST_RETRY, MANAGER_RETRY, describeFailure } from './activity-options';
+import type { ProofKind } from '../domain/proof';
+import type { ActionBase } from './run-messages';
 import { iso, RunKit, proofRules } from './run-kit';
 import { byRefusal } from '../domain/identity';
 import {
@@ -218,32 +220,41 @@ function acceptRuleActions(r: RulesRun): void {
     },
   );
 
+  const copied = (i: ActionBase & { comment?: string }, proof?: ProofKind) => {
+    const actor = kit.actor(i, proof);
+    const marked = r.files.filter((f) => f.status === 'exported' || f.status === 'mismatch');
+    for (const f of marked) {
+      f.status = 'copied';
+      delete f.problem;
+    }
+    addCarrier(i.by);
+    kit.note('human.rules-copied', `${i.by} reports ${marked.map((f) => f.fileName).join(', ')} copied`, actor);
+    void kit.audit('human.rules-copied', { files: marked.map((f) => f.fileName), comment: i.comment }, actor);
+    return kit.answer(i.by, `copy of ${marked.length} file(s) noted; verifying now`);
+  };
+  const validateCopied = (i: ActionBase) => {
+    if (state() !== 'awaiting-transfer') {
+      refuse('not-waiting', `this rule transfer is not waiting for a copy (state: ${state()})`);
+    }
+    const byProblem = byRefusal(i.by, 'copied the files');
+    if (byProblem) refuse('bad-identity', byProblem);
+    if (!r.files.some((f) => f.status === 'exported' || f.status === 'mismatch')) {
+      refuse('already-decided', 'every file is already reported copied; wait for the verification');
+    }
+  };
   setHandler(
     rulesCopiedUpdate,
     (i) => {
-      const actor = kit.actor(i);
-      const marked = r.files.filter((f) => f.status === 'exported' || f.status === 'mismatch');
-      for (const f of marked) {
-        f.status = 'copied';
-        delete f.problem;
-      }
-      addCarrier(i.by);
-      kit.note('human.rules-copied', `${i.by} reports ${marked.map((f) => f.fileName).join(', ')} copied`, actor);
-      void kit.audit('human.rules-copied', { files: marked.map((f) => f.fileName), comment: i.comment }, actor);
-      return kit.answer(i.by, `copy of ${marked.length} file(s) noted; verifying now`);
+      if (!kit.proven) return copied(i);
+      // Recorded with its proof (os-user where the site allows it), never refused for it.
+      const proving = kit.proveAction(i, { action: 'file-copied', subject: kit.info.runId }, 'copied');
+      if (typeof proving === 'string') return copied(i, proving);
+      return proving.then((proof) => {
+        validateCopied(i); // the run may have moved on while the proof was checked
+        return copied(i, proof);
+      });
     },
-    {
-      validator: (i) => {
-        if (state() !== 'awaiting-transfer') {
-          refuse('not-waiting', `this rule transfer is not waiting for a copy (state: ${state()})`);
-        }
-        const byProblem = byRefusal(i.by, 'copied the files');
-        if (byProblem) refuse('bad-identity', byProblem);
-        if (!r.files.some((f) => f.status === 'exported' || f.status === 'mismatch')) {
-          refuse('already-decided', 'every file is already reported copied; wait for the verification');
-        }
-      },
-    },
+    { validator: (i) => validateCopied(i) },
   );
 
   const deciding = {
@@ -443,7 +454,12 @@ async function readLevels(r: RulesRun): Promise<RulesTransferResult | undefined>
   const { kit, input, trigger } = r;
   await kit.audit('rules.started', { trigger, only: input.only }, trigger);
   r.plan = await setup.loadRulesPlan({ site: input.site });
-  kit.audience = { siteName: r.plan.name, escalation: r.plan.people.escalation, waits: r.plan.waits, ...proofRules(r.plan.approval) };
+  kit.audience = {
+    siteName: r.plan.name,
+    escalation: r.plan.people.escalation,
+    waits: r.plan.waits,
+    ...proofRules(r.plan.approval),
+  };
   const target = r.plan.importFolder;
   if (!target) {
     return await finish(

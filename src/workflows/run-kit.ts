@@ -280,7 +280,13 @@ export class RunKit {
   }
 
   private check(i: ActionBase, target: ProofTarget): Promise<ProofCheck> {
-    return local.checkProof({ site: this.site, workflowId: this.info.workflowId, ...target, by: i.by, proof: i.proof! });
+    return local.checkProof({
+      site: this.site,
+      workflowId: this.info.workflowId,
+      ...target,
+      by: i.by,
+      proof: i.proof!,
+    });
   }
 
   /**

@@ -90,7 +90,13 @@ export class RolloutState {
     });
     setHandler(upgradeStateQuery, () => this.view());
     setHandler(runStateQuery, () => ({ ...this.kit.runState(), startedAt: iso(this.startedAt) }));
-    setHandler(confirmStageUpdate, (i) => this.proveConfirm(i), { validator: (i) => this.validateConfirm(i) });
+    setHandler(confirmStageUpdate, (i) => this.proveConfirm(i), {
+      validator: (i) => {
+        // A used code says "used" before any other rule; not checked again after the proof is.
+        if (this.asking?.kind === 'approval') this.kit.codeReused(i);
+        this.validateConfirm(i);
+      },
+    });
     setHandler(retryStageUpdate, (i) => this.retry(i), { validator: (i) => this.validateRetry(i) });
     setHandler(abortRolloutUpdate, (i) => this.abort(i), { validator: (i) => this.validateAbort(i) });
   }
@@ -174,7 +180,6 @@ export class RolloutState {
 
   // ---- confirm: the approval, the upgrade of a stage, or a wave of agents -------------------------
   private validateConfirm(i: StageActionInput): void {
-    if (this.asking?.kind === 'approval') this.kit.codeReused(i);
     const byProblem = byRefusal(i.by, 'confirms');
     if (byProblem) refuse('bad-identity', byProblem);
     const asking = this.asking;

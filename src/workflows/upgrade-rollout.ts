@@ -81,7 +81,12 @@ export async function upgradeRolloutWorkflow(input: RolloutInput): Promise<Rollo
   try {
     const refused = input.carried ? await resume(r) : await begin(r, changes);
     if (refused) return refused;
-    r.kit.audience = { siteName: r.plan!.name, escalation: r.plan!.people.escalation, waits: r.plan!.waits, ...proofRules(r.plan!.approval) };
+    r.kit.audience = {
+      siteName: r.plan!.name,
+      escalation: r.plan!.people.escalation,
+      waits: r.plan!.waits,
+      ...proofRules(r.plan!.approval),
+    };
     // U1 → U5, strictly in order: a stage begins only once every stage before it is verified
     // (`moveStage` refuses anything else), and a failed stage halts the rollout until retried.
     let continuing = false;

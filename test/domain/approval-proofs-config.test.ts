@@ -54,7 +54,9 @@ describe('approval proofs in the configuration', () => {
 
   it('names the field of an unknown proof, an empty list, an unknown action and a login mapped to a non-address', () => {
     expect(problemsOf({ sites: [site({ approval: { proofs: ['password'] } })] })).toEqual([
-      expect.stringMatching(/^sites\.0\.approval\.proofs\.0: expected one of mail-link, web-session, shared-secret, cli-code, os-user, unproven/),
+      expect.stringMatching(
+        /^sites\.0\.approval\.proofs\.0: expected one of mail-link, web-session, shared-secret, cli-code, os-user, unproven/,
+      ),
     ]);
     expect(problemsOf({ sites: [site({ approval: { proofs: [] } })] })).toEqual([
       expect.stringMatching(/^sites\.0\.approval\.proofs: expected at least one proof kind/),

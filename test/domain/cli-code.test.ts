@@ -4,14 +4,22 @@ import { deriveCliCode, formatCliCode, normaliseCliCode, verifyCliCode } from '.
 
 const keys = { current: randomBytes(32) };
 const NOW = Date.UTC(2026, 11, 1, 10, 0);
-const binding = { workflowId: 'cycle-plant-1', action: 'approve' as const, subject: 'ab'.repeat(32), recipient: 'ann@plant.example' };
+const binding = {
+  workflowId: 'cycle-plant-1',
+  action: 'approve' as const,
+  subject: 'ab'.repeat(32),
+  recipient: 'ann@plant.example',
+};
 
 describe('one-time CLI codes', () => {
   it('is 12 base32 characters shown in groups of four, and verifies for its own binding however it is typed', () => {
     const code = deriveCliCode(binding, NOW + 3_600_000, keys);
     expect(code).toMatch(/^[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}$/);
     expect(verifyCliCode(code, binding, keys, NOW)).toMatchObject({ ok: true, code: normaliseCliCode(code) });
-    expect(verifyCliCode(code.replace(/-/g, ' ').toLowerCase(), { ...binding, recipient: 'ANN@plant.example' }, keys, NOW).ok).toBe(true);
+    expect(
+      verifyCliCode(code.replace(/-/g, ' ').toLowerCase(), { ...binding, recipient: 'ANN@plant.example' }, keys, NOW)
+        .ok,
+    ).toBe(true);
     expect(formatCliCode(normaliseCliCode(code))).toBe(code);
   });
 

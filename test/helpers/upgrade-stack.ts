@@ -18,7 +18,10 @@ import { pollQuery } from './poll-query';
 import { TEST_NAMESPACE, testTemporalAddress, testWorkflowBundlePath } from './env';
 import { startSiteOnTemporal, type SiteOnTemporal } from './site-harness';
 
-export interface UpgradeStackOptions extends Pick<StackOptions, 'relays' | 'approvers' | 'waits' | 'mail'> {
+export interface UpgradeStackOptions extends Pick<
+  StackOptions,
+  'relays' | 'approvers' | 'waits' | 'mail' | 'approval'
+> {
   agentsPerRelay?: number;
   /** The site's `upgrade` block, as an operator writes it. */
   upgrade?: Record<string, unknown>;

@@ -181,12 +181,12 @@ describe('POST on links', () => {
     expect(page).toContain('Recorded: file copied.');
     expect(gateway.performs).toHaveLength(1);
     expect(gateway.performs[0]!.payload).toMatchObject({ workflowId: WORKFLOW_ID, action: 'file-copied' });
-    // The link's token goes along: the gateway sends it as the `mail-link` proof (domain/proof.ts).
     expect(gateway.performs[0]!.request).toEqual({
       tokenId: gateway.describes[0]!.tokenId,
       confirmedSha256: SHA.slice(0, 20),
-      token: path.slice('/a/'.length),
     });
+    // The link's own token goes along as the `mail-link` proof (domain/proof.ts).
+    expect(gateway.performs[0]!.proof).toEqual({ kind: 'mail-link', credential: path.slice('/a/'.length) });
   });
 
   it('passes an approver comment along', async () => {

@@ -104,7 +104,7 @@ describe('sign-in by a trusted proxy header', () => {
     expect(answer.status).toBe(200);
     expect(answer.body).toContain('<h1>Done</h1>');
     expect(gateway.performs).toHaveLength(1);
-    const { payload, request } = gateway.performs[0]!;
+    const { payload, request, proof: sentProof } = gateway.performs[0]!;
     expect(payload).toMatchObject({
       workflowId: WORKFLOW_ID,
       action: 'approve',
@@ -117,8 +117,8 @@ describe('sign-in by a trusted proxy header', () => {
       comment: 'looks right',
       address: '127.0.0.1',
     });
-    expect(request.proof?.kind).toBe('web-session');
-    const proof = verifyLinkToken(request.proof!.credential!, KEYS, Date.now());
+    expect(sentProof?.kind).toBe('web-session');
+    const proof = verifyLinkToken(sentProof!.credential!, KEYS, Date.now());
     expect(proof).toMatchObject({
       ok: true,
       tokenId: fields.formId,

@@ -4,6 +4,7 @@
  * the same answer again), and a small cookie jar for `app.request()`.
  */
 import { signLinkToken, type LinkAction, type LinkKeys, type LinkPayload } from '../../src/domain/link-token';
+import type { ProofClaim } from '../../src/domain/proof';
 import type { ActionGateway, ActionOutcome, ActionView, PerformRequest } from '../../src/web/deps';
 
 export const NOW = Date.UTC(2026, 10, 25, 10, 0);
@@ -39,6 +40,7 @@ const DECISION: Record<LinkAction, string> = {
 export interface PerformCall {
   payload: LinkPayload;
   request: PerformRequest;
+  proof?: ProofClaim | undefined;
 }
 
 /**
@@ -91,8 +93,8 @@ export class RecordingGateway implements ActionGateway {
     };
   }
 
-  async perform(payload: LinkPayload, request: PerformRequest): Promise<ActionOutcome> {
-    this.performs.push({ payload, request });
+  async perform(payload: LinkPayload, request: PerformRequest, proof?: ProofClaim): Promise<ActionOutcome> {
+    this.performs.push({ payload, request, proof });
     if (this.refuse) return { outcome: 'refused', message: this.refuse };
     if (this.noLongerWaiting) return { outcome: 'refused', message: `The run is ${this.noLongerWaiting}.` };
     if (payload.action === 'file-copied' && !SHA.startsWith(request.confirmedSha256 ?? '-')) {

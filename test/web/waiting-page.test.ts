@@ -62,10 +62,10 @@ describe('the waiting page with the shared secret', () => {
     const res = await request('/me', { method: 'POST', ...form({ ...forms[1]!, comment: 'done at the console' }) });
     expect(res.status).toBe(200);
     expect(squash(await res.text())).toContain('<a href="/me">Back to what waits on you</a>');
-    const { payload, request: sent } = gateway.performs[0]!;
+    const { payload, proof: sent } = gateway.performs[0]!;
     expect(payload).toMatchObject({ workflowId: 'rollout-demo-1', action: 'manual-done', subject: 'U3-approval' });
-    expect(sent.proof?.kind).toBe('shared-secret');
-    expect(verifyLinkToken(sent.proof!.credential!, KEYS, NOW)).toMatchObject({
+    expect(sent?.kind).toBe('shared-secret');
+    expect(verifyLinkToken(sent!.credential!, KEYS, NOW)).toMatchObject({
       ok: true,
       payload: { recipient: 'operator@demo.example', expiresAt: NOW + 10 * 60_000 },
     });

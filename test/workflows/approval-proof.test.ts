@@ -7,17 +7,17 @@
  * (os-user) proves a file-copied report where the site allows it.
  */
 import os from 'node:os';
-import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { main } from '../../src/cli/main';
 import { deriveCliCode } from '../../src/domain/cli-code';
-import { signLinkToken, type LinkKeys } from '../../src/domain/link-token';
+import type { LinkKeys } from '../../src/domain/link-token';
+import { startWebServer } from '../../src/runtime/web-server';
 import { linkKeysFromEnv } from '../../src/runtime/secrets';
 import { carryBundle } from '../../src/sim';
-import { createTemporalActionGateway } from '../../src/web/temporal-gateway';
 import { approveUpdate, fileCopiedUpdate, type CycleView } from '../../src/workflows/cycle-messages';
 import { refusalOf } from '../../src/workflows/refusal';
 import { startCycleStack, type CycleStack } from '../helpers/cycle-stack';
+import { LinkClient } from '../helpers/link-client';
 import { TEST_NAMESPACE, testTemporalAddress } from '../helpers/env';
 import { recordHistory } from '../helpers/record-history';
 
@@ -118,7 +118,9 @@ describe('approvals count only from a proven identity (issue 14)', () => {
   it('refuses `--by` an approver without a code, naming the proofs the site accepts; nothing is counted', async () => {
     const refused = await airgap('cycle', 'approve', handle.workflowId, '--by', A2);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/refused: an approval by a2@plant\.example counts only with a proof this site accepts \(mail-link, web-session, cli-code\); none was given/);
+    expect(refused.stderr).toMatch(
+      /refused: an approval by a2@plant\.example counts only with a proof this site accepts \(mail-link, web-session, cli-code\); none was given/,
+    );
     expect(await approvals()).toBe(0);
   });
 
@@ -127,7 +129,10 @@ describe('approvals count only from a proven identity (issue 14)', () => {
     expect(forged.code).toBe('proof-required');
     expect(forged.message).toMatch(/mail-link, web-session, cli-code/);
     const madeUp = await approveWith(A3, 'not-a-token', 'mail-link');
-    expect(madeUp).toEqual({ code: 'proof-invalid', message: expect.stringMatching(/mail-link token is not a token this site issued/) });
+    expect(madeUp).toEqual({
+      code: 'proof-invalid',
+      message: expect.stringMatching(/mail-link token is not a token this site issued/),
+    });
     const unproven = await outcomeOf(
       handle.executeUpdate(approveUpdate, { args: [{ by: A3, proof: { kind: 'unproven' } }] }),
     );
@@ -137,7 +142,10 @@ describe('approvals count only from a proven identity (issue 14)', () => {
 
   it('refuses a code for another run, another action or another approver', async () => {
     const otherRun = await approveWith(A2, code({ workflowId: `${handle.workflowId}-other` }));
-    expect(otherRun).toEqual({ code: 'proof-invalid', message: expect.stringMatching(/was not issued for this run, action and person/) });
+    expect(otherRun).toEqual({
+      code: 'proof-invalid',
+      message: expect.stringMatching(/was not issued for this run, action and person/),
+    });
     const otherAction = await approveWith(A2, code({ action: 'reject' }));
     expect(otherAction.code).toBe('proof-invalid');
     const otherApprover = await approveWith(A2, code({ recipient: A3 }));
@@ -162,7 +170,9 @@ describe('approvals count only from a proven identity (issue 14)', () => {
     const mine = mails.find((m) => m.to.includes(A2));
     expect(mine).toBeDefined();
     const text = (await stack.outbox.get(mine!.id))!.text;
-    const mailed = /airgap cycle approve \S+ --by a2@plant\.example --code ([A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4})/.exec(text);
+    const mailed = /airgap cycle approve \S+ --by a2@plant\.example --code ([A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4})/.exec(
+      text,
+    );
     expect(mailed).not.toBeNull();
     const approved = await airgap('cycle', 'approve', handle.workflowId, '--by', A2, '--code', mailed![1]!);
     expect(approved.stderr).toBe('');
@@ -175,12 +185,19 @@ describe('approvals count only from a proven identity (issue 14)', () => {
     expect(await approvals()).toBe(1);
   });
 
-  it('records a mail-link approval as mail-link, and the audit says how each person was proven', async () => {
-    const payload = { workflowId: handle.workflowId, action: 'approve' as const, subject: digest, recipient: A3 };
-    const token = signLinkToken({ ...payload, expiresAt: Date.now() + 3_600_000 }, keys);
-    const gateway = createTemporalActionGateway(stack.client, { log: () => undefined });
-    const done = await gateway.perform({ ...payload, expiresAt: Date.now() + 3_600_000 }, { tokenId: randomUUID(), token });
-    expect(done).toMatchObject({ outcome: 'done', by: A3, decision: 'approved' });
+  it('records an approval through the mail’s link, posted to the web app, as mail-link, and the audit says how each person was proven', async () => {
+    // The approve link of A3's approval mail, posted to the real web app.
+    const web = await startWebServer({ config: stack.config, client: stack.client, env: stack.env });
+    try {
+      const mails = await stack.outbox.list({ workflowId: handle.workflowId, purpose: 'approval-request' });
+      const text = (await stack.outbox.get(mails.find((m) => m.to.includes(A3))!.id))!.text;
+      const approveUrl = /Approve the import[^]*?(http:\/\/\S+\/a\/[A-Za-z0-9_.-]+)/.exec(text)?.[1];
+      expect(approveUrl).toBeDefined();
+      const done = await new LinkClient().confirm(approveUrl!);
+      expect(done.heading).toBe('Done');
+    } finally {
+      await web.close();
+    }
     expect((await handle.result()).state).toBe('completed');
     const answers = (await stack.view(handle)).answers;
     expect(answers.filter((a) => a.action === 'approve').map((a) => [a.by, a.channel, a.proof])).toEqual([

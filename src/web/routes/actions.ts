@@ -132,8 +132,7 @@ export function actionRoutes(app: Hono<WebEnv>, ctx: AppContext): void {
       );
     }
 
-    // The token proves the person: the link went to that address (sent as the `mail-link` proof).
-    const request: PerformRequest = { tokenId, token };
+    const request: PerformRequest = { tokenId };
     const address = ctx.clientAddress(c);
     if (address) request.address = address;
     const rawSha = typeof form.sha256 === 'string' ? form.sha256.slice(0, 200) : '';
@@ -160,7 +159,8 @@ export function actionRoutes(app: Hono<WebEnv>, ctx: AppContext): void {
       if (comment !== undefined) request.comment = comment;
     }
 
-    const outcome = await deps.actions.perform(payload, request);
+    // The link's own token proves its recipient (issue 14); the run checks it again.
+    const outcome = await deps.actions.perform(payload, request, { kind: 'mail-link', credential: token });
     switch (outcome.outcome) {
       case 'done':
         return c.html(donePage(payload.action, outcome));

@@ -114,7 +114,8 @@ export function waitingRoutes(app: Hono<WebEnv>, ctx: AppContext): void {
     }
     // Signed now, in this person's name, with the form's id: the control worker checks it.
     const credential = signLinkToken(payload, deps.keys, formId);
-    const request: PerformRequest = { tokenId: formId, channel: 'web', proof: { kind: who.kind, credential } };
+    const request: PerformRequest = { tokenId: formId, channel: 'web' };
+    const proof = { kind: who.kind, credential };
     const address = ctx.clientAddress(c);
     if (address) request.address = address;
     if (action === 'file-copied') {
@@ -138,7 +139,7 @@ export function waitingRoutes(app: Hono<WebEnv>, ctx: AppContext): void {
       }
       if (comment !== undefined) request.comment = comment;
     }
-    const outcome = await deps.actions.perform(payload, request);
+    const outcome = await deps.actions.perform(payload, request, proof);
     return c.html(waitingResultPage(action, outcome, ctx.nav(c)), outcome.outcome === 'refused' ? 409 : 200);
   });
 }
