@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Mailer } from '../adapters/mailer';
 import type { LinkKeys } from '../domain/link-token';
 import { signLinkToken } from '../domain/link-token';
-import type { MailMessage } from '../domain/mail-message';
+import type { MailMessage } from '../domain/mail/message';
 import {
   approvalRequestMail,
   escalationMail,
@@ -25,7 +25,7 @@ import {
   type MailRun,
   type RunOutcome,
   type StageStatus,
-} from '../domain/mail-templates';
+} from '../domain/mail/templates';
 import type { LinkAction, NoticeRequest } from './types';
 
 /** A stage notice's status; an unknown one is refused rather than mailed as another. */

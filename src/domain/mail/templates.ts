@@ -6,10 +6,10 @@
  * Subjects name the site, the run and what is asked:
  *   "[airgap demo] cycle demo-2026-11-25T06:00 — copy the bundle to the air-gapped relay"
  */
-import { formatDuration } from './duration';
-import { html, safeHref, type SafeHtml } from './mail-html';
-import { mailIdempotencyKey, type VersionLine, type MailMessage, type MailPurpose } from './mail-message';
-import { checkCommandFor, joinPath } from './courier-sheet';
+import { formatDuration } from '../duration';
+import { html, safeHref, type SafeHtml } from './html';
+import { mailIdempotencyKey, type VersionLine, type MailMessage, type MailPurpose } from './message';
+import { checkCommandFor, joinPath } from '../courier-sheet';
 
 const hostOs = (os: string) => (os === 'windows' ? 'windows' : 'linux');
 
