@@ -21,7 +21,8 @@ import {
   PostgresAuditStore,
   PostgresSchemaError,
 } from '../../src/adapters/audit-store-postgres';
-import { AuditStoreSettingError, openAuditStore } from '../../src/adapters/audit-store-open';
+import { AuditStoreSettingError } from '../../src/adapters/audit-store-open';
+import { openConfiguredAuditStore } from '../../src/runtime/audit-open';
 import { parseConfig, type AuditConfig } from '../../src/domain/config';
 import { writeExport } from '../../src/cli/audit';
 import { freePort, startPostgres, type PostgresCluster } from '../helpers/postgres';
@@ -533,7 +534,7 @@ describe('the PostgreSQL audit store', () => {
 
     it('uses PostgreSQL when audit.store is postgres, with the URL from the named variable', async () => {
       const c = config({ store: 'postgres', postgres: { urlEnv: 'AUDIT_URL' } });
-      const s = await openAuditStore(c, { env: { AUDIT_URL: db.url } });
+      const s = await openConfiguredAuditStore(c, {}, { AUDIT_URL: db.url });
       open.push(s);
       expect(s).toBeInstanceOf(PostgresAuditStore);
       await s.append(ev('wf', 1));
@@ -543,9 +544,9 @@ describe('the PostgreSQL audit store', () => {
 
     it('says which variable is missing when the URL is not set', async () => {
       const c = config({ store: 'postgres' });
-      const opening = openAuditStore(c, { env: {} });
+      const opening = openConfiguredAuditStore(c, {}, {});
       await expect(opening).rejects.toThrow(AuditStoreSettingError);
-      await expect(openAuditStore(c, { env: {} })).rejects.toThrow(
+      await expect(openConfiguredAuditStore(c, {}, {})).rejects.toThrow(
         'the environment variable AIRGAP_AUDIT_DATABASE_URL (audit.postgres.urlEnv) is not set',
       );
     });
@@ -554,7 +555,7 @@ describe('the PostgreSQL audit store', () => {
       const port = await freePort();
       const c = config({ store: 'postgres', postgres: { urlEnv: 'AUDIT_URL', connectTimeout: '5s' } });
       const url = `postgres://airgap_audit:secret-pw@127.0.0.1:${port}/airgap_audit`;
-      const err = await openAuditStore(c, { env: { AUDIT_URL: url } }).catch((e: unknown) => e);
+      const err = await openConfiguredAuditStore(c, {}, { AUDIT_URL: url }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(AuditStoreConnectError);
       expect((err as Error).message).toContain(
         `audit.postgres.urlEnv AUDIT_URL = postgres://airgap_audit:***@127.0.0.1:${port}/airgap_audit`,
