@@ -3,6 +3,9 @@
  * SQLite file, audit-store-postgres.test.ts over a real PostgreSQL. Tampering is done the way a
  * person with write access would (guard triggers dropped or disabled first), through the backend.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { AuditEvent, AuditRecord } from '../../src/domain/audit';
 import { formatHead, GENESIS_HASH, parseHead, recordHash } from '../../src/domain/audit-chain';
@@ -11,6 +14,20 @@ import type { AuditStore } from '../../src/adapters/audit-store';
 import { writeExport } from '../../src/cli/audit';
 
 export const clock = () => new Date('2025-06-01T00:00:00.000Z');
+
+/** A fresh folder per test, and the stores a test opened, closed after it (then the folder removed). */
+export function scratchStores(prefix: string): { dir: () => string; open: AuditStore[] } {
+  let dir = '';
+  const open: AuditStore[] = [];
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  });
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return { dir: () => dir, open };
+}
 
 /** One store kind: how to open it fresh, and how someone with write access tampers with it. */
 export interface Backend {

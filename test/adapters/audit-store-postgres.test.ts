@@ -5,10 +5,8 @@
  * lock, a server down at start, a restart between appends, schema versions.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import type { AuditStore } from '../../src/adapters/audit-store';
 import {
   AuditStoreConnectError,
   PG_SCHEMA_VERSION,
@@ -19,26 +17,16 @@ import { AuditStoreSettingError } from '../../src/adapters/audit-store-open';
 import { openConfiguredAuditStore } from '../../src/runtime/audit-open';
 import { parseConfig, type AuditConfig } from '../../src/domain/config';
 import { freePort, startPostgres, type PostgresCluster } from '../helpers/postgres';
-import { auditStoreContract, clock, ev, sixRecords, type Backend } from './audit-store-contract';
+import { auditStoreContract, clock, scratchStores, ev, sixRecords, type Backend } from './audit-store-contract';
 
 let cluster: PostgresCluster;
-let dir: string;
-const open: AuditStore[] = [];
+const scratch = scratchStores('audit-contract-');
 
 beforeAll(async () => {
   cluster = await startPostgres();
 }, 60_000);
 
 afterAll(() => cluster?.remove());
-
-beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-contract-'));
-});
-
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
 
 function postgresBackend(): Backend {
   let db = { url: '', name: '' };
@@ -48,7 +36,7 @@ function postgresBackend(): Backend {
     },
     store: async (options = {}) => {
       const s = await PostgresAuditStore.open({ url: db.url, clock, ...options });
-      open.push(s);
+      scratch.open.push(s);
       return s;
     },
     tamper: (sql) => {
@@ -69,7 +57,7 @@ describe('the PostgreSQL audit store', () => {
   });
   const store = async (options: { readOnly?: boolean } = {}) => {
     const s = await PostgresAuditStore.open({ url: db.url, clock, ...options });
-    open.push(s);
+    scratch.open.push(s);
     return s;
   };
 
@@ -144,7 +132,7 @@ describe('the PostgreSQL audit store', () => {
     const config = (audit: Record<string, unknown>) =>
       parseConfig(
         {
-          dataDir: dir,
+          dataDir: scratch.dir(),
           audit,
           sites: [
             {
@@ -167,11 +155,11 @@ describe('the PostgreSQL audit store', () => {
     it('uses PostgreSQL when audit.store is postgres, with the URL from the named variable', async () => {
       const c = config({ store: 'postgres', postgres: { urlEnv: 'AUDIT_URL' } });
       const s = await openConfiguredAuditStore(c, {}, { AUDIT_URL: db.url });
-      open.push(s);
+      scratch.open.push(s);
       expect(s).toBeInstanceOf(PostgresAuditStore);
       await s.append(ev('wf', 1));
       expect(cluster.psql('SELECT count(*) FROM audit_records', db.name).trim()).toBe('1');
-      expect(fs.existsSync(path.join(dir, 'audit.sqlite'))).toBe(false);
+      expect(fs.existsSync(path.join(scratch.dir(), 'audit.sqlite'))).toBe(false);
     });
 
     it('says which variable is missing when the URL is not set', async () => {
