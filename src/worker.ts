@@ -63,18 +63,20 @@ export { allRoles, type WorkerRoles } from './domain/worker-roles';
 
 /**
  * The secrets a set of roles uses: the control role signs links, sends mail and calls the managers
- * without a zone; a zone role calls its zone's managers; a host role needs none.
+ * without a zone and opens the audit (unless the caller opened it); a zone role calls its zone's
+ * managers; a host role needs none.
  */
 export function secretsWantedBy(
   config: AppConfig,
   roles: WorkerRoles,
-  options: { mail?: boolean } = {},
+  options: { mail?: boolean; audit?: boolean } = {},
 ): SecretsWanted {
   const served = (zone: string | undefined): boolean =>
     zone === undefined ? roles.control : roles.zones.includes(zone);
   return {
     links: roles.control,
     mail: roles.control && options.mail !== false,
+    audit: roles.control && options.audit !== false,
     managers: managersOf(config)
       .map((m) => m.manager)
       .filter((m) => served(m.zone)),
@@ -136,14 +138,18 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
   // Resolved before any worker is built: a missing secret stops the start naming its setting.
   const secrets =
     options.secrets ??
-    resolveSecrets(config, options.env ?? process.env, secretsWantedBy(config, roles, { mail: !options.mailer }));
+    resolveSecrets(
+      config,
+      options.env ?? process.env,
+      secretsWantedBy(config, roles, { mail: !options.mailer, audit: !options.audit }),
+    );
   // Created side by side (each is a round trip to the server, the control worker also loads its
   // workflow bundle into the worker threads): a start waits for the slowest, not the sum (issue 16).
   const creating: Promise<Worker>[] = [];
   const closers: (() => Promise<void>)[] = [];
 
   if (roles.control) {
-    const audit = options.audit ?? (await openAuditStore(config));
+    const audit = options.audit ?? (await openAuditStore(config, { postgresUrl: secrets.auditUrl }));
     if (!options.audit) closers.push(() => audit.close());
     const mailer = options.mailer ?? createMailer(config, secrets.smtpAuth);
     if (!options.mailer) closers.push(() => mailer.close());

@@ -10,7 +10,7 @@ import type { Mailer } from '../adapters/mailer';
 import type { LinkKeys } from '../domain/link-token';
 import { signLinkToken } from '../domain/link-token';
 import { deriveCliCode } from '../domain/cli-code';
-import type { MailMessage } from '../domain/mail-message';
+import type { MailMessage } from '../domain/mail/message';
 import {
   approvalRequestMail,
   escalationMail,
@@ -23,11 +23,23 @@ import {
   transferInstructionsMail,
   upgradeStageMail,
   STAGE_STATUSES,
+  RUN_OUTCOMES,
+  isRunOutcome,
+  MailTemplateError,
   type MailRun,
   type RunOutcome,
   type StageStatus,
-} from '../domain/mail-templates';
+} from '../domain/mail/templates';
+import type { BundleInfo } from '../domain/cycle';
+import type { PlainNoticeRequest } from '../domain/mail/notice';
 import type { LinkAction, NoticeRequest } from './types';
+import type { ManualStepNotice } from '../domain/mail/notice';
+
+/** A final notice's outcome; an unknown one is refused (in the templates' words) rather than mailed as another. */
+function runOutcomeOf(purpose: string, outcome: string): RunOutcome {
+  if (isRunOutcome(outcome)) return outcome;
+  throw new MailTemplateError(`${purpose} mail: "${outcome}" is not an outcome (${RUN_OUTCOMES.join(', ')})`);
+}
 
 /** A stage notice's status; an unknown one is refused rather than mailed as another. */
 function stageStatusOf(outcome: string | undefined): StageStatus {
@@ -68,9 +80,9 @@ export function createNotifyActivities(deps: NotifyDeps) {
     return { approve: code('approve', approve.subject), reject: code('reject', reject.subject) };
   };
   /** A rollout stage's approval step (`U2-approval`, `U2-approval-a2`): the CLI confirms it with a code. */
-  const stageApprovalLines = (n: NoticeRequest, recipient: string): string | undefined => {
-    const stage = n.runKind === 'upgrade' && n.step ? /^(U\d)-approval(-a\d+)?$/.exec(n.step.id)?.[1] : undefined;
-    if (!stage || !n.step) return undefined;
+  const stageApprovalLines = (n: ManualStepNotice, recipient: string): string | undefined => {
+    const stage = n.runKind === 'upgrade' ? /^(U\d)-approval(-a\d+)?$/.exec(n.step.id)?.[1] : undefined;
+    if (!stage) return undefined;
     const expiresAt = Math.max(deps.now() + deps.linkTtl, n.deadline ?? 0);
     const code = deriveCliCode(
       { workflowId: n.workflowId, action: 'stage-confirm', subject: n.step.id, recipient },
@@ -92,8 +104,15 @@ export function createNotifyActivities(deps: NotifyDeps) {
     });
   };
 
-  function render(n: NoticeRequest): MailMessage[] {
-    const run: MailRun = {
+  /** A link the template cannot go without; a notice sent without it is refused, naming it. */
+  const requiredLink = (n: NoticeRequest, recipient: string, action: LinkAction): string => {
+    const url = linkFor(n, recipient, action);
+    if (url === undefined) throw new Error(`a ${n.purpose} notice needs a ${action} link and has none`);
+    return url;
+  };
+
+  function runOf(n: NoticeRequest): MailRun {
+    return {
       siteId: n.site,
       siteName: n.siteName,
       workflowId: n.workflowId,
@@ -107,63 +126,72 @@ export function createNotifyActivities(deps: NotifyDeps) {
               : 'cycle',
       runUrl: `${deps.publicUrl.replace(/\/$/, '')}/runs/${encodeURIComponent(n.workflowId)}`,
     };
+  }
+
+  /** A notice of a run kind without templates of its own: one plain mail, or one per recipient with links. */
+  function renderPlain(n: PlainNoticeRequest, run: MailRun): MailMessage[] {
+    const purpose =
+      n.purpose === 'transfer' ? 'transfer-instructions' : n.purpose === 'arrival-problem' ? 'reminder' : n.purpose;
+    const notice = n.notice;
+    // A result or failure notice that names an outcome is a run's final notice: its subject and
+    // first line state the run's own outcome (one the templates do not know is refused there).
+    const finalNotice = n.purpose === 'result' || n.purpose === 'failure';
+    const plain = (to: string[], actions?: { label: string; url: string }[]) =>
+      plainNoticeMail({
+        run,
+        to,
+        purpose,
+        discriminator: n.noticeId,
+        ask: n.ask,
+        ...notice,
+        // One recipient per mail when it has links: their approve/reject commands carry their codes.
+        commands: to.length === 1 ? withCodes(notice.commands, to[0]!, n) : notice.commands,
+        facts: [
+          ...(notice.facts ?? []),
+          ...(n.deadline !== undefined ? [{ label: 'Deadline', value: formatMailTime(n.deadline) }] : []),
+        ],
+        actions,
+        outcome: finalNotice && n.outcome !== undefined ? runOutcomeOf(purpose, n.outcome) : undefined,
+      });
+    // Links act in their recipient's name: one mail each when there are links, else one for all.
+    if (n.links.length === 0) return [plain(n.to)];
+    return n.to.map((recipient) =>
+      plain(
+        [recipient],
+        n.links.map((l) => ({ label: l.label, url: requiredLink(n, recipient, l.action) })),
+      ),
+    );
+  }
+
+  function render(n: NoticeRequest): MailMessage[] {
+    const run = runOf(n);
+    if (n.notice !== undefined) return renderPlain(n, run);
     const now = deps.now();
-    const bundle = n.bundle && { fileName: n.bundle.fileName, sha256: n.bundle.sha256, sizeBytes: n.bundle.size };
-    const relays = n.relays ?? [];
-    const details = relays.filter((r) => r.problem).map((r) => ({ label: r.name, value: r.problem! }));
+    const facts = (bundle: BundleInfo) => ({
+      fileName: bundle.fileName,
+      sha256: bundle.sha256,
+      sizeBytes: bundle.size,
+    });
     const each = (make: (recipient: string) => MailMessage) => n.to.map(make);
-    // A result or failure notice that names an outcome is a run's final notice; an outcome the
-    // templates do not know is refused (rendered as a failure to send), never mailed as another.
-    const finalNotice = (n.purpose === 'result' || n.purpose === 'failure') && n.outcome !== undefined;
-    if (n.notice) {
-      const purpose =
-        n.purpose === 'transfer' ? 'transfer-instructions' : n.purpose === 'arrival-problem' ? 'reminder' : n.purpose;
-      const notice = n.notice;
-      const plain = (to: string[], actions?: { label: string; url: string }[]) =>
-        plainNoticeMail({
-          run,
-          to,
-          purpose,
-          discriminator: n.noticeId,
-          ask: n.ask,
-          ...notice,
-          // One recipient per mail when it has links: their approve/reject commands carry their codes.
-          commands: to.length === 1 ? withCodes(notice.commands, to[0]!, n) : notice.commands,
-          facts: [
-            ...(notice.facts ?? []),
-            ...(n.deadline !== undefined ? [{ label: 'Deadline', value: formatMailTime(n.deadline) }] : []),
-          ],
-          actions,
-          // A run's final notice: its subject and first line state the run's own outcome.
-          outcome: finalNotice ? (n.outcome as RunOutcome) : undefined,
-        });
-      // Links act in their recipient's name: one mail each when there are links, else one for all.
-      if (n.links.length === 0) return [plain(n.to)];
-      return each((recipient) =>
-        plain(
-          [recipient],
-          n.links.map((l) => ({ label: l.label, url: linkFor(n, recipient, l.action)! })),
-        ),
-      );
-    }
     switch (n.purpose) {
       case 'transfer':
         return each((recipient) =>
           transferInstructionsMail({
             run,
             recipient,
-            fileCopiedUrl: linkFor(n, recipient, 'file-copied')!,
-            bundle: bundle!,
+            fileCopiedUrl: requiredLink(n, recipient, 'file-copied'),
+            bundle: facts(n.bundle),
             pickup: n.pickup,
-            relays,
+            relays: n.relays,
             deadline: n.deadline,
           }),
         );
       case 'reminder':
-      case 'arrival-problem':
+      case 'arrival-problem': {
+        const details = (n.relays ?? []).flatMap((r) => (r.problem ? [{ label: r.name, value: r.problem }] : []));
+        const first = n.links[0];
         return each((recipient) => {
-          const action = n.links[0]?.action;
-          const url = action && linkFor(n, recipient, action);
+          const url = first && linkFor(n, recipient, first.action);
           return reminderMail({
             run,
             to: [recipient],
@@ -172,10 +200,11 @@ export function createNotifyActivities(deps: NotifyDeps) {
             now,
             deadline: n.deadline,
             reminderNumber: n.number ?? 1,
-            link: url ? { url, label: n.links[0]!.label } : undefined,
+            link: first && url ? { url, label: first.label } : undefined,
             details: details.length ? details : undefined,
           });
         });
+      }
       case 'escalation':
         return [
           escalationMail({
@@ -194,10 +223,10 @@ export function createNotifyActivities(deps: NotifyDeps) {
           approvalRequestMail({
             run,
             recipient,
-            approveUrl: linkFor(n, recipient, 'approve')!,
-            rejectUrl: linkFor(n, recipient, 'reject')!,
-            bundle: bundle!,
-            versions: n.bundle?.versions ?? [],
+            approveUrl: requiredLink(n, recipient, 'approve'),
+            rejectUrl: requiredLink(n, recipient, 'reject'),
+            bundle: facts(n.bundle),
+            versions: n.bundle.versions,
             carriedBy: n.askedBy ?? 'unknown',
             deadline: n.deadline,
             policy: n.policy,
@@ -209,8 +238,8 @@ export function createNotifyActivities(deps: NotifyDeps) {
           manualStepMail({
             run,
             recipient,
-            doneUrl: linkFor(n, recipient, 'manual-done')!,
-            step: n.step ?? { id: 'step', title: n.ask, instructions: [n.body ?? n.ask] },
+            doneUrl: requiredLink(n, recipient, 'manual-done'),
+            step: n.step,
             deadline: n.deadline,
             cliLines: stageApprovalLines(n, recipient),
           }),
@@ -220,10 +249,10 @@ export function createNotifyActivities(deps: NotifyDeps) {
           resultMail({
             run,
             to: n.to,
-            outcome: n.outcome as RunOutcome,
+            outcome: runOutcomeOf('result', n.outcome),
             at: now,
             reason: n.body,
-            bundle,
+            bundle: n.bundle && facts(n.bundle),
             versions: n.bundle?.versions,
           }),
         ];
@@ -246,7 +275,7 @@ export function createNotifyActivities(deps: NotifyDeps) {
           upgradeStageMail({
             run,
             to: n.to,
-            stage: { id: n.step?.id ?? 'stage', name: n.step?.title ?? n.ask },
+            stage: { id: n.step.id, name: n.step.title },
             status: stageStatusOf(n.outcome),
             at: now,
             detail: n.body,

@@ -15,7 +15,7 @@ import { Context } from '@temporalio/activity';
 import type { AuditStore } from '../adapters/audit-store';
 import type { AuditKind } from '../domain/audit';
 import { nextWaitEvent, type WaitPolicy, type WaitProgress } from '../domain/human-wait';
-import type { NoticeRequest } from './types';
+import type { NoticeRequest, NoticeTemplate } from './types';
 
 export interface RemindPeopleInput {
   /** `<runId>/wait-<n>`: unique per wait of a workflow; names its notices and audit records. */
@@ -24,8 +24,8 @@ export interface RemindPeopleInput {
   /** Where the wait stands when the activity starts (a wait resumed after a copy did not verify). */
   progress: WaitProgress;
   /** The notices as the workflow would have sent them; `number` and `noticeId` are set per send. */
-  reminder?: Omit<NoticeRequest, 'noticeId'>;
-  escalation?: Omit<NoticeRequest, 'noticeId'>;
+  reminder?: NoticeTemplate;
+  escalation?: NoticeTemplate;
   run: { workflowId: string; runId: string; site: string; kind: AuditKind };
   /** What the wait is for, as the audit records name it. */
   what: string;

@@ -1,20 +1,24 @@
 /**
  * Opens the audit store the configuration names (`audit.store`): the SQLite file in the data dir,
- * or PostgreSQL through the URL in the environment variable `audit.postgres.urlEnv`. Every process
- * that reads or writes the audit (worker, web app, CLI, refusal recorder) opens it here, so they
- * all use the same one.
+ * or PostgreSQL through the URL the caller resolved from `audit.postgres.urlEnv` (runtime/secrets.ts
+ * reads it; this adapter only takes the value). Every process that reads or writes the audit
+ * (worker, web app, CLI, refusal recorder) opens it here, so they all use the same one.
  */
 import fs from 'node:fs';
 import type { AuditConfig } from '../domain/config';
 import { auditStoreFile, SqliteAuditStore, type AuditStore } from './audit-store';
 import { PostgresAuditStore, redactUrl, sslOptions } from './audit-store-postgres';
+import { AuditStoreSettingError, auditUrlUnsetMessage } from './audit-setting-error';
+
+export { AuditStoreSettingError } from './audit-setting-error';
 
 export interface OpenAuditStoreOptions {
   /** Reads only: no migration, no write, no write lock (CLI list/show/export/verify). */
   readOnly?: boolean;
   /** SQLite only: one line when an append waits for another process's write lock. */
   onWait?: (message: string) => void;
-  env?: NodeJS.ProcessEnv;
+  /** PostgreSQL only: the audit database URL, resolved at start (runtime/secrets.ts auditUrlFromEnv). */
+  postgresUrl?: string | undefined;
 }
 
 export interface AuditStoreSettings {
@@ -23,31 +27,10 @@ export interface AuditStoreSettings {
   audit?: AuditConfig;
 }
 
-/** Thrown when audit.store is postgres and the URL's environment variable is not set. */
-export class AuditStoreSettingError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AuditStoreSettingError';
-  }
-}
-
 /** Where the configured audit lives, for messages: the file, or the PostgreSQL setting. */
 export function describeAuditStore(config: AuditStoreSettings): string {
   if (config.audit?.store !== 'postgres') return auditStoreFile(config.dataDir);
   return `audit.postgres.urlEnv ${config.audit.postgres.urlEnv}`;
-}
-
-/** The PostgreSQL URL of the configuration, from its environment variable; a clear error without. */
-export function postgresUrlOf(audit: AuditConfig, env: NodeJS.ProcessEnv = process.env): string {
-  const name = audit.postgres.urlEnv;
-  const url = env[name];
-  if (!url) {
-    throw new AuditStoreSettingError(
-      `audit.store is postgres but the environment variable ${name} (audit.postgres.urlEnv) is not set: ` +
-        'set it to the audit database URL, postgres://<role>:<password>@<host>:5432/<database>',
-    );
-  }
-  return url;
 }
 
 /** Opens the PostgreSQL store of the configuration, whatever audit.store says (audit migrate). */
@@ -55,7 +38,9 @@ export async function openPostgresAuditStore(
   audit: AuditConfig,
   options: OpenAuditStoreOptions = {},
 ): Promise<PostgresAuditStore> {
-  const url = postgresUrlOf(audit, options.env);
+  const url = options.postgresUrl;
+  // A caller that did not resolve the URL gets the same error as an unset variable.
+  if (!url) throw new AuditStoreSettingError(auditUrlUnsetMessage(audit.postgres.urlEnv));
   const ssl = sslOptions(audit.postgres.ssl);
   return PostgresAuditStore.open({
     url,

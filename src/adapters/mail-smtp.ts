@@ -9,7 +9,7 @@
  */
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
-import { messageIdFor, type MailMessage } from '../domain/mail-message';
+import { messageIdFor, type MailMessage } from '../domain/mail/message';
 import {
   MailAuthError,
   MailRecipientsRejectedError,

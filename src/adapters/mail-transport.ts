@@ -4,7 +4,7 @@
  * idempotency key where they can (the outbox stores it once; SMTP gives every copy the same
  * Message-ID so receiving systems can drop the copy).
  */
-import type { MailMessage } from '../domain/mail-message';
+import type { MailMessage } from '../domain/mail/message';
 import { InvalidMailMessageError } from './mail-errors';
 
 export interface SendResult {

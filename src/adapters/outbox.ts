@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { MAIL_PURPOSES, messageIdFor, type MailMessage, type MailPurpose } from '../domain/mail-message';
+import { MAIL_PURPOSES, messageIdFor, type MailMessage, type MailPurpose } from '../domain/mail/message';
 import { MailUnavailableError } from './mail-errors';
 import { checkMailMessage, type Mailer, type SendResult } from './mail-transport';
 

@@ -33,7 +33,7 @@ import { findSite } from '../domain/config';
 import { formatDuration, parseDuration } from '../domain/duration';
 import { describeWithTemporal, reconcileTerminated } from '../adapters/audit-reconcile';
 import { auditStoreFile, SqliteAuditStore, type AuditStore } from '../adapters/audit-store';
-import { openAuditStore, openPostgresAuditStore } from '../adapters/audit-store-open';
+import { openConfiguredAuditStore, openConfiguredPostgresAuditStore } from '../runtime/audit-open';
 import { CliError, type CliContext } from './context';
 
 const FORMATS = ['table', 'json', 'csv'] as const;
@@ -110,7 +110,7 @@ async function openForReading(ctx: CliContext): Promise<AuditStore> {
     const file = auditStoreFile(config.dataDir);
     if (!fs.existsSync(file)) ctx.info(`no audit store at ${file} yet: nothing has been recorded`);
   }
-  return openAuditStore(config, { readOnly: true });
+  return openConfiguredAuditStore(config, { readOnly: true });
 }
 
 async function withStore<S extends AuditStore, T>(store: S, use: (store: S) => Promise<T>): Promise<T> {
@@ -297,7 +297,7 @@ export async function auditVerify(ctx: CliContext, raw: { expectHead?: string; f
 export async function auditReconcile(ctx: CliContext, now = new Date()): Promise<void> {
   const client = await ctx.client();
   const { config } = ctx.config();
-  await withStore(await openAuditStore(config, { onWait: (line) => ctx.info(line) }), async (store) => {
+  await withStore(await openConfiguredAuditStore(config, { onWait: (line) => ctx.info(line) }), async (store) => {
     const appended = await reconcileTerminated(store, describeWithTemporal(client), now);
     const human =
       appended.length === 0
@@ -330,7 +330,7 @@ export async function auditMigrate(ctx: CliContext, raw: { from?: string; to?: s
         checked,
       );
     }
-    await withStore(await openPostgresAuditStore(config.audit), async (target) => {
+    await withStore(await openConfiguredPostgresAuditStore(config.audit), async (target) => {
       const copied = await target.importChain(source.export());
       const after = await target.verify(checked.head ? { expectHead: checked.head } : {});
       if (!after.ok) {

@@ -4,7 +4,6 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import { findSite } from '../domain/config';
 import { cycleStateQuery, fileCopiedUpdate, type CycleView } from '../workflows/cycle-messages';
 import { CliError, type CliContext } from './context';
 import { newRunId } from './run-id';
@@ -13,15 +12,14 @@ import {
   act,
   answerLine,
   defaultTimes,
-  registerRunList,
   registerRunVerbs,
+  requireSite,
   timelineLines,
-  timesFor,
   type Times,
-  watchRun,
   withProof,
 } from './run-actions';
 import { osUserProof } from './proof';
+import { readRunView, registerRunStatus } from './run-status';
 
 /**
  * The open cycle of a site, if any (visibility, so a moment behind the truth). Scoped to this
@@ -42,9 +40,7 @@ export async function startCycle(
   opts: { by?: string; allowRollback?: boolean; reason?: string },
 ): Promise<string> {
   const { config } = ctx.config();
-  if (!findSite(config, site)) {
-    throw new CliError(`unknown site "${site}" (sites: ${config.sites.map((s) => s.id).join(', ')})`);
-  }
+  requireSite(config, site);
   if (opts.allowRollback && (!opts.by || !opts.reason)) {
     throw new CliError('--allow-rollback needs --by <who> and --reason <why>: it is a recorded decision');
   }
@@ -103,11 +99,7 @@ export function firstOutcomeLine(v: CycleView): string {
 }
 
 export async function cycleView(client: Client, id: string): Promise<CycleView> {
-  try {
-    return await client.workflow.getHandle(id).query(cycleStateQuery);
-  } catch (err) {
-    throw new CliError(`cannot read cycle ${id}: ${(err as Error).message}`);
-  }
+  return readRunView(client, id, cycleStateQuery, 'cycle');
 }
 
 export function renderCycle(v: CycleView, t: Times = defaultTimes()): string {
@@ -166,21 +158,13 @@ export function register(program: Command, ctx: CliContext): void {
       });
     });
 
-  cycle
-    .command('status <id>')
-    .description('state, bundle, waits and history of a cycle')
-    .option(
-      '--watch',
-      'follow the run, printing each change, until it needs a person (exit 0) or ends (exit 1 if it failed, expired, was rejected or cancelled)',
-    )
-    .action(async (id: string, opts: { watch?: boolean }) => {
-      const client = await ctx.client();
-      if (opts.watch) return watchRun(ctx, () => cycleView(client, id), renderCycle);
-      const v = await cycleView(client, id);
-      ctx.result(renderCycle(v, timesFor(ctx, v.site)), v);
-    });
+  registerRunStatus(cycle, ctx, {
+    description: 'state, bundle, waits and history of a cycle',
+    read: cycleView,
+    render: renderCycle,
+    list: { kind: 'cycle', plural: 'cycles' },
+  });
 
-  registerRunList(cycle, ctx, { kind: 'cycle', plural: 'cycles' });
   registerSheet(cycle, ctx);
 
   cycle

@@ -7,7 +7,6 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import { findSite } from '../domain/config';
 import {
   hardenStateQuery,
   type HardenItemView,
@@ -17,15 +16,8 @@ import {
 } from '../workflows/harden-messages';
 import { newRunId } from './run-id';
 import { CliError, type CliContext } from './context';
-import {
-  defaultTimes,
-  registerRunList,
-  registerRunVerbs,
-  timelineLines,
-  timesFor,
-  type Times,
-  watchRun,
-} from './run-actions';
+import { defaultTimes, requireSite, registerRunVerbs, timelineLines, type Times } from './run-actions';
+import { readRunView, registerRunStatus } from './run-status';
 
 const WORKFLOW_ID_PREFIX: Record<HardenMode, 'harden-plan' | 'harden-check' | 'harden-apply'> = {
   plan: 'harden-plan',
@@ -108,9 +100,7 @@ export function register(program: Command, ctx: CliContext): void {
         }
         const mode = modes[0]!;
         const { config } = ctx.config();
-        if (!findSite(config, site)) {
-          throw new CliError(`unknown site "${site}" (sites: ${config.sites.map((s) => s.id).join(', ')})`);
-        }
+        requireSite(config, site);
         const client = await ctx.client();
         if (mode === 'apply') {
           const open = await openHardeningOf(client, site);
@@ -144,28 +134,13 @@ export function register(program: Command, ctx: CliContext): void {
       },
     );
 
-  harden
-    .command('status <id>')
-    .description('state, items, waits and history of a hardening run')
-    .option(
-      '--watch',
-      'follow the run, printing each change, until it needs a person (exit 0) or ends (exit 1 if it failed, expired, was rejected or cancelled)',
-    )
-    .action(async (id: string, opts: { watch?: boolean }) => {
-      const client = await ctx.client();
-      const read = async (): Promise<HardenView> => {
-        try {
-          return await client.workflow.getHandle(id).query(hardenStateQuery);
-        } catch (err) {
-          throw new CliError(`cannot read hardening run ${id}: ${(err as Error).message}`);
-        }
-      };
-      if (opts.watch) return watchRun(ctx, read, renderHardening);
-      const v = await read();
-      ctx.result(renderHardening(v, timesFor(ctx, v.site)), v);
-    });
+  registerRunStatus(harden, ctx, {
+    description: 'state, items, waits and history of a hardening run',
+    read: (client, id) => readRunView(client, id, hardenStateQuery, 'hardening run'),
+    render: renderHardening,
+    list: { kind: 'harden', plural: 'hardening runs' },
+  });
 
-  registerRunList(harden, ctx, { kind: 'harden', plural: 'hardening runs' });
   registerRunVerbs(harden, ctx, {
     noun: 'hardening run',
     approves: 'a hardening (approving accepts the loss of detection it states)',

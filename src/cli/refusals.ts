@@ -5,7 +5,8 @@
  * line on stderr.
  */
 import { recordRefusedAction, type AuditStore } from '../adapters/audit-store';
-import { auditStoreMayExist, openAuditStore, type AuditStoreSettings } from '../adapters/audit-store-open';
+import { auditStoreMayExist, type AuditStoreSettings } from '../adapters/audit-store-open';
+import { openConfiguredAuditStore } from '../runtime/audit-open';
 import type { CliContext } from './context';
 import { ActionRefusedError } from './run-actions';
 
@@ -21,7 +22,7 @@ export async function recordRefusal(ctx: CliContext, err: unknown): Promise<void
   if (!auditStoreMayExist(settings)) return;
   let store: AuditStore | undefined;
   try {
-    store = await openAuditStore(settings, { onWait: (line) => ctx.info(line) });
+    store = await openConfiguredAuditStore(settings, { onWait: (line) => ctx.info(line) });
     const { attempt } = err;
     const record = await recordRefusedAction(store, {
       workflowId: attempt.workflowId,

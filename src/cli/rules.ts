@@ -5,7 +5,6 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import { findSite } from '../domain/config';
 import type { ReportedRuleFile } from '../domain/rules';
 import { rulesCopiedUpdate, rulesExportedUpdate, rulesStateQuery, type RulesView } from '../workflows/rules-messages';
 import { newRunId } from './run-id';
@@ -14,15 +13,14 @@ import {
   act,
   answerLine,
   defaultTimes,
-  registerRunList,
   registerRunVerbs,
+  requireSite,
   timelineLines,
-  timesFor,
   type Times,
-  watchRun,
   withProof,
 } from './run-actions';
 import { osUserProof } from './proof';
+import { readRunView, registerRunStatus } from './run-status';
 
 export async function openRulesTransferOf(client: Client, site: string): Promise<string | undefined> {
   const query = `AirgapSite = '${site}' AND AirgapKind = 'rules' AND ExecutionStatus = 'Running'`;
@@ -31,11 +29,7 @@ export async function openRulesTransferOf(client: Client, site: string): Promise
 }
 
 export async function rulesView(client: Client, id: string): Promise<RulesView> {
-  try {
-    return await client.workflow.getHandle(id).query(rulesStateQuery);
-  } catch (err) {
-    throw new CliError(`cannot read rule transfer ${id}: ${(err as Error).message}`);
-  }
+  return readRunView(client, id, rulesStateQuery, 'rule transfer');
 }
 
 /**
@@ -99,9 +93,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--only <ids>', 'only these rule updates, comma-separated (e.g. 26-046,26-047)')
     .action(async (site: string, opts: { by?: string; only?: string }) => {
       const { config } = ctx.config();
-      if (!findSite(config, site)) {
-        throw new CliError(`unknown site "${site}" (sites: ${config.sites.map((s) => s.id).join(', ')})`);
-      }
+      requireSite(config, site);
       const client = await ctx.client();
       const open = await openRulesTransferOf(client, site);
       if (open) throw new CliError(`site ${site} already has an open rule transfer: ${open}`, { open });
@@ -117,21 +109,12 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.result(`started rule transfer ${handle.workflowId}`, { id: handle.workflowId });
     });
 
-  rules
-    .command('status <id>')
-    .description('state, files, waits and history of a rule transfer')
-    .option(
-      '--watch',
-      'follow the run, printing each change, until it needs a person (exit 0) or ends (exit 1 if it failed, expired, was rejected or cancelled)',
-    )
-    .action(async (id: string, opts: { watch?: boolean }) => {
-      const client = await ctx.client();
-      if (opts.watch) return watchRun(ctx, () => rulesView(client, id), renderRules);
-      const v = await rulesView(client, id);
-      ctx.result(renderRules(v, timesFor(ctx, v.site)), v);
-    });
-
-  registerRunList(rules, ctx, { kind: 'rules', plural: 'rule transfers' });
+  registerRunStatus(rules, ctx, {
+    description: 'state, files, waits and history of a rule transfer',
+    read: rulesView,
+    render: renderRules,
+    list: { kind: 'rules', plural: 'rule transfers' },
+  });
 
   rules
     .command('exported <id>')

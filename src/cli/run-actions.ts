@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import type { RefusalCode } from '../domain/asks';
 import type { AuditKind } from '../domain/audit';
 import type { ProofClaim } from '../domain/proof';
-import { findSite } from '../domain/config';
+import { findSite, type AppConfig } from '../domain/config';
 import { displayZone, formatTime, isoTimesIn, wallTime } from '../domain/time-format';
 import { refusalOf } from '../workflows/refusal';
 import { SITE, STATE } from '../workflows/search-attributes';
@@ -105,6 +105,13 @@ export function stageIdOf(shown: string): string {
  * without (history lines). The zone is $TZ when set, else the site's schedule time zone, else
  * the runtime's (domain/time-format.ts displayZone).
  */
+/** Refuses a site the configuration does not name, listing those it does. */
+export function requireSite(config: AppConfig, site: string): void {
+  if (!findSite(config, site)) {
+    throw new CliError(`unknown site "${site}" (sites: ${config.sites.map((s) => s.id).join(', ')})`);
+  }
+}
+
 export interface Times {
   at(iso: string): string;
   wall(iso: string): string;
@@ -240,9 +247,7 @@ export function registerRunList(group: Command, ctx: CliContext, o: { kind: Audi
     .option('--open', 'only those still running')
     .action(async (opts: { site?: string; open?: boolean }) => {
       const { config } = ctx.config();
-      if (opts.site && !findSite(config, opts.site)) {
-        throw new CliError(`unknown site "${opts.site}" (sites: ${config.sites.map((s) => s.id).join(', ')})`);
-      }
+      if (opts.site) requireSite(config, opts.site);
       const clauses = [`AirgapKind = '${o.kind}'`];
       if (opts.site) clauses.push(`AirgapSite = '${opts.site}'`);
       if (opts.open) clauses.push(`ExecutionStatus = 'Running'`);

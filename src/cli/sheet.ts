@@ -1,6 +1,6 @@
 /** `airgap cycle sheet <id>`: the courier sheet of a cycle as text to print or keep beside the terminal. */
 import type { Command } from 'commander';
-import { formatSize } from '../domain/mail-templates';
+import { formatSize } from '../domain/mail/templates';
 import { zonedTimeWithHint } from '../domain/cron-words';
 import type { CourierSheet } from '../domain/courier-sheet';
 import { courierSheetOf } from '../web/temporal-providers';

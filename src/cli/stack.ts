@@ -13,7 +13,7 @@ import type * as ConnectionModule from '../runtime/temporal-connection';
 import type * as WebServerModule from '../runtime/web-server';
 import type * as WorkerModule from '../worker';
 import { allRoles, type WorkerRoles } from '../domain/worker-roles';
-import { openAuditStore } from '../adapters/audit-store-open';
+import { openConfiguredAuditStore } from '../runtime/audit-open';
 import { CliError, type CliContext } from './context';
 
 /*
@@ -115,7 +115,7 @@ export function register(program: Command, ctx: CliContext): void {
       checkConfigFiles(ctx.config(), roles);
       logging().installWorkerLogging();
       // The audit before Temporal: a PostgreSQL audit that cannot be reached stops here, nothing started.
-      const audit = roles.control ? await openAuditStore(config) : undefined;
+      const audit = roles.control ? await openConfiguredAuditStore(config) : undefined;
       const connection = await connectWorker(target);
       const client = await connectClient(target);
       if (target.external) {
@@ -150,7 +150,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async () => {
       const { config } = ctx.config();
       // The audit before Temporal: a PostgreSQL audit that cannot be reached stops here, nothing started.
-      const audit = await openAuditStore(config);
+      const audit = await openConfiguredAuditStore(config);
       const web = await webServer()
         .startWebServer({ config, client: await ctx.client(), audit })
         .catch(async (err: unknown) => {

@@ -6,7 +6,6 @@
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
-import { findSite } from '../domain/config';
 import { InvalidTargetError, stageLabel, targetsFrom } from '../domain/upgrade-stages';
 import {
   abortRolloutUpdate,
@@ -17,18 +16,9 @@ import {
   type UpgradeView,
 } from '../workflows/upgrade-messages';
 import { CliError, type CliContext } from './context';
-import {
-  act,
-  answerLine,
-  defaultTimes,
-  registerRunList,
-  stageIdOf,
-  timesFor,
-  type Times,
-  watchRun,
-  withProof,
-} from './run-actions';
+import { act, answerLine, defaultTimes, requireSite, stageIdOf, type Times, withProof } from './run-actions';
 import { actionProof, CODE_HELP } from './proof';
+import { readRunView, registerRunStatus } from './run-status';
 import { newRolloutId } from './run-id';
 
 /** The open rollout of a site, if any (visibility, so a moment behind the truth). */
@@ -48,9 +38,7 @@ interface StartOptions {
 
 export async function startRollout(ctx: CliContext, site: string, opts: StartOptions): Promise<string> {
   const { config } = ctx.config();
-  if (!findSite(config, site)) {
-    throw new CliError(`unknown site "${site}" (sites: ${config.sites.map((s) => s.id).join(', ')})`);
-  }
+  requireSite(config, site);
   let targets;
   try {
     targets = targetsFrom({
@@ -145,11 +133,7 @@ async function lockHolderOf(client: Client, lockId: string): Promise<string | un
 }
 
 export async function rolloutView(client: Client, id: string): Promise<UpgradeView> {
-  try {
-    return await client.workflow.getHandle(id).query(upgradeStateQuery);
-  } catch (err) {
-    throw new CliError(`cannot read rollout ${id}: ${(err as Error).message}`);
-  }
+  return readRunView(client, id, upgradeStateQuery, 'rollout');
 }
 
 export function renderRollout(v: UpgradeView, times: Times = defaultTimes()): string {
@@ -215,21 +199,12 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.result(`started rollout ${id}`, { id });
     });
 
-  registerRunList(upgrade, ctx, { kind: 'upgrade', plural: 'rollouts' });
-
-  upgrade
-    .command('status <id>')
-    .description('stages, versions, waves, what the rollout waits for, and its history')
-    .option(
-      '--watch',
-      'follow the run, printing each change, until it needs a person (exit 0) or ends (exit 1 if it failed, expired, was rejected or cancelled)',
-    )
-    .action(async (id: string, opts: { watch?: boolean }) => {
-      const client = await ctx.client();
-      if (opts.watch) return watchRun(ctx, () => rolloutView(client, id), renderRollout);
-      const v = await rolloutView(client, id);
-      ctx.result(renderRollout(v, timesFor(ctx, v.site)), v);
-    });
+  registerRunStatus(upgrade, ctx, {
+    description: 'stages, versions, waves, what the rollout waits for, and its history',
+    read: rolloutView,
+    render: renderRollout,
+    list: { kind: 'upgrade', plural: 'rollouts' },
+  });
 
   for (const [verb, update, text] of [
     ['confirm', confirmStageUpdate, 'confirm what the current stage waits for (an approval, an upgrade done by hand)'],

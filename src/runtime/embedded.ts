@@ -15,6 +15,7 @@ import { checkConfigFiles, type LoadedConfig } from './load-config';
 import { assertPortFree } from '../adapters/ports';
 import { startDevServer, type DevServer } from './dev-server';
 import { ensureLocalSecret } from './local-secrets';
+import { openConfiguredAuditStore } from './audit-open';
 import { resolveSecrets } from './secrets';
 import type * as LoggingModule from './logging';
 import type * as SchedulesModule from './schedules';
@@ -22,7 +23,6 @@ import type * as TemporalSetupModule from './temporal-setup';
 import type * as WorkerModule from '../worker';
 import type { WorkerSet } from '../worker';
 import { allRoles } from '../domain/worker-roles';
-import { openAuditStore } from '../adapters/audit-store-open';
 import type * as WebServerModule from './web-server';
 import type { RunningWeb } from './web-server';
 
@@ -123,7 +123,7 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
     ensureLocalSecret(config.dataDir, config.links.keyEnv, env);
     if (config.web.auth.mode === 'shared-secret') ensureLocalSecret(config.dataDir, config.web.auth.secretEnv, env);
     // The audit first: a PostgreSQL audit that cannot be reached stops the start before anything runs.
-    const audit = await openAuditStore(config);
+    const audit = await openConfiguredAuditStore(config, {}, env);
     started.push({ name: 'audit store', stop: () => audit.close() });
 
     // The dev server's process is spawned first (startDevServer spawns it once the CLI is found,

@@ -8,7 +8,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { openAuditStore, type AuditStoreSettings } from '../adapters/audit-store-open';
+import type { AuditStoreSettings } from '../adapters/audit-store-open';
+import { openConfiguredAuditStore } from './audit-open';
 import {
   ScheduleNotFoundError,
   type Client,
@@ -65,7 +66,7 @@ export function scheduleAuditIn(config: AuditStoreSettings | string, by: AuditAc
   return {
     by,
     async record(event) {
-      const store = await openAuditStore(settings);
+      const store = await openConfiguredAuditStore(settings);
       try {
         return await store.append(event);
       } finally {

@@ -6,8 +6,9 @@
  * anything runs. The values never reach a log: the resolved object prints as names only.
  */
 import { inspect } from 'node:util';
+import { AuditStoreSettingError, auditUrlUnsetMessage } from '../adapters/audit-setting-error';
 import { MailConfigError } from '../adapters/mail-errors';
-import type { AppConfig, ManagerConfig } from '../domain/config';
+import type { AppConfig, AuditConfig, ManagerConfig } from '../domain/config';
 import { LinkKeyError, MIN_LINK_KEY_BYTES, type LinkKeys } from '../domain/link-token';
 import { MIN_SHARED_SECRET_LENGTH, WebAuthConfigError } from '../web/auth-errors';
 
@@ -28,6 +29,8 @@ export interface Secrets {
   smtpAuth?: SmtpAuth;
   /** Each manager's API key by its `apiKeyEnv` variable name. */
   managerKeys: Readonly<Record<string, string>>;
+  /** `audit.postgres.urlEnv`, when `audit.store` is postgres: the audit database URL. */
+  auditUrl?: string;
 }
 
 /** Which secrets a process needs; resolveSecrets without it resolves every one the configuration uses. */
@@ -35,6 +38,8 @@ export interface SecretsWanted {
   links?: boolean;
   webAuth?: boolean;
   mail?: boolean;
+  /** The audit database URL (only a PostgreSQL audit has one). */
+  audit?: boolean;
   /** The managers whose API this process calls (or, for the simulator, serves). */
   managers?: readonly ManagerConfig[];
 }
@@ -87,6 +92,18 @@ export function smtpAuthFromEnv(smtp: AppConfig['mail']['smtp'], env: SecretEnv)
   return { user: read(smtp.userEnv, 'userEnv'), pass: read(smtp.passwordEnv, 'passwordEnv') };
 }
 
+/** The URL of `audit.postgres.urlEnv`, whatever `audit.store` says (audit migrate copies into it). */
+export function postgresUrlFromEnv(audit: AuditConfig, env: SecretEnv): string {
+  const url = env[audit.postgres.urlEnv];
+  if (!url) throw new AuditStoreSettingError(auditUrlUnsetMessage(audit.postgres.urlEnv));
+  return url;
+}
+
+/** The audit database URL when `audit.store` is postgres; undefined for SQLite (no secret). */
+export function auditUrlFromEnv(audit: AuditConfig | undefined, env: SecretEnv): string | undefined {
+  return audit?.store === 'postgres' ? postgresUrlFromEnv(audit, env) : undefined;
+}
+
 /**
  * The secret of `web.auth`: the shared secret (at least MIN_SHARED_SECRET_LENGTH characters), or
  * the OIDC client secret; undefined with mode none or proxy, which have none.
@@ -122,12 +139,12 @@ export function managersOf(config: Pick<AppConfig, 'sites'>): { manager: Manager
 
 /** Everything the configuration uses: what the embedded default (every part in one process) needs. */
 export function everySecret(config: Pick<AppConfig, 'sites'>): SecretsWanted {
-  return { links: true, webAuth: true, mail: true, managers: managersOf(config).map((m) => m.manager) };
+  return { links: true, webAuth: true, mail: true, audit: true, managers: managersOf(config).map((m) => m.manager) };
 }
 
 /**
  * Reads the secrets `wanted` from `env`, once, and checks them. Throws LinkKeyError,
- * WebAuthConfigError, MailConfigError or ManagerKeyError naming the setting of the first one
+ * WebAuthConfigError, MailConfigError, AuditStoreSettingError or ManagerKeyError naming the setting of the first one
  * missing or unusable.
  */
 export function resolveSecrets(
@@ -152,6 +169,10 @@ export function resolveSecrets(
     const smtpAuth = smtpAuthFromEnv(config.mail.smtp, env);
     if (smtpAuth) secrets.smtpAuth = smtpAuth;
   }
+  if (wanted.audit) {
+    const auditUrl = auditUrlFromEnv(config.audit, env);
+    if (auditUrl !== undefined) secrets.auditUrl = auditUrl;
+  }
   return redacted(secrets);
 }
 
@@ -162,6 +183,7 @@ function redacted(secrets: Secrets): Secrets {
     webSecret: secrets.webSecret === undefined ? undefined : '[redacted]',
     smtpAuth: secrets.smtpAuth ? '[redacted]' : undefined,
     managerKeys: Object.keys(secrets.managerKeys),
+    auditUrl: secrets.auditUrl === undefined ? undefined : '[redacted]',
   });
   Object.defineProperty(secrets, 'toJSON', { value: names, enumerable: false });
   Object.defineProperty(secrets, inspect.custom, { value: () => `Secrets ${inspect(names())}`, enumerable: false });

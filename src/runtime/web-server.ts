@@ -53,8 +53,10 @@ export async function startWebServer(options: {
   audit?: AuditStore;
 }): Promise<RunningWeb> {
   const { config, client } = options;
-  const secrets = options.secrets ?? resolveSecrets(config, options.env ?? process.env, { links: true, webAuth: true });
-  const audit = options.audit ?? (await openAuditStore(config));
+  const secrets =
+    options.secrets ??
+    resolveSecrets(config, options.env ?? process.env, { links: true, webAuth: true, audit: !options.audit });
+  const audit = options.audit ?? (await openAuditStore(config, { postgresUrl: secrets.auditUrl }));
   const outbox = config.mail.smtp
     ? undefined
     : new OutboxMailer({ file: path.join(config.dataDir, OUTBOX_FILE_NAME), from: config.mail.from });

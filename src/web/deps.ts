@@ -9,7 +9,7 @@ import type { RefusalCode } from '../domain/asks';
 import type { CourierSheet } from '../domain/courier-sheet';
 import type { ScheduleStatus } from '../domain/cron-words';
 import type { LinkKeys, LinkPayload } from '../domain/link-token';
-import type { VersionLine } from '../domain/mail-message';
+import type { VersionLine } from '../domain/mail/message';
 import type { ProofClaim } from '../domain/proof';
 import type { Authenticator } from './auth';
 

@@ -87,6 +87,15 @@ function hostProxy(host: PlannedHost): HostActivities {
   });
 }
 
+/**
+ * The bundle of a cycle past C1: the stages after bundleStage run only once it is built, so its
+ * absence is a defect in the stage order, said as such rather than asserted away.
+ */
+function builtBundle(c: CycleRun): BundleInfo {
+  if (!c.bundle) throw new Error('the cycle has no bundle: a stage after C1 ran before the bundle was built');
+  return c.bundle;
+}
+
 /** A cycle's state, shared by the workflow and its stages. */
 export interface CycleRun {
   kit: RunKit;
@@ -536,15 +545,16 @@ async function bundleStage(c: CycleRun): Promise<CycleResult | undefined> {
     side: 'dmz',
     computerId: c.plan!.dmzRelay.computerId,
   });
-  c.bundle = {
+  const bundle: BundleInfo = {
     fileName: built.fileName,
     path: built.path,
     size: built.size,
     sha256: built.sha256,
     versions: dmzVersions.versions,
   };
-  upsertSearchAttributes([{ key: BUNDLE_SHA256, value: c.bundle!.sha256 }]);
-  kit.note('bundle.built', `${c.bundle!.fileName} (${c.bundle!.size} bytes, sha256 ${c.bundle!.sha256})`);
+  c.bundle = bundle;
+  upsertSearchAttributes([{ key: BUNDLE_SHA256, value: bundle.sha256 }]);
+  kit.note('bundle.built', `${bundle.fileName} (${bundle.size} bytes, sha256 ${bundle.sha256})`);
   await kit.audit(
     'bundle.built',
     { ...c.bundle, rawOutput: built.rawOutput },
@@ -557,11 +567,11 @@ async function bundleStage(c: CycleRun): Promise<CycleResult | undefined> {
     computerId: c.plan!.relays[0]!.computerId,
   });
   c.installedBefore = installed.versions;
-  const fresh = bundleFreshness(c.bundle!.versions, installed.versions);
+  const fresh = bundleFreshness(bundle.versions, installed.versions);
   if (fresh.verdict === 'same') {
     c.transferNeeded = false;
     if (c.tracksRelayFiles) await retainDmzBundle(c, c.plan!, c.bundle, 'delete');
-    else await dmz.retainBundle({ path: c.bundle!.path, mode: 'delete' });
+    else await dmz.retainBundle({ path: bundle.path, mode: 'delete' });
     return await finish(c, 'nothing-new', 'the bundle carries nothing newer than the site has', false);
   }
   if (fresh.verdict === 'older') {
@@ -582,22 +592,23 @@ async function bundleStage(c: CycleRun): Promise<CycleResult | undefined> {
 /** C2: a person carries the zip; each copy is verified before anything is imported. */
 async function transferStage(c: CycleRun): Promise<CycleResult | undefined> {
   const { kit } = c;
+  const bundle = builtBundle(c);
   kit.setState('awaiting-transfer');
   const operators = c.plan!.people.operators;
-  const copiedLinks = () => [kit.link('file-copied', c.bundle!.sha256, 'I have copied the file')];
+  const copiedLinks = () => [kit.link('file-copied', bundle.sha256, 'I have copied the file')];
   const transferWait: WaitProgress = { startedAt: Date.now(), remindersSent: 0, escalated: false };
   const deadline = () => transferWait.startedAt + c.plan!.waits.deadline;
   kit.notify('transfer', operators, 'copy the bundle to the air-gapped relay', {
     links: copiedLinks(),
-    bundle: c.bundle,
+    bundle,
     relays: relayTargets(c),
-    pickup: { relay: c.plan!.dmzRelay.name, path: c.bundle!.path },
+    pickup: { relay: c.plan!.dmzRelay.name, path: bundle.path },
     deadline: deadline(),
   });
   kit.ask({
     id: 'file-copied',
     action: 'file-copied',
-    subject: c.bundle!.sha256,
+    subject: bundle.sha256,
     title: 'copy the bundle to the air-gapped relay',
     from: operators,
     since: transferWait.startedAt,
@@ -623,7 +634,7 @@ async function transferStage(c: CycleRun): Promise<CycleResult | undefined> {
       progress: transferWait,
       ask: 'file-copied',
     },
-    verify: () => verifyArrivals(c, c.plan!, c.bundle!),
+    verify: () => verifyArrivals(c, c.plan!, bundle),
     again: () => {
       const problems = c.arrivalProblems > 0;
       kit.setState('awaiting-transfer', problems ? 'a copy did not verify; waiting for a new copy' : undefined);
@@ -650,19 +661,20 @@ async function transferStage(c: CycleRun): Promise<CycleResult | undefined> {
 /** The approval gate before import. */
 async function approvalStage(c: CycleRun): Promise<CycleResult | undefined> {
   const { kit } = c;
+  const bundle = builtBundle(c);
   const needed = approvalsRequired(c);
   if (needed > 0) {
     c.approvalAsked = true;
     const approvers = c.plan!.approval.approvers;
     const decisionLinks = [
-      kit.link('approve', c.bundle!.sha256, 'Approve the import'),
-      kit.link('reject', c.bundle!.sha256, 'Reject the import'),
+      kit.link('approve', bundle.sha256, 'Approve the import'),
+      kit.link('reject', bundle.sha256, 'Reject the import'),
     ];
     const policy = c.plan!.approval.policy === 'n-of-m' ? `${needed} of ${approvers.length} approvers` : undefined;
     const request = (progress: WaitProgress) => ({
       links: decisionLinks,
       askedBy: c.carriers.join(', '),
-      bundle: c.bundle,
+      bundle,
       policy,
       deadline: progress.startedAt + c.plan!.waits.deadline,
     });
@@ -670,7 +682,7 @@ async function approvalStage(c: CycleRun): Promise<CycleResult | undefined> {
       needed,
       approvers,
       escalation: c.plan!.people.escalation,
-      subject: c.bundle!.sha256,
+      subject: bundle.sha256,
       ask: 'approve the import',
       stillNot: 'the import is still not approved',
       request,
@@ -685,6 +697,7 @@ async function approvalStage(c: CycleRun): Promise<CycleResult | undefined> {
 /** C3: import on each relay, then wait until it reports the bundle's versions. */
 async function importStage(c: CycleRun): Promise<CycleResult | undefined> {
   const { kit } = c;
+  const bundle = builtBundle(c);
   const operators = c.plan!.people.operators;
   kit.setState('importing');
   let manualSince = Date.now();
@@ -696,7 +709,7 @@ async function importStage(c: CycleRun): Promise<CycleResult | undefined> {
       instructions: [
         'Sign in to the air-gapped Deep Security Manager.',
         `Go to Computers, right-click ${names}, and choose Actions → Download Security Updates.`,
-        `The relay finds ${c.bundle!.fileName} in its install folder and imports it; then confirm here.`,
+        `The relay finds ${bundle.fileName} in its install folder and imports it; then confirm here.`,
       ],
       to: operators,
     });
@@ -705,7 +718,7 @@ async function importStage(c: CycleRun): Promise<CycleResult | undefined> {
   }
   for (const host of c.plan!.relays) {
     const relay = c.relays.find((r) => r.name === host.name)!;
-    const target = { site: c.plan!.site, relay: host.name, computerId: host.computerId, expect: c.bundle!.versions };
+    const target = { site: c.plan!.site, relay: host.name, computerId: host.computerId, expect: bundle.versions };
     let since = manualSince;
     if (c.plan!.steps.import === 'automated') {
       c.importAttempts++;
@@ -729,7 +742,7 @@ async function importStage(c: CycleRun): Promise<CycleResult | undefined> {
     });
     relay.status = 'imported';
     kit.note('import.completed', `${host.name} reports the bundle's versions`);
-    await kit.audit('import.completed', { relay: host.name, versions: imported.versions, sha256: c.bundle!.sha256 });
+    await kit.audit('import.completed', { relay: host.name, versions: imported.versions, sha256: bundle.sha256 });
   }
 
   return undefined;
@@ -738,6 +751,7 @@ async function importStage(c: CycleRun): Promise<CycleResult | undefined> {
 /** C4: cleanup after a verified import. */
 async function cleanupStage(c: CycleRun): Promise<CycleResult> {
   const { kit } = c;
+  const bundle = builtBundle(c);
   const operators = c.plan!.people.operators;
   kit.setState('cleaning-up');
   if (c.plan!.steps.relayCleanup === 'manual') {
@@ -745,7 +759,7 @@ async function cleanupStage(c: CycleRun): Promise<CycleResult> {
       step: 'relay-cleanup',
       title: 'delete the imported zip from the air-gapped relay(s)',
       instructions: c.plan!.relays.map(
-        (r) => `On ${r.name}: delete ${r.installDir}${r.os === 'windows' ? '\\' : '/'}${c.bundle!.fileName}`,
+        (r) => `On ${r.name}: delete ${r.installDir}${r.os === 'windows' ? '\\' : '/'}${bundle.fileName}`,
       ),
       to: operators,
     });
@@ -754,7 +768,7 @@ async function cleanupStage(c: CycleRun): Promise<CycleResult> {
       if (c.tracksRelayFiles) {
         const by = kit.manualStepActor('relay-cleanup');
         for (const r of c.plan!.relays) {
-          const path = `${r.installDir}${r.os === 'windows' ? '\\' : '/'}${c.bundle!.fileName}`;
+          const path = `${r.installDir}${r.os === 'windows' ? '\\' : '/'}${bundle.fileName}`;
           await kit.audit('relay.cleaned', { relay: r.name, path, manual: true }, by);
         }
       }
@@ -762,7 +776,7 @@ async function cleanupStage(c: CycleRun): Promise<CycleResult> {
       kit.note('relay.cleanup-unconfirmed', 'nobody confirmed the relay cleanup; the import itself succeeded');
       if (c.tracksRelayFiles) {
         for (const r of c.plan!.relays) {
-          const path = `${r.installDir}${r.os === 'windows' ? '\\' : '/'}${c.bundle!.fileName}`;
+          const path = `${r.installDir}${r.os === 'windows' ? '\\' : '/'}${bundle.fileName}`;
           kit.note('relay.cleanup-left', `${r.name}: delete it by hand: ${path}`);
           await kit.audit('relay.cleanup-left', { relay: r.name, path }, systemOf(c));
         }
@@ -770,7 +784,7 @@ async function cleanupStage(c: CycleRun): Promise<CycleResult> {
     }
   } else {
     for (const host of c.plan!.relays) {
-      const removed = await hostProxy(host).removeBundle({ fileName: c.bundle!.fileName });
+      const removed = await hostProxy(host).removeBundle({ fileName: bundle.fileName });
       c.relays.find((r) => r.name === host.name)!.status = 'cleaned';
       kit.note('relay.cleaned', `${host.name}: zip deleted after the import`);
       if (c.tracksRelayFiles) {
@@ -783,6 +797,6 @@ async function cleanupStage(c: CycleRun): Promise<CycleResult> {
     }
     await removeStrays(c, c.plan!);
   }
-  await retainDmzBundle(c, c.plan!, c.bundle!, c.plan!.retention.dmzBundle);
+  await retainDmzBundle(c, c.plan!, bundle, c.plan!.retention.dmzBundle);
   return await finish(c, 'completed');
 }

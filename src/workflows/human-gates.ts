@@ -6,7 +6,7 @@
  * the same order, so runs that started before replay unchanged.
  */
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
-import type { NoticeRequest } from '../activities/types';
+import type { NoticeFields } from '../activities/types';
 import type { Refusal } from '../domain/asks';
 import { approvalProblem, type ApprovalRules } from '../domain/cycle';
 import type { WaitProgress } from '../domain/human-wait';
@@ -57,9 +57,9 @@ export interface ApprovalGate {
   /** "the import is still not approved": the escalation's. */
   stillNot: string;
   /** What the first request mail carries (links, notice, deadline…). */
-  request(progress: WaitProgress): Partial<NoticeRequest>;
+  request(progress: WaitProgress): NoticeFields<'approval-request'>;
   /** What a reminder carries besides its number. */
-  reminder(progress: WaitProgress): Partial<NoticeRequest>;
+  reminder(progress: WaitProgress): NoticeFields<'approval-request'>;
 }
 
 export type GateOutcome = 'approved' | 'rejected' | 'cancelled' | 'expired';

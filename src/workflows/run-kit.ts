@@ -18,7 +18,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createControlActivities } from '../activities/control-activities';
-import type { LinkAction, NoticePurpose, NoticeRequest } from '../activities/types';
+import type { LinkAction, NoticeFields, NoticePurpose, NoticeRequest } from '../activities/types';
 import type { AuditEvent, AuditKind } from '../domain/audit';
 import type { Answer, AnswerAction, Ask, Refusal } from '../domain/asks';
 import type { OsUserAction } from '../domain/config';
@@ -554,10 +554,12 @@ export class RunKit {
   }
 
   /** Sends without blocking the run: SMTP down delays mail, it does not stop the run. */
-  notify(purpose: NoticePurpose, to: string[], ask: string, extra: Partial<NoticeRequest> = {}): void {
+  notify<P extends NoticePurpose>(purpose: P, to: string[], ask: string, extra: NoticeFields<P>): void {
     const recipients = [...new Set(to)];
     if (!this.audience || recipients.length === 0) return;
-    const request: NoticeRequest = {
+    // NoticeFields<P> holds the fields of a notice of purpose P at every call; TypeScript cannot
+    // carry that link through the spread of a generic, hence the one assertion here.
+    const request = {
       purpose,
       site: this.site,
       siteName: this.audience.siteName,
@@ -568,7 +570,7 @@ export class RunKit {
       ask,
       links: [],
       ...extra,
-    };
+    } as NoticeRequest;
     if (this.capturing) {
       this.capturing.push(request);
       return;

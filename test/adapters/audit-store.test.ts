@@ -1,309 +1,41 @@
-import fs from 'node:fs';
-import os from 'node:os';
+/**
+ * The audit store's contract (audit-store-contract.ts) over the SQLite file, without PostgreSQL:
+ * audit-store-postgres.test.ts runs the same suite over a real PostgreSQL.
+ */
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { AuditEvent, AuditRecord } from '../../src/domain/audit';
-import { formatHead, GENESIS_HASH, parseHead, recordHash } from '../../src/domain/audit-chain';
-import { recordsFromCsv, recordsFromJson } from '../../src/domain/audit-format';
 import { SqliteAuditStore } from '../../src/adapters/audit-store';
-import { writeExport } from '../../src/cli/audit';
-import { Writable } from 'node:stream';
+import { auditStoreContract, clock, scratchStores, type Backend } from './audit-store-contract';
 
-let dir: string;
-let file: string;
-const open: SqliteAuditStore[] = [];
-const clock = () => new Date('2025-06-01T00:00:00.000Z');
+const scratch = scratchStores('audit-store-');
 
-function store(): SqliteAuditStore {
-  const s = new SqliteAuditStore(file, { clock });
-  open.push(s);
-  return s;
-}
-
-beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-store-'));
-  file = path.join(dir, 'data', 'audit.sqlite');
-});
-
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function ev(workflowId: string, n: number, over: Partial<AuditEvent> = {}): AuditEvent {
+/** The SQLite file: tampered with as sqlite3 would, guard triggers dropped first. */
+function sqliteBackend(): Backend {
+  let file = '';
   return {
-    id: `${workflowId}/r1/${n}`,
-    workflowId,
-    runId: 'r1',
-    site: 'north',
-    kind: 'cycle',
-    type: 'step.done',
-    at: `2025-05-06T06:${String(n).padStart(2, '0')}:00Z`,
-    ...over,
+    fresh: () => {
+      file = path.join(scratch.dir(), 'data', 'audit.sqlite');
+    },
+    store: async (options = {}) => {
+      const s = new SqliteAuditStore(file, { clock, ...options });
+      scratch.open.push(s);
+      return s;
+    },
+    tamper: (sql) => {
+      const db = new Database(file);
+      db.exec('DROP TRIGGER audit_records_no_update; DROP TRIGGER audit_records_no_delete;');
+      db.exec(sql);
+      db.close();
+    },
+    raw: (sql) => {
+      const db = new Database(file);
+      try {
+        db.exec(sql);
+      } finally {
+        db.close();
+      }
+    },
   };
 }
 
-/** A cycle that ran to the end: started, bundle built, imported, ended. */
-async function completedCycle(s: SqliteAuditStore, workflowId: string, day: string, site = 'north') {
-  const at = (h: string) => `${day}T${h}:00:00Z`;
-  await s.append(ev(workflowId, 1, { site, type: 'cycle.started', at: at('06') }));
-  await s.append(
-    ev(workflowId, 2, { site, type: 'bundle.built', at: at('07'), data: { sha256: `sha-${workflowId}` } }),
-  );
-  await s.append(ev(workflowId, 3, { site, type: 'import.completed', at: at('08') }));
-  await s.append(ev(workflowId, 4, { site, type: 'cycle.ended', at: at('09'), outcome: 'completed' }));
-}
-
-/** What an attacker with write access to the file does first: the triggers are only a guard rail. */
-function tamper(sql: string): void {
-  const db = new Database(file);
-  db.exec('DROP TRIGGER audit_records_no_update; DROP TRIGGER audit_records_no_delete;');
-  db.exec(sql);
-  db.close();
-}
-
-async function sixRecords(s: SqliteAuditStore): Promise<AuditRecord[]> {
-  const out: AuditRecord[] = [];
-  for (let n = 1; n <= 6; n++) out.push(await s.append(ev('cycle-north-1', n, { data: { n } })));
-  return out;
-}
-
-describe('appending to the audit store', () => {
-  it('numbers and chains records, each hash covering its content and predecessor', async () => {
-    const s = store();
-    const first = await s.append(ev('wf', 1, { type: 'cycle.started', actor: { who: 'ann', channel: 'cli' } }));
-    const second = await s.append(ev('wf', 2, { data: { sha256: 'abc' } }));
-    expect(first).toMatchObject({ seq: 1, prevHash: GENESIS_HASH, recordedAt: '2025-06-01T00:00:00.000Z' });
-    expect(second).toMatchObject({ seq: 2, prevHash: first.hash });
-    const { hash, ...content } = second;
-    expect(hash).toBe(recordHash(content));
-    expect(await s.timeline('wf')).toEqual([first, second]);
-  });
-
-  it('keeps one record per id: a repeated append returns the first record unchanged', async () => {
-    const s = store();
-    const first = await s.append(ev('wf', 1, { data: { attempt: 1 } }));
-    const again = await s.append(ev('wf', 1, { data: { attempt: 2 } }));
-    expect(again).toEqual(first);
-    expect(await s.timeline('wf')).toHaveLength(1);
-    expect(await s.verify()).toMatchObject({ ok: true, count: 1 });
-  });
-
-  it('stays one chain when two store instances append to the same file', async () => {
-    const a = store();
-    const b = store();
-    const r1 = await a.append(ev('wf', 1));
-    expect(await b.append(ev('wf', 1))).toEqual(r1);
-    const r2 = await b.append(ev('wf', 2));
-    const r3 = await a.append(ev('wf', 3));
-    expect([r2.seq, r2.prevHash, r3.seq, r3.prevHash]).toEqual([2, r1.hash, 3, r2.hash]);
-    expect(await a.verify()).toEqual({ ok: true, count: 3, head: { seq: 3, hash: r3.hash } });
-  });
-
-  it('refuses a malformed event and writes nothing', async () => {
-    const s = store();
-    await expect(s.append(ev('wf', 1, { kind: 'deploy' as never }))).rejects.toThrow('audit event kind');
-    expect(await s.head()).toBeUndefined();
-  });
-
-  it('refuses UPDATE and DELETE on records from anyone who has not dropped the guard triggers', async () => {
-    await sixRecords(store());
-    const db = new Database(file);
-    expect(() => db.exec("UPDATE audit_records SET data = '{}' WHERE seq = 2")).toThrow('append-only');
-    expect(() => db.exec('DELETE FROM audit_records WHERE seq = 6')).toThrow('append-only');
-    db.close();
-  });
-});
-
-describe('verifying the audit store', () => {
-  it('names a record whose data was edited', async () => {
-    await sixRecords(store());
-    tamper(`UPDATE audit_records SET data = '{"n":33}' WHERE seq = 3`);
-    expect(await store().verify()).toMatchObject({ ok: false, count: 2, firstBad: { seq: 3, reason: 'changed' } });
-  });
-
-  it('names the record deleted from the middle', async () => {
-    await sixRecords(store());
-    tamper('DELETE FROM audit_records WHERE seq = 3');
-    expect(await store().verify()).toMatchObject({ ok: false, firstBad: { seq: 3, reason: 'removed' } });
-  });
-
-  it('names the gap when a deleted record was hidden by renumbering the rest', async () => {
-    await sixRecords(store());
-    tamper(`DELETE FROM audit_records WHERE seq = 3;
-      UPDATE audit_records SET seq = -seq WHERE seq > 3;
-      UPDATE audit_records SET seq = -seq - 1 WHERE seq < 0;`);
-    expect(await store().verify()).toMatchObject({ ok: false, firstBad: { seq: 3, reason: 'removed' } });
-  });
-
-  it('names the first of two records that swapped places', async () => {
-    await sixRecords(store());
-    tamper(`UPDATE audit_records SET seq = -1 WHERE seq = 3;
-      UPDATE audit_records SET seq = 3 WHERE seq = 4;
-      UPDATE audit_records SET seq = 4 WHERE seq = -1;`);
-    expect(await store().verify()).toMatchObject({ ok: false, firstBad: { seq: 3, reason: 'reordered' } });
-  });
-
-  it('names the first record cut from the end, through the head anchor', async () => {
-    await sixRecords(store());
-    tamper('DELETE FROM audit_records WHERE seq >= 5');
-    const result = await store().verify();
-    expect(result).toMatchObject({ ok: false, count: 4, firstBad: { seq: 5, reason: 'truncated' } });
-    expect(!result.ok && result.firstBad.detail).toContain('records 5..6 are missing');
-  });
-
-  it('notices records inserted past the head anchor', async () => {
-    const records = await sixRecords(store());
-    const content = { ...ev('forged', 1), seq: 7, prevHash: records[5]!.hash, recordedAt: clock().toISOString() };
-    const hash = recordHash(content);
-    tamper(`INSERT INTO audit_records (seq, id, workflow_id, site, kind, type, at, at_ms, recorded_at, prev_hash, hash, run_id)
-      VALUES (7, '${content.id}', 'forged', 'north', 'cycle', 'step.done', '${content.at}', ${Date.parse(content.at)},
-        '${content.recordedAt}', '${content.prevHash}', '${hash}', 'r1')`);
-    expect(await store().verify()).toMatchObject({ ok: false, firstBad: { seq: 7, reason: 'unanchored' } });
-  });
-
-  it('notices a run summary edited to show a different outcome', async () => {
-    const s = store();
-    await completedCycle(s, 'cycle-a', '2025-05-06');
-    await s.append(ev('cycle-b', 1, { type: 'cycle.started' }));
-    await s.append(ev('cycle-b', 2, { type: 'cycle.ended', outcome: 'failed' }));
-    tamper(`UPDATE audit_runs SET outcome = 'completed' WHERE workflow_id = 'cycle-b'`);
-    expect(await store().verify()).toMatchObject({ ok: false, firstBad: { seq: 6, reason: 'index-mismatch' } });
-  });
-
-  it('passes a store rewritten consistently, which only a head kept elsewhere exposes', async () => {
-    const s = store();
-    await sixRecords(s);
-    const kept = formatHead((await s.head())!);
-    const db = new Database(file);
-    db.exec('DROP TRIGGER audit_records_no_update');
-    let prev = GENESIS_HASH;
-    for (const row of db.prepare<[], { seq: number }>('SELECT seq FROM audit_records ORDER BY seq').all()) {
-      const [r] = await s.timeline('cycle-north-1').then((all) => all.filter((x) => x.seq === row.seq));
-      const { hash: _old, ...content } = { ...r!, prevHash: prev, data: r!.seq === 2 ? { n: 'forged' } : r!.data };
-      prev = recordHash(content);
-      db.prepare('UPDATE audit_records SET data = ?, prev_hash = ?, hash = ? WHERE seq = ?').run(
-        JSON.stringify(content.data),
-        content.prevHash,
-        prev,
-        row.seq,
-      );
-    }
-    db.prepare('UPDATE audit_head SET hash = ?').run(prev);
-    db.close();
-    expect(await store().verify()).toMatchObject({ ok: true, count: 6 });
-    expect(await store().verify({ expectHead: parseHead(kept) })).toMatchObject({
-      ok: false,
-      firstBad: { seq: 6, reason: 'head-mismatch' },
-    });
-  });
-});
-
-describe('listing runs', () => {
-  async function history(s: SqliteAuditStore) {
-    await completedCycle(s, 'cycle-north-1', '2025-05-06');
-    await completedCycle(s, 'cycle-south-1', '2025-05-07', 'south');
-    await s.append(ev('cycle-north-2', 1, { type: 'cycle.started', at: '2025-05-13T06:00:00Z' }));
-    await s.append(ev('cycle-north-2', 2, { type: 'cycle.ended', at: '2025-05-13T06:01:00Z', outcome: 'nothing-new' }));
-    await s.append(ev('upgrade-north-1', 1, { kind: 'upgrade', type: 'upgrade.started', at: '2025-05-14T10:00:00Z' }));
-  }
-
-  it('summarises each workflow in one row, newest first', async () => {
-    const s = store();
-    await history(s);
-    const runs = await s.list();
-    expect(runs.map((r) => r.workflowId)).toEqual([
-      'upgrade-north-1',
-      'cycle-north-2',
-      'cycle-south-1',
-      'cycle-north-1',
-    ]);
-    expect(runs[3]).toEqual({
-      workflowId: 'cycle-north-1',
-      runId: 'r1',
-      site: 'north',
-      kind: 'cycle',
-      started: '2025-05-06T06:00:00Z',
-      ended: '2025-05-06T09:00:00Z',
-      outcome: 'completed',
-      sha256: 'sha-cycle-north-1',
-      lastEvent: { seq: 4, type: 'cycle.ended', at: '2025-05-06T09:00:00Z' },
-      events: 4,
-    });
-    expect(runs[0]).not.toHaveProperty('ended');
-  });
-
-  it('filters by site, kind, outcome, start window and limit', async () => {
-    const s = store();
-    await history(s);
-    const ids = async (filter: Parameters<SqliteAuditStore['list']>[0]) =>
-      (await s.list(filter)).map((r) => r.workflowId);
-    expect(await ids({ site: 'south' })).toEqual(['cycle-south-1']);
-    expect(await ids({ kind: 'upgrade' })).toEqual(['upgrade-north-1']);
-    expect(await ids({ outcome: 'nothing-new' })).toEqual(['cycle-north-2']);
-    expect(await ids({ outcome: 'open' })).toEqual(['upgrade-north-1']);
-    expect(await ids({ since: new Date('2025-05-07T00:00:00Z'), until: new Date('2025-05-14T00:00:00Z') })).toEqual([
-      'cycle-north-2',
-      'cycle-south-1',
-    ]);
-    expect(await ids({ site: 'north', kind: 'cycle', limit: 1 })).toEqual(['cycle-north-2']);
-  });
-
-  it('lists runs that started but never ended, for the reconciler', async () => {
-    const s = store();
-    await history(s);
-    expect(await s.openRunsWithoutEnd()).toEqual(['upgrade-north-1']);
-  });
-});
-
-describe('protection age from the audit', () => {
-  it('counts from the latest successful import by event time, per site', async () => {
-    const s = store();
-    await completedCycle(s, 'cycle-north-2', '2025-05-13');
-    // Recorded later but happened earlier: it must not move the age back.
-    await completedCycle(s, 'cycle-north-1', '2025-05-06');
-    await s.append(ev('cycle-north-3', 1, { type: 'cycle.ended', at: '2025-05-20T09:00:00Z', outcome: 'failed' }));
-    const last = await s.lastSuccessfulImport('north');
-    expect(last).toMatchObject({ workflowId: 'cycle-north-2', type: 'cycle.ended', at: '2025-05-13T09:00:00Z' });
-    expect(await s.protectionAge('north', new Date('2025-05-14T09:00:00Z'))).toBe(86_400_000);
-    expect(await s.protectionAge('south', new Date('2025-05-14T09:00:00Z'))).toBeUndefined();
-    expect(await s.verify()).toMatchObject({ ok: true });
-  });
-});
-
-describe('exporting the audit', () => {
-  class Collect extends Writable {
-    text = '';
-    override _write(chunk: Buffer, _enc: string, done: () => void) {
-      this.text += chunk.toString();
-      done();
-    }
-  }
-
-  it.each(['json', 'csv'] as const)('writes %s that parses back to the stored records', async (format) => {
-    const s = store();
-    await completedCycle(s, 'cycle-north-1', '2025-05-06');
-    await s.append(
-      ev('cycle-north-1', 5, {
-        actor: { who: 'Ann, "ops"', channel: 'link', address: '10.0.0.7' },
-        data: { c: 'a\nb' },
-      }),
-    );
-    const stored: AuditRecord[] = [];
-    for await (const r of s.export()) stored.push(r);
-    const out = new Collect();
-    const written = await writeExport(out, s.export(), format);
-    const back = format === 'json' ? recordsFromJson(out.text) : recordsFromCsv(out.text);
-    expect(back).toEqual(stored);
-    expect(back).toHaveLength(5);
-    expect(written).toEqual({ count: 5, head: await s.head() });
-  });
-
-  it('pages through more records than one page holds, in order', async () => {
-    const s = store();
-    for (let n = 1; n <= 1205; n++) await s.append(ev(`wf-${n % 7}`, n, { at: '2025-05-06T06:00:00Z' }));
-    let expected = 1;
-    for await (const r of s.export()) expect(r.seq).toBe(expected++);
-    expect(expected).toBe(1206);
-  });
-});
+auditStoreContract('sqlite', sqliteBackend);

@@ -17,8 +17,8 @@ import {
   type SmtpMailerOptions,
 } from '../../src/adapters/mailer';
 import { actionLinkUrl, signLinkToken } from '../../src/domain/link-token';
-import { messageIdFor, type MailMessage } from '../../src/domain/mail-message';
-import { resultMail, transferInstructionsMail } from '../../src/domain/mail-templates';
+import { messageIdFor, type MailMessage } from '../../src/domain/mail/message';
+import { resultMail, transferInstructionsMail } from '../../src/domain/mail/templates';
 import { createApp } from '../../src/web/app';
 import { noAuth } from '../../src/web/auth';
 import { CookieJar, csrfFieldOf, form, KEYS, NOW, payloadFor, RecordingGateway, SHA } from '../web/support';

@@ -9,9 +9,9 @@ import {
   OutboxMailer,
   SmtpMailer,
 } from '../../src/adapters/mailer';
-import { messageIdFor } from '../../src/domain/mail-message';
+import { messageIdFor } from '../../src/domain/mail/message';
 import { smtpAuthFromEnv } from '../../src/runtime/secrets';
-import { resultMail } from '../../src/domain/mail-templates';
+import { resultMail } from '../../src/domain/mail/templates';
 
 const NOW = Date.UTC(2026, 10, 25, 10, 0);
 const FROM = 'airgap <airgap@demo.example>';

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import type { AppConfig } from '../../src/domain/config';
+import { AuditStoreSettingError } from '../../src/adapters/audit-setting-error';
 import { ManagerKeyError, resolveSecrets } from '../../src/runtime/secrets';
 import { secretsWantedBy } from '../../src/worker';
 import { makeConfig } from '../sim/fixture';
@@ -74,6 +75,22 @@ describe('resolveSecrets', () => {
     );
   });
 
+  it('reads the audit database URL only for a PostgreSQL audit, naming the variable when it is unset', () => {
+    const url = 'postgres://airgap_audit:audit-pw-123@127.0.0.1:5432/airgap_audit';
+    const pg = {
+      ...config,
+      audit: { ...config.audit, store: 'postgres', postgres: { ...config.audit.postgres, urlEnv: 'T_AUDIT_URL' } },
+    } as AppConfig;
+    expect(resolveSecrets(pg, { ...env, T_AUDIT_URL: url }).auditUrl).toBe(url);
+    expect(resolveSecrets(config, { ...env, T_AUDIT_URL: url }).auditUrl).toBeUndefined();
+    const unset = () => resolveSecrets(pg, env);
+    expect(unset).toThrow(AuditStoreSettingError);
+    expect(unset).toThrow('the environment variable T_AUDIT_URL (audit.postgres.urlEnv) is not set');
+    const printed = inspect(resolveSecrets(pg, { ...env, T_AUDIT_URL: url }));
+    expect(printed).not.toContain('audit-pw-123');
+    expect(printed).toContain('auditUrl');
+  });
+
   it('reads only what it is asked for: a host worker needs no secret at all', () => {
     const hostOnly = secretsWantedBy(config, { control: false, hosts: ['plant-dmz-relay'], zones: [] });
     expect(resolveSecrets(config, {}, hostOnly)).toEqual({ managerKeys: {} });
@@ -115,7 +132,7 @@ describe('who reads secrets', () => {
         const full = path.join(folder, entry.name);
         if (entry.isDirectory()) walk(full);
         else if (
-          /\[[\w.]*\.(apiKeyEnv|secretEnv|keyEnv|previousKeyEnv|userEnv|passwordEnv)\]/.test(
+          /\[[\w.]*\.(apiKeyEnv|secretEnv|keyEnv|previousKeyEnv|userEnv|passwordEnv|urlEnv)\]/.test(
             fs.readFileSync(full, 'utf8'),
           )
         )

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { OutboxMailer } from '../../src/adapters/outbox';
 import { actionLinkUrl, signLinkToken } from '../../src/domain/link-token';
-import { transferInstructionsMail } from '../../src/domain/mail-templates';
+import { transferInstructionsMail } from '../../src/domain/mail/templates';
 import { createApp } from '../../src/web/app';
 import { noAuth } from '../../src/web/auth';
 import { serveApp, type RunningServer } from '../../src/web/serve';

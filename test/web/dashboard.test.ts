@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { OutboxMailer } from '../../src/adapters/outbox';
-import { approvalRequestMail } from '../../src/domain/mail-templates';
+import { approvalRequestMail } from '../../src/domain/mail/templates';
 import { createApp } from '../../src/web/app';
 import { authenticatorFromConfig, noAuth, safeNext, sharedSecretAuth, WebAuthConfigError } from '../../src/web/auth';
 import { webSecretFromEnv } from '../../src/runtime/secrets';

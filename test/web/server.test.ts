@@ -6,7 +6,7 @@ import os from 'node:os';
 import nodePath from 'node:path';
 import { OutboxMailer } from '../../src/adapters/outbox';
 import { actionLinkUrl } from '../../src/domain/link-token';
-import { transferInstructionsMail } from '../../src/domain/mail-templates';
+import { transferInstructionsMail } from '../../src/domain/mail/templates';
 import { PortInUseError } from '../../src/runtime/dev-server';
 import { createApp } from '../../src/web/app';
 import { noAuth, sharedSecretAuth } from '../../src/web/auth';

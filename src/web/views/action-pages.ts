@@ -4,7 +4,7 @@
  */
 import { checkCommandFor, joinPath } from '../../domain/courier-sheet';
 import type { LinkAction, LinkPayload } from '../../domain/link-token';
-import { html, raw, type SafeHtml } from '../../domain/mail-html';
+import { html, raw, type SafeHtml } from '../../domain/mail/html';
 import type { ActionOutcome, AlreadyDecidedView, NoLongerWaitingView, WaitingActionView } from '../deps';
 import { CSRF_FIELD } from '../csrf';
 import { formatSize, time, timeWithHint } from './format';

@@ -1,7 +1,7 @@
 /** The operators' pages: open runs and what each waits for, one run's timeline, past runs. */
 import { AUDIT_KINDS } from '../../domain/audit';
-import { html, type SafeHtml } from '../../domain/mail-html';
-import { RUN_OUTCOMES } from '../../domain/mail-templates';
+import { html, type SafeHtml } from '../../domain/mail/html';
+import { RUN_OUTCOMES } from '../../domain/mail/templates';
 import type { HistoryPage, Overview, ProtectionHistory, RunDetail, Waiting } from '../deps';
 import { badge, runDuration, temporalRunUrl, time, timeWithHint, toneOf } from './format';
 import { layout, type LayoutOptions } from './layout';

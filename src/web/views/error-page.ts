@@ -1,4 +1,4 @@
-import { html, safeHref } from '../../domain/mail-html';
+import { html, safeHref } from '../../domain/mail/html';
 import type { WebError } from '../errors';
 import { layout, type LayoutOptions } from './layout';
 

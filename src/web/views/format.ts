@@ -1,7 +1,7 @@
 /** How times, durations and sizes read on the pages: UTC, with a relative hint. */
 import { formatDuration } from '../../domain/duration';
-import { html, type SafeHtml } from '../../domain/mail-html';
-import { formatMailTime, formatSize } from '../../domain/mail-templates';
+import { html, type SafeHtml } from '../../domain/mail/html';
+import { formatMailTime, formatSize } from '../../domain/mail/templates';
 
 export { formatSize };
 

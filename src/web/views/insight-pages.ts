@@ -1,7 +1,7 @@
 /** The schedules page, a site's page and the printable courier sheet. */
 import type { CourierSheet } from '../../domain/courier-sheet';
 import { missedWords, scheduleInWords, zonedTimeWithHint, type ScheduleStatus } from '../../domain/cron-words';
-import { html } from '../../domain/mail-html';
+import { html } from '../../domain/mail/html';
 import type { OpenRun, ProtectionHistory } from '../deps';
 import { protectionSection } from './dashboard-pages';
 import { badge, formatSize, time, timeWithHint } from './format';

@@ -3,7 +3,7 @@
  * allows no inline style or script), a skip link, and the dashboard navigation when the viewer is
  * an operator. Action pages (opened from a mail) get no navigation: their reader may not be one.
  */
-import { html, raw, type SafeHtml } from '../../domain/mail-html';
+import { html, raw, type SafeHtml } from '../../domain/mail/html';
 
 export const STYLESHEET_PATH = '/static/app.css';
 

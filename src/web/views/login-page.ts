@@ -1,4 +1,4 @@
-import { html } from '../../domain/mail-html';
+import { html } from '../../domain/mail/html';
 import { layout } from './layout';
 
 /**

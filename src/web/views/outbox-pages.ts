@@ -3,7 +3,7 @@
  * clickable; the HTML body is shown in a sandboxed frame (no script, no same-origin access) whose
  * links open in the whole window.
  */
-import { html, type SafeHtml } from '../../domain/mail-html';
+import { html, type SafeHtml } from '../../domain/mail/html';
 import type { OutboxEntry, OutboxSummary } from '../../adapters/outbox';
 import { time } from './format';
 import { layout, type LayoutOptions } from './layout';

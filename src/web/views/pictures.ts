@@ -4,7 +4,7 @@
  * <title> and the numbers are text in the picture, so a screen reader and a printout say what the
  * colours say. Only presentation attributes (the CSP allows no inline style).
  */
-import { html, type SafeHtml } from '../../domain/mail-html';
+import { html, type SafeHtml } from '../../domain/mail/html';
 import type { ProtectionHistory, RolloutPicture } from '../deps';
 import { toneOf, type Tone } from './format';
 

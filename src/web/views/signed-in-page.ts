@@ -1,4 +1,4 @@
-import { html } from '../../domain/mail-html';
+import { html } from '../../domain/mail/html';
 import { layout } from './layout';
 
 /** After an identity provider's sign-in: moves on to `next` by itself (a same-site navigation, see oidc-auth.ts). */

@@ -3,7 +3,7 @@
  * page (the same facts and fields as a mail link's confirmation page; only a button acts).
  */
 import type { LinkAction, LinkPayload } from '../../domain/link-token';
-import { html } from '../../domain/mail-html';
+import { html } from '../../domain/mail/html';
 import type { ActionOutcome, WaitingActionView } from '../deps';
 import { ACTION_TEXT, actionForm, waitingDetails } from './action-pages';
 import { time } from './format';

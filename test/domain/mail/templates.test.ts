@@ -1,5 +1,5 @@
-import { escapeHtml, html, raw, safeHref } from '../../src/domain/mail-html';
-import { mailIdempotencyKey, messageIdFor, type MailMessage } from '../../src/domain/mail-message';
+import { escapeHtml, html, raw, safeHref } from '../../../src/domain/mail/html';
+import { mailIdempotencyKey, messageIdFor, type MailMessage } from '../../../src/domain/mail/message';
 import {
   approvalRequestMail,
   escalationMail,
@@ -15,7 +15,7 @@ import {
   upgradeStageMail,
   type BundleFacts,
   type MailRun,
-} from '../../src/domain/mail-templates';
+} from '../../../src/domain/mail/templates';
 
 const NOW = Date.UTC(2026, 10, 25, 10, 0);
 const run: MailRun = {
