@@ -311,13 +311,15 @@ export function createIsolatedActivities(deps: IsolatedDeps) {
     /** Air-gapped side: the signed receipt onto the medium, and the code to type on the DMZ side. */
     async writeTransferReceipt(input: {
       site: string;
+      /** The package answered: the receipt goes next to it, on the same medium. */
+      packageFolder?: string;
       cycleId: string;
       manifestSha256: string;
       relays: RelayOutcome[];
     }): Promise<{ folder: string; receiptSha256: string; code: string }> {
       const k = keysOf(input.site, 'airgapped');
       const written = await writeReceipt({
-        medium: k.site.isolated!.intakeFolder!,
+        medium: input.packageFolder ? path.dirname(input.packageFolder) : k.site.isolated!.intakeFolder!,
         site: input.site,
         cycleId: input.cycleId,
         manifestSha256: input.manifestSha256,

@@ -16,6 +16,7 @@ import {
   ParentClosePolicy,
   proxyActivities,
   setHandler,
+  sleep,
   startChild,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
@@ -68,6 +69,8 @@ interface IntakeRun {
 
 const stateOf = (r: IntakeRun) => r.kit.state as IntakeState;
 const systemOf = (r: IntakeRun): Actor => ({ who: `intake ${r.kit.info.workflowId}`, channel: 'system' });
+/** How often an intake waiting for its site's turn tries again. */
+const LOCK_RETRY_MS = 5_000;
 const ENDED: readonly IntakeState[] = ['completed', 'failed', 'refused', 'rejected', 'expired', 'cancelled'];
 
 export async function isolatedIntakeWorkflow(input: IntakeInput): Promise<IntakeResult> {
@@ -209,19 +212,22 @@ async function openIntake(r: IntakeRun): Promise<IntakeResult | undefined> {
   await kit.audit('intake.started', { folder: input.folder, mode: 'isolated', side: 'airgapped' }, r.by);
   r.plan = await control.loadSitePlan({ site: input.site });
   kit.audience = { siteName: r.plan.name, escalation: r.plan.people.escalation, waits: r.plan.waits };
-  try {
-    r.lock = await startChild(siteLockWorkflow, {
-      workflowId: siteLockId(input.site, r.plan.controlQueue),
-      args: [{ site: input.site, holder: kit.info.workflowId }],
-      parentClosePolicy: ParentClosePolicy.TERMINATE,
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    return await finishIntake(
-      r,
-      'cancelled',
-      `another intake of site ${input.site} is still open; take this package in after it`,
-    );
+  // One intake of a site at a time (two packages found in one pass): the later one waits its turn.
+  for (let waited = false; ; waited = true) {
+    try {
+      r.lock = await startChild(siteLockWorkflow, {
+        workflowId: siteLockId(input.site, r.plan.controlQueue),
+        args: [{ site: input.site, holder: kit.info.workflowId }],
+        parentClosePolicy: ParentClosePolicy.TERMINATE,
+      });
+      break;
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      if (!waited) kit.note('intake.queued', `another intake of site ${input.site} is open; this one waits its turn`);
+      if (kit.cancellation)
+        return await finishIntake(r, 'cancelled', `cancelled by ${kit.cancellation.by} while waiting its turn`);
+      await sleep(LOCK_RETRY_MS);
+    }
   }
   return undefined;
 }
@@ -425,6 +431,8 @@ async function cleanupAndReceipt(r: IntakeRun): Promise<IntakeResult> {
   kit.setState('writing-receipt');
   const receipt = await isolated.writeTransferReceipt({
     site: plan.site,
+    // Onto the medium the package came on, wherever it is mounted.
+    packageFolder: r.input.folder,
     cycleId: m.cycleId,
     manifestSha256: r.pkg!.manifestSha256,
     relays: r.relays,

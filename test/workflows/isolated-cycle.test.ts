@@ -5,7 +5,7 @@
  * Then every bad input of issue 13, each refused with its reason and nothing imported (the
  * simulator's import log does not move).
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createPrivateKey, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,6 +18,7 @@ import { ISOLATED_DMZ_CYCLE_WORKFLOW } from '../../src/domain/isolated';
 import { intakePass } from '../../src/runtime/intake-poller';
 import { cycleStateQuery, type CycleResult, type CycleView } from '../../src/workflows/cycle-messages';
 import { receiptArrivedUpdate, type IntakeResult } from '../../src/workflows/isolated-messages';
+import { TEST_NAMESPACE, testTemporalAddress } from '../helpers/env';
 import { pollQuery } from '../helpers/poll-query';
 import { recordHistory } from '../helpers/record-history';
 import { startIsolatedStack, type IsolatedStack } from '../helpers/isolated-stack';
@@ -31,6 +32,23 @@ function openssl(publicKeyFile: string, file: string): { ok: boolean; output: st
     { encoding: 'utf8' },
   );
   return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
+}
+
+const BIN = path.resolve(__dirname, '..', '..', 'bin', 'airgap.js');
+
+/** The CLI as an operator runs it (bin/airgap.js over dist/), without blocking this process's workers. */
+function airgap(configFile: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, '--config', configFile, ...args],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, TEMPORAL_ADDRESS: testTemporalAddress(), TEMPORAL_NAMESPACE: TEST_NAMESPACE },
+      },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
 }
 
 describe('an isolated site: two installations that share only the medium', () => {
@@ -116,15 +134,10 @@ describe('an isolated site: two installations that share only the medium', () =>
     const mail = mails.find((m) => m?.text.includes(intake.code!));
     expect(mail).toBeDefined();
 
-    // Back on the DMZ side: the receipt closes the cycle.
-    const outcomes = await intakePass({
-      client: s.client,
-      config: s.dmz.config,
-      skip: (f) => f !== intake.receiptFolder,
-    });
-    expect(outcomes).toEqual([
-      expect.objectContaining({ kind: 'receipt', status: 'accepted', workflowId: handle.workflowId }),
-    ]);
+    // Back on the DMZ side: `airgap intake <medium>` offers the receipt to its cycle, which closes.
+    const cli = await airgap(s.dmz.configFile, 'intake', s.medium, '--by', 'courier@plant.example');
+    expect(cli.stdout).toContain(`receipt ${path.basename(intake.receiptFolder!)}: accepted`);
+    expect(cli.code).toBe(0);
     const result = (await handle.result()) as CycleResult;
     expect(result.state).toBe('completed');
     const dmzAudit = await s.dmz.audit.timeline(handle.workflowId);
@@ -135,6 +148,11 @@ describe('an isolated site: two installations that share only the medium', () =>
     });
     expect(JSON.stringify(accepted?.data)).toContain(Object.values(published)[0] as string);
     expect(dmzAudit.at(-1)).toMatchObject({ type: 'cycle.ended', outcome: 'completed' });
+    // `airgap audit show <cycle>` on the DMZ side shows what the air-gapped side reported.
+    const shown = await airgap(s.dmz.configFile, 'audit', 'show', handle.workflowId);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/receipt\.accepted .*"outcome":"imported"/);
+    expect(shown.stdout).toMatch(new RegExp(`relay\\.reported .*"relay":"${relayName()}"`));
     first = { handle, view, intake, packageFolder };
     await recordHistory(handle, 'isolated-dmz-cycle-completed');
     await recordHistory(
@@ -279,11 +297,41 @@ describe('an isolated site: two installations that share only the medium', () =>
       'wrong-code',
     ]);
 
-    // The real intake of this cycle's package, and its code typed on the DMZ side: completed.
-    const intake = await takeIn(packageFolderOf(s.medium, handle.workflowId));
-    expect(intake.state).toBe('completed');
-    const answer = await offer({ code: intake.code!.toLowerCase().replace('-', ' ') });
-    expect(answer.accepted).toBe(true);
+    // The air-gapped side takes this cycle's package in by hand from a medium mounted elsewhere
+    // (`airgap intake <folder> --wait`), and the DMZ side types the code it shows.
+    const mounted = fs.mkdtempSync(path.join(s.sim.dir, 'mounted-'));
+    const pkg = packageFolderOf(s.medium, handle.workflowId);
+    fs.cpSync(pkg, path.join(mounted, path.basename(pkg)), { recursive: true });
+    const taken = await airgap(s.airgapped.configFile, 'intake', mounted, '--by', 'courier@plant.example', '--wait');
+    expect(taken.code).toBe(0);
+    const code = /confirmation code ([A-Z2-7]{5}-[A-Z2-7]{5})/.exec(taken.stdout)?.[1];
+    expect(code).toBeDefined();
+    // The receipt is written onto the medium the package came on.
+    expect(fs.readdirSync(mounted)).toEqual(expect.arrayContaining([expect.stringMatching(/^airgap-receipt-/)]));
+    const wrong = await airgap(
+      s.dmz.configFile,
+      'cycle',
+      'receipt',
+      handle.workflowId,
+      '--by',
+      'op@plant.example',
+      '--code',
+      'ABCDE-FGHIJ',
+    );
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/does not match any outcome/);
+    const right = await airgap(
+      s.dmz.configFile,
+      'cycle',
+      'receipt',
+      handle.workflowId,
+      '--by',
+      'op@plant.example',
+      '--code',
+      code!.toLowerCase().replace('-', ' '),
+    );
+    expect(right).toMatchObject({ code: 0 });
+    expect(right.stdout).toMatch(/code accepted/);
     expect(((await handle.result()) as CycleResult).state).toBe('completed');
     const accepted = (await s.dmz.audit.timeline(handle.workflowId)).find((e) => e.type === 'receipt.accepted');
     expect(accepted?.data).toMatchObject({ via: 'code', relays: [{ relay: relayName(), outcome: 'imported' }] });
