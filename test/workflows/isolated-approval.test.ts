@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import type { WorkflowHandle } from '@temporalio/client';
 import { packageFolderOf } from '../../src/adapters/transfer-medium';
 import { ISOLATED_DMZ_CYCLE_WORKFLOW } from '../../src/domain/isolated';
-import { intakePass } from '../../src/runtime/intake-poller';
+import { intakePass, startIntakePoller, type IntakeOutcome } from '../../src/runtime/intake-poller';
 import { cycleStateQuery, type CycleResult } from '../../src/workflows/cycle-messages';
 import { approveUpdate, intakeStateQuery, type IntakeResult } from '../../src/workflows/isolated-messages';
 import { refusalOf } from '../../src/workflows/refusal';
@@ -77,5 +77,36 @@ describe('an isolated site with approvals on both sides', () => {
     expect(result.state).toBe('nothing-new');
     expect(result.reason).toMatch(/nothing newer than the package of cycle/);
     await recordHistory(handle, 'isolated-dmz-cycle-nothing-new');
+  });
+
+  it('runs the whole cycle from the intake pollers of both sides: nobody takes anything in by hand', async () => {
+    s.sim.sim.control.publishUpdate();
+    const handle = await startDmzCycle();
+    await pollQuery(handle, cycleStateQuery, (v) => v.state === 'awaiting-approval', 60_000);
+    await handle.executeUpdate(approveUpdate, { args: [{ by: 'approver@plant.example' }] });
+    const seen: IntakeOutcome[] = [];
+    const pollers = [s.airgapped.config, s.dmz.config].map((config) =>
+      startIntakePoller({ client: s.client, config, everyMs: 200, onOutcome: (o) => seen.push(o) }),
+    );
+    try {
+      const intakeId = `intake-${handle.workflowId}`;
+      const started = await (async () => {
+        for (const until = Date.now() + 30_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+          const o = seen.find((x) => x.workflowId === intakeId);
+          if (o) return o;
+        }
+        return undefined;
+      })();
+      expect(started).toMatchObject({ kind: 'package', status: 'started' });
+      const intake = s.client.workflow.getHandle(intakeId);
+      await pollQuery(intake, intakeStateQuery, (v) => v.state === 'awaiting-approval', 60_000);
+      await intake.executeUpdate(approveUpdate, { args: [{ by: 'second@plant.example' }] });
+      expect(((await handle.result()) as CycleResult).state).toBe('completed');
+      // Each package and receipt was handled once, not once per pass.
+      expect(seen.filter((o) => o.workflowId === intakeId)).toHaveLength(1);
+      expect(seen.filter((o) => o.kind === 'receipt' && o.status === 'accepted')).toHaveLength(1);
+    } finally {
+      await Promise.all(pollers.map((p) => p.stop()));
+    }
   });
 });
