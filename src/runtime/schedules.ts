@@ -18,6 +18,7 @@ import {
   type ScheduleOptionsAction,
 } from '@temporalio/client';
 import type { AuditActor, AuditEvent, AuditKind } from '../domain/audit';
+import { cycleWorkflowTypeOf } from '../domain/isolated';
 import type { AppConfig, SiteConfig } from '../domain/config';
 import { scheduleIdFor } from '../domain/run-ids';
 import { KIND, SITE } from '../workflows/search-attributes';
@@ -148,7 +149,8 @@ function writtenAlready(
 function action(config: AppConfig, site: SiteConfig): ScheduleOptionsAction {
   return {
     type: 'startWorkflow',
-    workflowType: 'cycleWorkflow',
+    // An isolated site's DMZ side runs its own cycle workflow (domain/isolated.ts).
+    workflowType: cycleWorkflowTypeOf(site) ?? 'cycleWorkflow',
     workflowId: `cycle-${site.id}`,
     taskQueue: config.temporal.taskQueue,
     args: [{ site: site.id }],
@@ -209,6 +211,8 @@ async function ensureSiteSchedules(
   audit: ScheduleAudit | undefined,
 ): Promise<void> {
   for (const site of config.sites) {
+    // The air-gapped side of an isolated site has no cycle schedule: its cycles start from the intake.
+    if (!cycleWorkflowTypeOf(site)) continue;
     const scheduleId = scheduleIdFor(site.id);
     const wanted = withDigest({
       spec: { cronExpressions: [site.schedule.cron], timezone: site.schedule.timezone },
