@@ -37,7 +37,7 @@ import {
 import { approvalGate, decisionRefusal, endAfterError, gateReason, noteTemporalCancel } from './human-gates';
 import { receiptArrivedUpdate, type ReceiptArrivedInput, type SentPackageView } from './isolated-messages';
 import { REFUSAL_TYPE, refuse } from './refusal';
-import { RunKit } from './run-kit';
+import { proofRules, RunKit } from './run-kit';
 import { BUNDLE_SHA256 } from './search-attributes';
 import { releaseSiteLockSignal, siteLockId, siteLockWorkflow } from './site-lock';
 
@@ -275,7 +275,12 @@ async function openDmzCycle(d: DmzRun): Promise<CycleResult | undefined> {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     return await finishDmz(d, 'cancelled', `another cycle of site ${input.site} is still open`, undefined, false);
   }
-  kit.audience = { siteName: d.plan.name, escalation: d.plan.people.escalation, waits: d.plan.waits };
+  kit.audience = {
+    siteName: d.plan.name,
+    escalation: d.plan.people.escalation,
+    waits: d.plan.waits,
+    ...proofRules(d.plan.approval),
+  };
   return undefined;
 }
 

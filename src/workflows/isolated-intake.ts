@@ -33,7 +33,7 @@ import { describeFailure, HOST_RETRY, MANAGER_RETRY } from './activity-options';
 import { approvalGate, decisionRefusal, endAfterError, gateReason, noteTemporalCancel } from './human-gates';
 import { cycleStateQuery, type CycleView, type RelayProgress } from './cycle-messages';
 import { intakeStateQuery, type IntakeInput, type IntakeResult, type IntakeState } from './isolated-messages';
-import { RunKit } from './run-kit';
+import { proofRules, RunKit } from './run-kit';
 import { releaseSiteLockSignal, siteLockId, siteLockWorkflow } from './site-lock';
 
 type ControlActivities = ReturnType<typeof createControlActivities>;
@@ -242,7 +242,12 @@ async function openIntake(r: IntakeRun): Promise<IntakeResult | undefined> {
   const { kit, input } = r;
   await kit.audit('intake.started', { folder: input.folder, mode: 'isolated', side: 'airgapped' }, r.by);
   r.plan = await control.loadSitePlan({ site: input.site });
-  kit.audience = { siteName: r.plan.name, escalation: r.plan.people.escalation, waits: r.plan.waits };
+  kit.audience = {
+    siteName: r.plan.name,
+    escalation: r.plan.people.escalation,
+    waits: r.plan.waits,
+    ...proofRules(r.plan.approval),
+  };
   // One intake of a site at a time (two packages found in one pass): the later one waits its turn.
   for (let waited = false; ; waited = true) {
     try {
