@@ -16,6 +16,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const SOURCES = [
   'src/domain/audit.ts',
   'src/domain/audit-chain.ts',
+  'src/domain/proof.ts',
   'src/adapters/audit-schema.ts',
   'src/adapters/audit-store.ts',
   'src/adapters/audit-store-postgres.ts',
