@@ -15,6 +15,13 @@ import { checkConfigFiles, type LoadedConfig } from './load-config';
 import { assertPortFree } from '../adapters/ports';
 import { startDevServer, type DevServer } from './dev-server';
 import { ensureLocalSecret } from './local-secrets';
+import {
+  ensureIsolatedDemoKeys,
+  ensureMediumFolders,
+  loadIsolatedDemo,
+  startChildInstallation,
+  type IsolatedDemo,
+} from './demo-isolated';
 import { resolveSecrets } from './secrets';
 import type * as LoggingModule from './logging';
 import type * as SchedulesModule from './schedules';
@@ -51,8 +58,8 @@ interface Stoppable {
   stop(): Promise<void>;
 }
 
-/** Ports the embedded stack opens, with the setting that moves each. */
-function portsOf(config: AppConfig): { port: number; host: string; setting: string }[] {
+/** Ports the embedded stack opens, with the setting that moves each; with an isolated demo, its child's too. */
+function portsOf(config: AppConfig, demo?: IsolatedDemo): { port: number; host: string; setting: string }[] {
   const ports = [
     { port: config.temporal.embedded.port, host: '127.0.0.1', setting: 'temporal.embedded.port' },
     { port: config.temporal.embedded.uiPort, host: '127.0.0.1', setting: 'temporal.embedded.uiPort' },
@@ -68,6 +75,15 @@ function portsOf(config: AppConfig): { port: number; host: string; setting: stri
         ports.push({ port: Number(url.port || 443), host: url.hostname, setting: `sites.${i}.${side}.manager.url` });
       }
     });
+  }
+  if (demo) {
+    const peer = demo.peer.config;
+    const where = ` in ${demo.peer.path}`;
+    ports.push(
+      { port: peer.temporal.embedded.port, host: '127.0.0.1', setting: `temporal.embedded.port${where}` },
+      { port: peer.temporal.embedded.uiPort, host: '127.0.0.1', setting: `temporal.embedded.uiPort${where}` },
+      { port: peer.web.port, host: peer.web.host, setting: `web.port${where}` },
+    );
   }
   return ports;
 }
@@ -109,11 +125,19 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
   const failed = new Promise<Error>((resolve) => (failWith = resolve));
 
   try {
+    // The isolated demo site's keys and medium are made before the files are checked: on the
+    // first start they do not exist yet.
+    const isolatedDemo = loadIsolatedDemo(config);
+    if (isolatedDemo) {
+      const made = ensureIsolatedDemoKeys(isolatedDemo);
+      if (made.length) log(`  made the isolated demo site's signing keys: ${made.join(', ')}`);
+      ensureMediumFolders(isolatedDemo);
+    }
     // Refuse early, before anything starts, when a file the configuration names is missing or
     // a port is taken.
     checkConfigFiles(loaded, { ...allRoles(config), embedded: true });
     const seen = new Set<number>();
-    for (const p of portsOf(config)) {
+    for (const p of portsOf(config, isolatedDemo)) {
       if (seen.has(p.port)) continue;
       seen.add(p.port);
       await assertPortFree(p.port, p.host, p.setting);
@@ -214,6 +238,15 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
     const { schedules, driftChecks } = scheduled.value;
     const web = webStarted.value;
 
+    // The air-gapped installation of the isolated demo site last: it reaches the simulated
+    // air-gapped manager this process serves, with the CA this process's simulator made.
+    if (isolatedDemo) {
+      log(`  starting the air-gapped installation (${isolatedDemo.peer.path})…`);
+      const child = await startChildInstallation(isolatedDemo.peer.path, log);
+      started.push({ name: 'air-gapped installation', stop: () => child.stop() });
+      void child.exited.then((err) => failWith(err));
+    }
+
     log('airgap-orchestrator is running (embedded default).');
     log(`  config           ${loaded.path}`);
     log(`  data folder      ${config.dataDir}`);
@@ -227,6 +260,15 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
         .join(', ')}`,
     );
     log(`  workers          control + ${allRoles(config).hosts.length} host queue(s)`);
+    if (isolatedDemo) {
+      const peer = isolatedDemo.peer.config;
+      log(`  air-gapped side  ${isolatedDemo.peer.path}`);
+      log(`    data folder    ${peer.dataDir}`);
+      log(`    web app        http://${peer.web.host}:${peer.web.port}`);
+      for (const pair of isolatedDemo.pairs) {
+        log(`    medium         ${pair.siteId}: ${pair.dmz.outboundFolder} → ${pair.airgapped.intakeFolder} (airgap sim carry <cycle>)`);
+      }
+    }
     log('Press Ctrl-C to stop.');
     return { stop: stopAll, failed };
   } catch (err) {
