@@ -39,7 +39,9 @@ export function loadIsolatedDemo(config: AppConfig): IsolatedDemo | undefined {
   for (const site of config.sites.filter((s: SiteConfig) => s.isolated?.side === 'dmz')) {
     const other = peer.config.sites.find((s) => s.id === site.id);
     if (other?.isolated?.side !== 'airgapped') {
-      problems.push(`simulator.airgappedConfig: ${file} has no air-gapped side (isolated.side: airgapped) of site ${site.id}`);
+      problems.push(
+        `simulator.airgappedConfig: ${file} has no air-gapped side (isolated.side: airgapped) of site ${site.id}`,
+      );
       continue;
     }
     pairs.push({ siteId: site.id, dmz: site.isolated!, airgapped: other.isolated });
@@ -157,7 +159,11 @@ export async function startChildInstallation(file: string, log: (line: string) =
     });
   });
   const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, READY_TIMEOUT_MS, 'timeout').unref());
-  const first = await Promise.race([readyLine.then(() => 'ready' as const), exitCode.then(() => 'exit' as const), timeout]);
+  const first = await Promise.race([
+    readyLine.then(() => 'ready' as const),
+    exitCode.then(() => 'exit' as const),
+    timeout,
+  ]);
   if (first !== 'ready' || !ready) {
     if (first === 'timeout') child.kill('SIGKILL');
     throw new Error(

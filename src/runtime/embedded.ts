@@ -266,7 +266,9 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
       log(`    data folder    ${peer.dataDir}`);
       log(`    web app        http://${peer.web.host}:${peer.web.port}`);
       for (const pair of isolatedDemo.pairs) {
-        log(`    medium         ${pair.siteId}: ${pair.dmz.outboundFolder} → ${pair.airgapped.intakeFolder} (airgap sim carry <cycle>)`);
+        log(
+          `    medium         ${pair.siteId}: ${pair.dmz.outboundFolder} → ${pair.airgapped.intakeFolder} (airgap sim carry <cycle>)`,
+        );
       }
     }
     log('Press Ctrl-C to stop.');
