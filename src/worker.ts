@@ -20,6 +20,7 @@ import { createAuditMaintenanceActivities } from './activities/audit-activities'
 import { createControlActivities } from './activities/control-activities';
 import { createHostActivities } from './activities/host-activities';
 import { createHardeningActivities } from './activities/hardening-activities';
+import { createIsolatedActivities } from './activities/isolated-activities';
 import { createManagerActivities } from './activities/manager-activities';
 import { createManagerHostActivities } from './activities/manager-host-activities';
 import { createRulesActivities } from './activities/rules-activities';
@@ -143,6 +144,10 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
   const closers: (() => Promise<void>)[] = [];
 
   if (roles.control) {
+    // An isolated site's keys are read before anything opens: a missing key stops the start naming its setting.
+    const isolatedActivities = config.sites.some((s) => s.mode === 'isolated')
+      ? createIsolatedActivities({ config, env: options.env ?? process.env })
+      : {};
     const audit = options.audit ?? (await openAuditStore(config));
     if (!options.audit) closers.push(() => audit.close());
     const mailer = options.mailer ?? createMailer(config, secrets.smtpAuth);
@@ -175,6 +180,7 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
           ...managers,
           ...createRulesActivities({ api: apis }),
           ...createHardeningActivities({ api: apis }),
+          ...isolatedActivities,
           ...(options.client
             ? createAuditMaintenanceActivities({
                 config,

@@ -3,6 +3,8 @@
  * or archive zips. Files can be gigabytes: long operations heartbeat so a dead worker is noticed
  * and the step moves to another attempt.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ArrivalReport, BuiltBundle, ExpectedBundleFile, HostOps } from '../adapters/host-ops';
@@ -40,6 +42,23 @@ export function createHostActivities(ops: HostOps) {
 
     async inspectArrival(input: ExpectedBundleFile): Promise<ArrivalReport> {
       return heartbeating(ops.inspectArrival(input)).catch(permanent);
+    },
+
+    /**
+     * Isolated sites: puts a verified zip into the install dir under its own name (the relay
+     * imports only the name dsa_control gave it), written under a hidden name and renamed, so the
+     * relay never sees half a zip. `sourcePath` must be readable from this host (the air-gapped
+     * side's staged copy); inspectArrival checks the result.
+     */
+    async placeBundle(input: { sourcePath: string; fileName: string }): Promise<{ path: string }> {
+      if (/[\\/]/.test(input.fileName) || input.fileName.startsWith('.')) {
+        throw ApplicationFailure.nonRetryable(`"${input.fileName}" is not a plain file name`, 'InvalidCommandArgumentError');
+      }
+      const target = path.join(ops.host.installDir, input.fileName);
+      const temp = path.join(ops.host.installDir, `.${input.fileName}.placing`);
+      await heartbeating(fs.promises.copyFile(input.sourcePath, temp));
+      await fs.promises.rename(temp, target);
+      return { path: target };
     },
 
     /** Removes this cycle's zip from the install dir (C4, or compensation); absent is fine. */

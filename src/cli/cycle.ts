@@ -5,6 +5,7 @@
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { findSite } from '../domain/config';
+import { cycleWorkflowTypeOf } from '../domain/isolated';
 import { cycleStateQuery, fileCopiedUpdate, type CycleView } from '../workflows/cycle-messages';
 import { CliError, type CliContext } from './context';
 import { newRunId } from './run-id';
@@ -49,7 +50,13 @@ export async function startCycle(
   const client = await ctx.client();
   const open = await openCycleOf(client, site, config.temporal.taskQueue);
   if (open) throw new CliError(`site ${site} already has an open cycle: ${open}`, { open });
-  const handle = await client.workflow.start('cycleWorkflow', {
+  const workflowType = cycleWorkflowTypeOf(findSite(config, site)!);
+  if (!workflowType) {
+    throw new CliError(
+      `site ${site} is the air-gapped side of an isolated site here: its cycles start when a package is taken in (airgap intake <folder>)`,
+    );
+  }
+  const handle = await client.workflow.start(workflowType, {
     taskQueue: config.temporal.taskQueue,
     workflowId: newRunId('cycle', site),
     args: [

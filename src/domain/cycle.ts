@@ -10,6 +10,8 @@ export const CYCLE_STATES = [
   'awaiting-transfer',
   'verifying',
   'awaiting-approval',
+  /** Isolated sites, DMZ side: the package is on the medium; waiting for the receipt or its code. */
+  'awaiting-receipt',
   'importing',
   'cleaning-up',
   'completed',

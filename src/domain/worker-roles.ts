@@ -2,7 +2,8 @@
  * The worker roles a configuration describes. Apart from src/worker.ts (which loads the worker
  * SDK) so that `airgap start` can check the configuration's files before it loads the SDK.
  */
-import { managerHostNames, type AppConfig } from './config';
+import type { AppConfig } from './config';
+import { siteReach } from './isolated';
 
 export interface WorkerRoles {
   control: boolean;
@@ -10,14 +11,13 @@ export interface WorkerRoles {
   zones: string[];
 }
 
-/** Every role the configuration describes: what the embedded default runs. */
+/**
+ * Every role the configuration describes: what the embedded default runs. An isolated site's
+ * installation serves only its own side's hosts and zones.
+ */
 export function allRoles(config: AppConfig): WorkerRoles {
-  const hosts = [
-    ...config.sites.flatMap((s) => [s.dmz.relay.name, ...s.airgapped.relays.map((r) => r.name)]),
-    ...managerHostNames(config),
-  ];
-  const zones = config.sites
-    .flatMap((s) => [s.dmz.manager.zone, s.airgapped.manager.zone])
-    .filter((z): z is string => !!z);
+  const reach = config.sites.map(siteReach);
+  const hosts = reach.flatMap((r) => r.hosts);
+  const zones = reach.flatMap((r) => r.zones).filter((z): z is string => !!z);
   return { control: true, hosts: [...new Set(hosts)], zones: [...new Set(zones)] };
 }

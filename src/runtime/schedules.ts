@@ -6,6 +6,7 @@
  * missed run may start after downtime. Pausing is the operator's: an existing schedule's paused
  * state is never changed by a restart, only set at creation from `schedule.paused`.
  */
+import { cycleWorkflowTypeOf } from '../domain/isolated';
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { openAuditStore, type AuditStoreSettings } from '../adapters/audit-store-open';
@@ -147,7 +148,8 @@ function writtenAlready(
 function action(config: AppConfig, site: SiteConfig): ScheduleOptionsAction {
   return {
     type: 'startWorkflow',
-    workflowType: 'cycleWorkflow',
+    // An isolated site's DMZ side runs its own cycle workflow (domain/isolated.ts).
+    workflowType: cycleWorkflowTypeOf(site) ?? 'cycleWorkflow',
     workflowId: `cycle-${site.id}`,
     taskQueue: config.temporal.taskQueue,
     args: [{ site: site.id }],
@@ -208,6 +210,8 @@ async function ensureSiteSchedules(
   audit: ScheduleAudit | undefined,
 ): Promise<void> {
   for (const site of config.sites) {
+    // The air-gapped side of an isolated site has no cycle schedule: its cycles start from the intake.
+    if (!cycleWorkflowTypeOf(site)) continue;
     const scheduleId = scheduleIdFor(site.id);
     const wanted = withDigest({
       spec: { cronExpressions: [site.schedule.cron], timezone: site.schedule.timezone },

@@ -6,3 +6,5 @@ export { upgradeRolloutWorkflow } from './upgrade-rollout';
 export { upgradeVerifyWorkflow } from './upgrade-verify';
 export { rulesTransferWorkflow } from './rules-transfer';
 export { hardenWorkflow } from './harden';
+export { isolatedDmzCycleWorkflow } from './isolated-dmz-cycle';
+export { isolatedIntakeWorkflow } from './isolated-intake';

@@ -1,0 +1,425 @@
+/**
+ * One update cycle of an isolated site, on the DMZ installation: bundle on the DMZ relay (C1),
+ * the approvals as in a connected cycle, then the signed transfer package onto the medium, and a
+ * wait (reminders, escalation, deadline) for what the air-gapped installation reports back: its
+ * signed receipt (`receiptArrived` with the folder, sent by the intake) or the confirmation code a
+ * person read off it (`airgap cycle receipt <id> --code`). The cycle closes with the relays'
+ * outcomes in its audit, so the DMZ audit shows what the air-gapped side reported.
+ */
+import {
+  ApplicationFailure,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  type ChildWorkflowHandle,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { createControlActivities } from '../activities/control-activities';
+import type { createHostActivities } from '../activities/host-activities';
+import type { createIsolatedActivities, ReceiptFacts } from '../activities/isolated-activities';
+import type { createManagerActivities } from '../activities/manager-activities';
+import { bundleFreshness } from '../domain/bundle-freshness';
+import { isTerminal, requiredApprovals, type Actor, type BundleInfo, type CycleState } from '../domain/cycle';
+import type { WaitProgress } from '../domain/human-wait';
+import { byRefusal } from '../domain/identity';
+import type { PlannedHost, SitePlan } from '../domain/site-plan';
+import type { TransferRefusal } from '../domain/transfer-refusal';
+import { HOST_RETRY, MANAGER_RETRY } from './activity-options';
+import {
+  cycleStateQuery,
+  type CycleInput,
+  type CycleResult,
+  type CycleView,
+  type RelayProgress,
+} from './cycle-messages';
+import { approvalGate, decisionRefusal, endAfterError, gateReason, noteTemporalCancel } from './human-gates';
+import { receiptArrivedUpdate, type ReceiptArrivedInput, type SentPackageView } from './isolated-messages';
+import { REFUSAL_TYPE, refuse } from './refusal';
+import { RunKit } from './run-kit';
+import { BUNDLE_SHA256 } from './search-attributes';
+import { releaseSiteLockSignal, siteLockId, siteLockWorkflow } from './site-lock';
+
+type ControlActivities = ReturnType<typeof createControlActivities>;
+type ManagerActivities = ReturnType<typeof createManagerActivities>;
+type HostActivities = ReturnType<typeof createHostActivities>;
+type IsolatedActivities = ReturnType<typeof createIsolatedActivities>;
+
+const control = proxyActivities<ControlActivities>({ startToCloseTimeout: '1m', retry: MANAGER_RETRY });
+// Copying and hashing a zip of gigabytes onto the medium.
+const isolated = proxyActivities<IsolatedActivities>({
+  startToCloseTimeout: '1h',
+  retry: { ...HOST_RETRY, nonRetryableErrorTypes: ['NotIsolated', 'MediumConflictError'] },
+});
+const hostProxy = (host: PlannedHost) =>
+  proxyActivities<HostActivities>({
+    taskQueue: host.taskQueue,
+    startToCloseTimeout: '1h',
+    heartbeatTimeout: '2m',
+    retry: HOST_RETRY,
+  });
+const managerProxy = (taskQueue: string) =>
+  proxyActivities<ManagerActivities>({ taskQueue, startToCloseTimeout: '2m', retry: MANAGER_RETRY });
+
+/** The DMZ cycle's state. */
+interface DmzRun {
+  kit: RunKit;
+  input: CycleInput;
+  trigger: Actor;
+  plan?: SitePlan;
+  bundle?: BundleInfo;
+  sent?: SentPackageView;
+  received?: ReceiptFacts & { by: string };
+  // A receipt or code being checked: a second one waits for the first's answer.
+  checking: boolean;
+  lock?: ChildWorkflowHandle<typeof siteLockWorkflow>;
+  approvalAsked: boolean;
+}
+
+const stateOf = (d: DmzRun) => d.kit.state as CycleState;
+const approvalsRequired = (d: DmzRun) => (d.plan ? requiredApprovals(d.plan.approval) : 0);
+const systemOf = (d: DmzRun): Actor => ({ who: `cycle ${d.kit.info.workflowId}`, channel: 'system' });
+
+export async function isolatedDmzCycleWorkflow(input: CycleInput): Promise<CycleResult> {
+  const kit = new RunKit('cycle', input.site, 'bundling');
+  const d: DmzRun = {
+    kit,
+    input,
+    trigger: input.trigger ?? { who: 'schedule', channel: 'schedule' },
+    checking: false,
+    approvalAsked: false,
+  };
+  acceptDmzActions(d);
+  try {
+    for (const stage of [openDmzCycle, bundleDmz, approveDmz, sendPackage]) {
+      const ended = await stage(d);
+      if (ended) return ended;
+    }
+    return await awaitReceipt(d);
+  } catch (err) {
+    return endAfterError(err, {
+      noteCancellation: () => noteTemporalCancel(kit),
+      cancelled: (reason) => finishDmz(d, 'cancelled', reason, 'archive'),
+      failed: (reason) => finishDmz(d, 'failed', reason, 'keep'),
+    });
+  }
+}
+
+/** The relays as the cycle view shows them: what the receipt said, once it came. */
+function relayView(d: DmzRun): RelayProgress[] {
+  return (d.plan?.relays ?? []).map((r) => {
+    const reported = d.received?.relays.find((o) => o.relay === r.name);
+    return {
+      name: r.name,
+      os: r.os,
+      targetFolder: r.installDir,
+      status: reported ? (reported.outcome === 'imported' ? 'imported' : 'mismatch') : 'waiting',
+      ...(reported?.detail ? { problem: reported.detail } : {}),
+    };
+  });
+}
+
+/** Refuses a receipt or code the way a validator refuses: the CLI prints the reason, the cycle waits on. */
+function refuseTransfer(r: TransferRefusal): never {
+  throw ApplicationFailure.create({
+    type: REFUSAL_TYPE,
+    message: r.message,
+    details: [{ code: 'not-allowed', transferRefusal: r.code }],
+    nonRetryable: true,
+  });
+}
+
+async function checkArrived(d: DmzRun, i: ReceiptArrivedInput) {
+  const { kit } = d;
+  const actor = kit.actor(i);
+  d.checking = true;
+  try {
+    const checked = i.folder
+      ? await isolated.verifyTransferReceipt({
+          site: d.plan!.site,
+          cycleId: kit.info.workflowId,
+          manifestSha256: d.sent!.manifestSha256,
+          folder: i.folder,
+        })
+      : await isolated.checkConfirmationCode({
+          site: d.plan!.site,
+          cycleId: kit.info.workflowId,
+          manifestSha256: d.sent!.manifestSha256,
+          relays: d.plan!.relays.map((r) => r.name),
+          code: i.code!,
+        });
+    if (!checked.ok) {
+      kit.note('receipt.refused', `${checked.refusal.code}: ${checked.refusal.message}`, actor);
+      await kit.audit(
+        'receipt.refused',
+        { refusal: checked.refusal.code, message: checked.refusal.message, folder: i.folder, code: i.code },
+        actor,
+      );
+      refuseTransfer(checked.refusal);
+    }
+    if (d.received) refuse('already-decided', `the cycle already has the air-gapped side's report (by ${d.received.by})`);
+    d.received = { ...checked.value, by: i.by };
+    kit.note('receipt.accepted', `${i.by}: ${checked.value.via === 'code' ? 'confirmation code' : 'signed receipt'} accepted`, actor);
+    return kit.answer(i.by, `${checked.value.via === 'code' ? 'code' : 'receipt'} accepted; closing the cycle`);
+  } finally {
+    d.checking = false;
+  }
+}
+
+function acceptDmzActions(d: DmzRun): void {
+  const { kit, trigger } = d;
+  const view = (): CycleView => ({
+    ...kit.runState(),
+    state: stateOf(d),
+    trigger,
+    bundle: d.bundle,
+    relays: relayView(d),
+    approvalsRequired: isTerminal(stateOf(d)) && !d.approvalAsked ? 0 : approvalsRequired(d),
+    approvals: kit.approvals,
+    carriers: [],
+    importAttempts: 0,
+  });
+  setHandler(cycleStateQuery, view);
+  setHandler(receiptArrivedUpdate, (i) => checkArrived(d, i), {
+    validator: (i) => {
+      const byProblem = byRefusal(i.by, 'brought the receipt');
+      if (byProblem) refuse('bad-identity', byProblem);
+      if (stateOf(d) !== 'awaiting-receipt' || !d.sent) {
+        refuse('not-waiting', `this cycle is not waiting for a receipt (state: ${stateOf(d)})`);
+      }
+      if (d.received || d.checking) refuse('already-decided', 'a receipt or code for this cycle is already being taken');
+      if (!!i.folder === !!i.code) refuse('not-allowed', 'give the receipt folder or the confirmation code, one of them');
+    },
+  });
+  kit.acceptDecisions({
+    noun: 'sending the package',
+    refusal: (by) =>
+      decisionRefusal(
+        kit,
+        {
+          noun: 'this cycle',
+          waiting: () => stateOf(d) === 'awaiting-approval',
+          rules: () => d.plan?.approval,
+          carriers: () => [],
+        },
+        by,
+      ),
+    required: () => approvalsRequired(d),
+    auditData: () => ({ sha256: d.bundle?.sha256 }),
+    afterRejection: 'the cycle ends without writing a package',
+  });
+  kit.acceptCancel({
+    noun: 'the cycle',
+    isTerminal: () => isTerminal(stateOf(d)),
+    refusal: () => undefined,
+    afterCancel: 'the package on the medium must not be taken in; the air-gapped side is not told',
+  });
+}
+
+async function finishDmz(
+  d: DmzRun,
+  final: CycleState,
+  reason: string | undefined,
+  retain: 'delete' | 'archive' | 'keep' | undefined,
+  mail = true,
+): Promise<CycleResult> {
+  const { kit } = d;
+  if (d.plan && d.bundle && retain) {
+    const result = await hostProxy(d.plan.dmzRelay).retainBundle({
+      path: d.bundle.path,
+      mode: retain,
+      archiveDir: d.plan.retention.archiveDir,
+    });
+    kit.note('dmz.bundle-retained', `DMZ bundle: ${result.action}${result.path ? ` (${result.path})` : ''}`);
+    await kit.audit('dmz.bundle-retained', { ...result }, systemOf(d));
+  }
+  if (d.lock) await d.lock.signal(releaseSiteLockSignal);
+  if (mail && d.plan) {
+    const to = final === 'completed' ? [...d.plan.people.operators, ...d.plan.people.approvers] : d.plan.people.operators;
+    kit.notify(final === 'failed' ? 'failure' : 'result', to, `cycle ${final}`, {
+      outcome: final,
+      body: reason,
+      bundle: d.bundle,
+    });
+  }
+  await kit.close(final, reason, {
+    sha256: d.bundle?.sha256,
+    fileName: d.bundle?.fileName,
+    versions: d.bundle?.versions,
+    manifestSha256: d.sent?.manifestSha256,
+    relays: d.received?.relays,
+  });
+  return { state: final, reason, bundle: d.bundle };
+}
+
+async function openDmzCycle(d: DmzRun): Promise<CycleResult | undefined> {
+  const { kit, input, trigger } = d;
+  await kit.audit('cycle.started', { trigger, mode: 'isolated', side: 'dmz' }, trigger);
+  d.plan = await control.loadSitePlan({ site: input.site });
+  try {
+    d.lock = await startChild(siteLockWorkflow, {
+      workflowId: siteLockId(input.site, d.plan.controlQueue),
+      args: [{ site: input.site, holder: kit.info.workflowId }],
+      parentClosePolicy: ParentClosePolicy.TERMINATE,
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    return await finishDmz(d, 'cancelled', `another cycle of site ${input.site} is still open`, undefined, false);
+  }
+  kit.audience = { siteName: d.plan.name, escalation: d.plan.people.escalation, waits: d.plan.waits };
+  return undefined;
+}
+
+/** C1 on the DMZ relay; nothing new when it carries what the last package carried. */
+async function bundleDmz(d: DmzRun): Promise<CycleResult | undefined> {
+  const { kit } = d;
+  const plan = d.plan!;
+  const built = await hostProxy(plan.dmzRelay).buildBundle({});
+  const dmzVersions = await managerProxy(plan.queues.dmzManager).readRelayVersions({
+    site: plan.site,
+    side: 'dmz',
+    computerId: plan.dmzRelay.computerId,
+  });
+  d.bundle = { fileName: built.fileName, path: built.path, size: built.size, sha256: built.sha256, versions: dmzVersions.versions };
+  upsertSearchAttributes([{ key: BUNDLE_SHA256, value: built.sha256 }]);
+  kit.note('bundle.built', `${built.fileName} (${built.size} bytes, sha256 ${built.sha256})`);
+  await kit.audit('bundle.built', { ...d.bundle, rawOutput: built.rawOutput }, systemOf(d));
+  // The air-gapped manager is out of reach: "new" is judged against the last package sent.
+  const last = await isolated.lastSentPackage({ site: plan.site });
+  if (last && bundleFreshness(d.bundle.versions, last.versions).verdict === 'same') {
+    return await finishDmz(
+      d,
+      'nothing-new',
+      `the bundle carries nothing newer than the package of cycle ${last.cycleId}`,
+      'delete',
+      false,
+    );
+  }
+  return undefined;
+}
+
+async function approveDmz(d: DmzRun): Promise<CycleResult | undefined> {
+  const { kit } = d;
+  const needed = approvalsRequired(d);
+  if (needed === 0) return undefined;
+  d.approvalAsked = true;
+  const approvers = d.plan!.approval.approvers;
+  const links = [
+    kit.link('approve', d.bundle!.sha256, 'Approve sending the package'),
+    kit.link('reject', d.bundle!.sha256, 'Reject sending the package'),
+  ];
+  const request = (progress: WaitProgress) => ({
+    links,
+    bundle: d.bundle,
+    deadline: progress.startedAt + d.plan!.waits.deadline,
+  });
+  const gate = await approvalGate(kit, {
+    needed,
+    approvers,
+    escalation: d.plan!.people.escalation,
+    subject: d.bundle!.sha256,
+    ask: 'approve sending the update package to the air-gapped side',
+    stillNot: 'the update package is still not approved',
+    request,
+    reminder: request,
+  });
+  if (gate !== 'approved') return await finishDmz(d, gate, gateReason(kit, gate, 'the package'), 'archive');
+  return undefined;
+}
+
+/** The signed package onto the outbound medium, and the courier told what to carry. */
+async function sendPackage(d: DmzRun): Promise<CycleResult | undefined> {
+  const { kit } = d;
+  const plan = d.plan!;
+  const written = await isolated.writeTransferPackage({
+    site: plan.site,
+    cycleId: kit.info.workflowId,
+    zipPath: d.bundle!.path,
+    versions: d.bundle!.versions,
+  });
+  d.sent = {
+    folder: written.folder,
+    manifestSha256: written.manifestSha256,
+    zipName: written.manifest.zip.name,
+    size: written.manifest.zip.size,
+    sha256: written.manifest.zip.sha256,
+  };
+  kit.note('package.written', `${written.folder} (manifest sha256 ${written.manifestSha256})`);
+  await kit.audit(
+    'package.written',
+    { ...d.sent, versions: written.manifest.versions, previousCycleId: written.manifest.previousCycleId },
+    systemOf(d),
+  );
+  return undefined;
+}
+
+/** The wait for the receipt (or its code), then the cycle closed with the relays' outcomes. */
+async function awaitReceipt(d: DmzRun): Promise<CycleResult> {
+  const { kit } = d;
+  const plan = d.plan!;
+  const operators = plan.people.operators;
+  kit.setState('awaiting-receipt');
+  const progress: WaitProgress = { startedAt: Date.now(), remindersSent: 0, escalated: false };
+  const carry = 'carry the update package to the air-gapped installation and bring its receipt back';
+  kit.notify('transfer', operators, carry, {
+    bundle: d.bundle,
+    pickup: { relay: 'medium', path: d.sent!.folder },
+    deadline: progress.startedAt + plan.waits.deadline,
+  });
+  const result = await kit.waitForPeople({
+    what: {
+      what: 'receipt from the air-gapped side',
+      title: carry,
+      instructions: [
+        `Carry ${d.sent!.folder} to the air-gapped installation's intake folder.`,
+        `Bring its receipt back (airgap intake <medium>), or type its code: airgap cycle receipt ${kit.info.workflowId} --code <code>`,
+      ],
+    },
+    from: operators,
+    done: () => d.received !== undefined,
+    abort: () => kit.cancellation !== undefined,
+    remind: (kind, number) =>
+      kind === 'escalation'
+        ? kit.notify('escalation', [...operators, ...plan.people.escalation], 'no receipt has come back from the air-gapped side', {
+            since: progress.startedAt,
+            number,
+          })
+        : kit.notify('reminder', operators, carry, { since: progress.startedAt, number }),
+    progress,
+  });
+  if (result === 'aborted') {
+    return finishDmz(d, 'cancelled', `cancelled by ${kit.cancellation!.by}: ${kit.cancellation!.reason}`, 'archive');
+  }
+  if (result === 'deadline') return finishDmz(d, 'expired', 'no receipt came back before the deadline', 'archive');
+  return closeWithReceipt(d);
+}
+
+async function closeWithReceipt(d: DmzRun): Promise<CycleResult> {
+  const { kit } = d;
+  const r = d.received!;
+  const by: Actor = { who: r.by, channel: 'cli' };
+  await kit.audit(
+    'receipt.accepted',
+    {
+      via: r.via,
+      relays: r.relays,
+      receiptSha256: r.receiptSha256,
+      completedAt: r.completedAt,
+      installationId: r.installationId,
+      signer: r.signer,
+      manifestSha256: d.sent!.manifestSha256,
+    },
+    by,
+  );
+  for (const relay of r.relays) {
+    kit.note(`relay.${relay.outcome}`, `${relay.relay}: ${relay.outcome}${relay.detail ? ` (${relay.detail})` : ''}`);
+    await kit.audit('relay.reported', { ...relay }, by);
+  }
+  const failed = r.relays.filter((o) => o.outcome !== 'imported');
+  if (failed.length > 0) {
+    const why = failed.map((f) => `${f.relay}${f.detail ? `: ${f.detail}` : ''}`).join('; ');
+    return finishDmz(d, 'failed', `the air-gapped side reports the import failed on ${why}`, 'keep');
+  }
+  return finishDmz(d, 'completed', undefined, d.plan!.retention.dmzBundle);
+}

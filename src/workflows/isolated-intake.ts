@@ -1,0 +1,393 @@
+/**
+ * One transfer package taken in on the air-gapped installation of an isolated site: verified
+ * (signature by a trusted DMZ key, size, SHA-256, site, taken in before, rollback), the zip put
+ * into each air-gapped relay's install folder under its own name and checked there, the site's
+ * approval if its policy wants one, the import triggered and polled (C3), the zips removed (C4),
+ * and the signed receipt written onto the medium with the confirmation code shown (audit, mail).
+ * A refused package imports nothing, and the audit and the result say why.
+ *
+ * Its workflow id is derived from the package's cycle (domain/isolated.ts intakeWorkflowIdOf), so
+ * the same package taken in twice while the first intake runs cannot start a second import; once
+ * the first has imported, the ledger refuses the package as "already imported by cycle X".
+ */
+import {
+  CancellationScope,
+  isCancellation,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  startChild,
+  type ChildWorkflowHandle,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { createControlActivities } from '../activities/control-activities';
+import type { createHostActivities } from '../activities/host-activities';
+import type { createIsolatedActivities, PackageFacts } from '../activities/isolated-activities';
+import type { createManagerActivities } from '../activities/manager-activities';
+import { requiredApprovals, type Actor } from '../domain/cycle';
+import type { WaitProgress } from '../domain/human-wait';
+import type { PlannedHost, SitePlan } from '../domain/site-plan';
+import type { RelayOutcome } from '../domain/transfer-receipt';
+import { describeFailure, HOST_RETRY, MANAGER_RETRY } from './activity-options';
+import { approvalGate, decisionRefusal, endAfterError, gateReason, noteTemporalCancel } from './human-gates';
+import { intakeStateQuery, type IntakeInput, type IntakeResult, type IntakeState } from './isolated-messages';
+import { RunKit } from './run-kit';
+import { releaseSiteLockSignal, siteLockId, siteLockWorkflow } from './site-lock';
+
+type ControlActivities = ReturnType<typeof createControlActivities>;
+type ManagerActivities = ReturnType<typeof createManagerActivities>;
+type HostActivities = ReturnType<typeof createHostActivities>;
+type IsolatedActivities = ReturnType<typeof createIsolatedActivities>;
+
+const control = proxyActivities<ControlActivities>({ startToCloseTimeout: '1m', retry: MANAGER_RETRY });
+const isolated = proxyActivities<IsolatedActivities>({
+  startToCloseTimeout: '1h',
+  retry: { ...HOST_RETRY, nonRetryableErrorTypes: ['NotIsolated', 'MediumConflictError'] },
+});
+const hostProxy = (host: PlannedHost) =>
+  proxyActivities<HostActivities>({
+    taskQueue: host.taskQueue,
+    startToCloseTimeout: '1h',
+    heartbeatTimeout: '2m',
+    retry: HOST_RETRY,
+  });
+const managerProxy = (taskQueue: string, timeouts: { startToCloseTimeout: number; heartbeatTimeout?: number }) =>
+  proxyActivities<ManagerActivities>({ taskQueue, ...timeouts, retry: MANAGER_RETRY });
+
+interface IntakeRun {
+  kit: RunKit;
+  input: IntakeInput;
+  by: Actor;
+  plan?: SitePlan;
+  pkg?: PackageFacts;
+  relays: RelayOutcome[];
+  placed: string[];
+  lock?: ChildWorkflowHandle<typeof siteLockWorkflow>;
+  receipt?: { folder: string; code: string };
+}
+
+const stateOf = (r: IntakeRun) => r.kit.state as IntakeState;
+const systemOf = (r: IntakeRun): Actor => ({ who: `intake ${r.kit.info.workflowId}`, channel: 'system' });
+const ENDED: readonly IntakeState[] = ['completed', 'failed', 'refused', 'rejected', 'expired', 'cancelled'];
+
+export async function isolatedIntakeWorkflow(input: IntakeInput): Promise<IntakeResult> {
+  const kit = new RunKit('cycle', input.site, 'verifying');
+  const r: IntakeRun = {
+    kit,
+    input,
+    by: { who: input.by ?? 'intake', channel: input.by ? 'cli' : 'system' },
+    relays: [],
+    placed: [],
+  };
+  acceptIntakeActions(r);
+  try {
+    for (const stage of [openIntake, verifyPackage, placeZips, approveImport, importZips]) {
+      const ended = await stage(r);
+      if (ended) return ended;
+    }
+    return await cleanupAndReceipt(r);
+  } catch (err) {
+    return endAfterError(err, {
+      noteCancellation: () => noteTemporalCancel(kit),
+      cancelled: async (reason) => {
+        await removePlaced(r);
+        return finishIntake(r, 'cancelled', reason);
+      },
+      failed: (reason) => finishIntake(r, 'failed', reason),
+    });
+  }
+}
+
+function acceptIntakeActions(r: IntakeRun): void {
+  const { kit } = r;
+  setHandler(intakeStateQuery, () => ({
+    ...kit.runState(),
+    cycleId: r.pkg?.manifest.cycleId,
+    zip: r.pkg?.manifest.zip,
+    versions: r.pkg?.manifest.versions,
+    relays: r.relays,
+    code: r.receipt?.code,
+    receiptFolder: r.receipt?.folder,
+  }));
+  kit.acceptDecisions({
+    noun: 'the import',
+    refusal: (by) =>
+      decisionRefusal(
+        kit,
+        {
+          noun: 'this intake',
+          waiting: () => stateOf(r) === 'awaiting-approval',
+          rules: () => r.plan?.approval,
+          carriers: () => (r.input.by ? [r.input.by] : []),
+          carrierReason: 'took the package in',
+        },
+        by,
+      ),
+    required: () => (r.plan ? requiredApprovals(r.plan.approval) : 0),
+    auditData: () => ({ cycleId: r.pkg?.manifest.cycleId, sha256: r.pkg?.manifest.zip.sha256 }),
+    afterRejection: 'nothing is imported',
+  });
+  kit.acceptCancel({
+    noun: 'the intake',
+    isTerminal: () => ENDED.includes(stateOf(r)),
+    refusal: () =>
+      stateOf(r) === 'importing' || stateOf(r) === 'cleaning-up' || stateOf(r) === 'writing-receipt'
+        ? { code: 'not-cancellable', message: `the import has started (state: ${stateOf(r)}); it cannot be cancelled halfway` }
+        : undefined,
+    afterCancel: 'removing what was placed; nothing is imported',
+  });
+}
+
+async function finishIntake(
+  r: IntakeRun,
+  final: IntakeState,
+  reason?: string,
+  extra: Partial<IntakeResult> = {},
+): Promise<IntakeResult> {
+  const { kit } = r;
+  if (r.lock) await r.lock.signal(releaseSiteLockSignal);
+  if (r.pkg) await isolated.removeStagedZip({ site: r.input.site, stagedZip: r.pkg.stagedZip });
+  if (r.plan) {
+    const to = final === 'completed' ? [...r.plan.people.operators, ...r.plan.people.approvers] : r.plan.people.operators;
+    const code = r.receipt
+      ? `\n\nConfirmation code for the DMZ side (airgap cycle receipt ${r.pkg!.manifest.cycleId} --code …): ${r.receipt.code}\n` +
+        `Signed receipt: ${r.receipt.folder}`
+      : '';
+    kit.notify(final === 'completed' ? 'result' : 'failure', to, `package intake ${final}`, {
+      outcome: final,
+      body: `${reason ?? final}${code}`,
+    });
+  }
+  await kit.close(final, reason, {
+    folder: r.input.folder,
+    cycleId: r.pkg?.manifest.cycleId,
+    manifestSha256: r.pkg?.manifestSha256,
+    relays: r.relays,
+    code: r.receipt?.code,
+    receiptFolder: r.receipt?.folder,
+    ...(extra.refusal ? { refusal: extra.refusal } : {}),
+  });
+  return {
+    state: final,
+    reason,
+    cycleId: r.pkg?.manifest.cycleId,
+    relays: r.relays,
+    ...(r.receipt ? { code: r.receipt.code, receiptFolder: r.receipt.folder } : {}),
+    ...extra,
+  };
+}
+
+async function openIntake(r: IntakeRun): Promise<IntakeResult | undefined> {
+  const { kit, input } = r;
+  await kit.audit('intake.started', { folder: input.folder, mode: 'isolated', side: 'airgapped' }, r.by);
+  r.plan = await control.loadSitePlan({ site: input.site });
+  kit.audience = { siteName: r.plan.name, escalation: r.plan.people.escalation, waits: r.plan.waits };
+  try {
+    r.lock = await startChild(siteLockWorkflow, {
+      workflowId: siteLockId(input.site, r.plan.controlQueue),
+      args: [{ site: input.site, holder: kit.info.workflowId }],
+      parentClosePolicy: ParentClosePolicy.TERMINATE,
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    return await finishIntake(r, 'cancelled', `another intake of site ${input.site} is still open; take this package in after it`);
+  }
+  return undefined;
+}
+
+/** Verification: any refusal ends the intake before anything reaches a relay. */
+async function verifyPackage(r: IntakeRun): Promise<IntakeResult | undefined> {
+  const { kit, input } = r;
+  const checked = await isolated.verifyTransferPackage({ site: input.site, folder: input.folder });
+  if (!checked.ok) {
+    const { code, message } = checked.refusal;
+    kit.note('package.refused', `${code}: ${message}`);
+    await kit.audit('package.refused', { folder: input.folder, refusal: code, message }, systemOf(r));
+    return finishIntake(r, 'refused', message, { refusal: code });
+  }
+  r.pkg = checked.value;
+  const m = r.pkg.manifest;
+  kit.note('package.verified', `cycle ${m.cycleId}: ${m.zip.name} (${m.zip.size} bytes), signed by ${r.pkg.signer}`);
+  await kit.audit(
+    'package.verified',
+    {
+      cycleId: m.cycleId,
+      manifestSha256: r.pkg.manifestSha256,
+      zip: m.zip,
+      versions: m.versions,
+      signer: r.pkg.signer,
+      installationId: m.installationId,
+      previousCycleId: m.previousCycleId,
+    },
+    systemOf(r),
+  );
+  if (r.pkg.skipped) {
+    kit.note('package.skipped', `the package of cycle ${r.pkg.skipped} was never taken in here; this one carries everything newer`);
+    await kit.audit('package.skipped', { skipped: r.pkg.skipped }, systemOf(r));
+  }
+  return undefined;
+}
+
+/** The zip into each relay's install folder under its own name, checked there by name, size and SHA-256. */
+async function placeZips(r: IntakeRun): Promise<IntakeResult | undefined> {
+  const { kit } = r;
+  kit.setState('placing');
+  const zip = r.pkg!.manifest.zip;
+  for (const host of r.plan!.relays) {
+    const relay = hostProxy(host);
+    await relay.placeBundle({ sourcePath: r.pkg!.stagedZip, fileName: zip.name });
+    r.placed.push(host.name);
+    const report = await relay.inspectArrival({ fileName: zip.name, size: zip.size, sha256: zip.sha256 });
+    if (report.status !== 'ok') {
+      await kit.audit('arrival.mismatch', { relay: host.name, status: report.status, message: report.message });
+      await removePlaced(r);
+      return finishIntake(r, 'failed', `${host.name}: the placed zip did not verify: ${report.message}`);
+    }
+    kit.note('arrival.verified', `${host.name}: ${zip.name} placed; name, size and SHA-256 match`);
+    await kit.audit('arrival.verified', { relay: host.name, sha256: zip.sha256, placed: true }, systemOf(r));
+  }
+  return undefined;
+}
+
+async function removePlaced(r: IntakeRun): Promise<void> {
+  if (!r.pkg || !r.plan) return;
+  await CancellationScope.nonCancellable(async () => {
+    for (const name of r.placed) {
+      const host = r.plan!.relays.find((h) => h.name === name)!;
+      const removed = await hostProxy(host).removeBundle({ fileName: r.pkg!.manifest.zip.name });
+      await r.kit.audit('relay.copy-removed', { relay: name, path: removed.path, removed: removed.removed }, systemOf(r));
+    }
+    r.placed = [];
+  });
+}
+
+async function approveImport(r: IntakeRun): Promise<IntakeResult | undefined> {
+  const { kit } = r;
+  const needed = requiredApprovals(r.plan!.approval);
+  if (needed === 0) return undefined;
+  const approvers = r.plan!.approval.approvers;
+  const links = kit.approvalLinks('the import');
+  const request = (progress: WaitProgress) => ({ links, deadline: progress.startedAt + r.plan!.waits.deadline });
+  const gate = await approvalGate(kit, {
+    needed,
+    approvers,
+    escalation: r.plan!.people.escalation,
+    subject: kit.info.runId,
+    ask: `approve the import of cycle ${r.pkg!.manifest.cycleId}'s package`,
+    stillNot: 'the import of the carried package is still not approved',
+    request,
+    reminder: request,
+  });
+  if (gate === 'approved') return undefined;
+  await removePlaced(r);
+  return finishIntake(r, gate, gateReason(kit, gate, 'the import'));
+}
+
+/** C3 on each relay; a relay whose import fails is reported in the receipt, not hidden. */
+async function importZips(r: IntakeRun): Promise<IntakeResult | undefined> {
+  const { kit } = r;
+  const plan = r.plan!;
+  kit.setState('importing');
+  let since = Date.now();
+  if (plan.steps.import === 'manual') {
+    const names = plan.relays.map((h) => h.name).join(', ');
+    const done = await kit.manualStep({
+      step: 'import',
+      title: `trigger "Download Security Updates" on ${names}`,
+      instructions: [
+        'Sign in to the air-gapped Deep Security Manager.',
+        `Go to Computers, right-click ${names}, and choose Actions → Download Security Updates.`,
+        `The relay finds ${r.pkg!.manifest.zip.name} in its install folder and imports it; then confirm here.`,
+      ],
+      to: plan.people.operators,
+    });
+    if (done !== 'done') {
+      await removePlaced(r);
+      return finishIntake(r, 'expired', 'nobody confirmed the manual import before the deadline');
+    }
+    since = Date.now();
+  }
+  for (const host of plan.relays) r.relays.push(await importOn(r, host, since));
+  return undefined;
+}
+
+async function importOn(r: IntakeRun, host: PlannedHost, manualSince: number): Promise<RelayOutcome> {
+  const { kit } = r;
+  const plan = r.plan!;
+  const target = { site: plan.site, relay: host.name, computerId: host.computerId, expect: r.pkg!.manifest.versions };
+  const manager = managerProxy(plan.queues.airgappedManager, {
+    startToCloseTimeout: plan.waits.importTimeout + 60_000,
+    heartbeatTimeout: Math.max(plan.waits.pollInterval * 4, 10_000),
+  });
+  try {
+    let since = manualSince;
+    if (plan.steps.import === 'automated') {
+      const triggered = await manager.triggerImport(target);
+      since = Math.min(Date.now(), triggered.triggeredAt);
+      await kit.audit('import.triggered', { relay: host.name, triggered: triggered.triggered, reason: triggered.reason });
+    }
+    const imported = await manager.awaitImport({ ...target, pollInterval: plan.waits.pollInterval, since, timeout: plan.waits.importTimeout });
+    kit.note('import.completed', `${host.name} reports the package's versions`);
+    await kit.audit('import.completed', { relay: host.name, versions: imported.versions, sha256: r.pkg!.manifest.zip.sha256 });
+    return { relay: host.name, outcome: 'imported', versions: imported.versions };
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const detail = describeFailure(err);
+    kit.note('import.failed', `${host.name}: ${detail}`);
+    await kit.audit('import.failed', { relay: host.name, message: detail });
+    const now = await managerProxy(plan.queues.airgappedManager, { startToCloseTimeout: 120_000 })
+      .readRelayVersions({ site: plan.site, side: 'airgapped', computerId: host.computerId })
+      .then((v) => v.versions)
+      .catch(() => []);
+    return { relay: host.name, outcome: 'failed', versions: now, detail };
+  }
+}
+
+/** C4, the ledger, and the signed receipt with its code. */
+async function cleanupAndReceipt(r: IntakeRun): Promise<IntakeResult> {
+  const { kit } = r;
+  const plan = r.plan!;
+  const m = r.pkg!.manifest;
+  kit.setState('cleaning-up');
+  for (const host of plan.relays) {
+    if (plan.steps.relayCleanup === 'manual' && r.relays.find((o) => o.relay === host.name)?.outcome === 'imported') {
+      kit.note('relay.cleanup-left', `${host.name}: delete ${m.zip.name} from ${host.installDir} by hand`);
+      await kit.audit('relay.cleanup-left', { relay: host.name, fileName: m.zip.name }, systemOf(r));
+      continue;
+    }
+    const removed = await hostProxy(host).removeBundle({ fileName: m.zip.name });
+    kit.note('relay.cleaned', `${host.name}: zip deleted`);
+    await kit.audit('relay.cleaned', { relay: host.name, path: removed.path, removed: removed.removed }, systemOf(r));
+  }
+  if (r.relays.some((o) => o.outcome === 'imported')) {
+    await isolated.recordImportedPackage({
+      site: plan.site,
+      entry: {
+        cycleId: m.cycleId,
+        manifestSha256: r.pkg!.manifestSha256,
+        zipSha256: m.zip.sha256,
+        versions: m.versions,
+        importedAt: new Date(Date.now()).toISOString(),
+      },
+    });
+  }
+  kit.setState('writing-receipt');
+  const receipt = await isolated.writeTransferReceipt({
+    site: plan.site,
+    cycleId: m.cycleId,
+    manifestSha256: r.pkg!.manifestSha256,
+    relays: r.relays,
+  });
+  r.receipt = { folder: receipt.folder, code: receipt.code };
+  kit.note('receipt.written', `${receipt.folder}; confirmation code ${receipt.code}`);
+  await kit.audit(
+    'receipt.written',
+    { cycleId: m.cycleId, folder: receipt.folder, receiptSha256: receipt.receiptSha256, code: receipt.code, relays: r.relays },
+    systemOf(r),
+  );
+  const failed = r.relays.filter((o) => o.outcome !== 'imported');
+  if (failed.length > 0) {
+    return finishIntake(r, 'failed', `the import failed on ${failed.map((f) => `${f.relay}: ${f.detail}`).join('; ')}`);
+  }
+  return finishIntake(r, 'completed', `cycle ${m.cycleId} imported on ${r.relays.map((o) => o.relay).join(', ')}`);
+}
