@@ -88,9 +88,12 @@ export async function carryMedium(input: {
   const source = folderOf(input.from, input.cycleId);
   const stat = fs.statSync(source, { throwIfNoEntry: false });
   if (!stat?.isDirectory()) {
+    const there = folderOf(input.to, input.cycleId);
+    if (fs.existsSync(there))
+      throw new MediumCourierError(`the ${input.item} of cycle ${input.cycleId} was carried already: ${there}`);
     const writer =
       input.item === 'package'
-        ? 'the DMZ installation writes it when the cycle waits for the transfer'
+        ? 'the DMZ installation writes it before the cycle waits for the receipt'
         : 'the air-gapped installation writes it once it has imported the package';
     throw new MediumCourierError(
       `no transfer ${input.item} of cycle ${input.cycleId} in ${input.from} (expected ${path.basename(source)}; ` +

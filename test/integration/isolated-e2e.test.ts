@@ -205,7 +205,7 @@ describe('an isolated cycle across two installations that share only the medium'
     expect(fs.existsSync(path.join(outbound, packageName!))).toBe(false);
     // Carried once is carried: a second carry says there is nothing (left) to carry.
     const again = dmz.cli('sim', 'carry', id, '--to', intake);
-    expect([again.code, again.stderr]).toEqual([1, expect.stringContaining(`no transfer package of cycle ${id}`)]);
+    expect([again.code, again.stderr]).toEqual([1, expect.stringContaining('was carried already')]);
 
     // 3. The air-gapped installation's intake finds it, verifies, places, imports, and writes the receipt.
     const receiptName = packageName!.replace('airgap-package-', 'airgap-receipt-');

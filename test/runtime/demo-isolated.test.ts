@@ -41,9 +41,7 @@ describe('the isolated demo site of the embedded default', () => {
       ['demo-iso', 'isolated', 'dmz'],
     ]);
     expect(config.simulator.airgappedConfig).toBe(path.join(root, 'config', 'demo-airgapped.yaml'));
-    expect(demo.pairs.map((p) => [p.siteId, p.dmz.side, p.airgapped.side])).toEqual([
-      ['demo-iso', 'dmz', 'airgapped'],
-    ]);
+    expect(demo.pairs.map((p) => [p.siteId, p.dmz.side, p.airgapped.side])).toEqual([['demo-iso', 'dmz', 'airgapped']]);
     const peer = demo.peer.config;
     // Its own data folder, Temporal, web port and link key: nothing of the DMZ installation's.
     expect(peer.dataDir).toBe(path.join(root, 'data', 'airgapped'));

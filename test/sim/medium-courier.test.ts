@@ -46,9 +46,7 @@ describe('the simulated medium courier', () => {
     ]);
     expect(fs.existsSync(source)).toBe(false);
     expect(fs.readdirSync(intake)).toEqual([path.basename(target)]);
-    expect(fs.readFileSync(path.join(target, 'ds_update_bundle_20261201T060000Z.zip'))).toEqual(
-      Buffer.alloc(5000, 7),
-    );
+    expect(fs.readFileSync(path.join(target, 'ds_update_bundle_20261201T060000Z.zip'))).toEqual(Buffer.alloc(5000, 7));
   });
 
   it('says what the medium holds when the package is not there, and refuses to carry over an earlier copy', async () => {
@@ -56,7 +54,7 @@ describe('the simulated medium courier', () => {
     await expect(carryMedium({ item: 'package', cycleId: CYCLE, from: outbound, to: intake })).rejects.toThrow(
       new MediumCourierError(
         `no transfer package of cycle ${CYCLE} in ${outbound} (expected ${path.basename(packageFolderOf(outbound, CYCLE))}; ` +
-          `the DMZ installation writes it when the cycle waits for the transfer); it holds ${path.basename(packageFolderOf(outbound, 'cycle-plant-other-1'))}`,
+          `the DMZ installation writes it before the cycle waits for the receipt); it holds ${path.basename(packageFolderOf(outbound, 'cycle-plant-other-1'))}`,
       ),
     );
     writePackage();
@@ -110,6 +108,11 @@ describe('the simulated medium courier', () => {
     expect([carried.code, carried.stderr]).toEqual([0, '']);
     expect(carried.stdout).toContain(packageFolderOf(intake, CYCLE));
     expect(fs.existsSync(packageFolderOf(outbound, CYCLE))).toBe(false);
+    const twice = runCli(config, env, 'sim', 'carry', CYCLE, '--to', intake);
+    expect([twice.code, twice.stderr]).toEqual([
+      1,
+      `airgap: the package of cycle ${CYCLE} was carried already: ${packageFolderOf(intake, CYCLE)}\n`,
+    ]);
 
     const noReceipt = runCli(config, env, 'sim', 'carry-back', CYCLE, '--from', intake);
     expect(noReceipt.code).toBe(1);
