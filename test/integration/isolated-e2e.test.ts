@@ -219,7 +219,7 @@ describe('an isolated cycle across two installations that share only the medium'
     const receipt = JSON.parse(fs.readFileSync(path.join(intake, receiptName, 'receipt.json'), 'utf8')) as {
       cycleId: string;
       installationId: string;
-      relays: { relay: string; outcome: string; versions: { component: string; version: string }[] }[];
+      relays: { relay: string; outcome: string; versions: { name: string; version: string }[] }[];
     };
     expect(receipt.cycleId).toBe(id);
     expect(receipt.installationId).toBe('plant-airgapped');
@@ -228,7 +228,9 @@ describe('an isolated cycle across two installations that share only the medium'
     const relayNow = Object.values(sim.control.snapshot().managers)
       .flatMap((m) => Object.values(m.computers))
       .find((c) => c.hostName === 'iso-ag-relay');
-    expect(relayNow).toBeDefined();
+    expect(receipt.relays[0]!.versions.map((v) => v.version).sort()).toEqual(
+      Object.values(relayNow!.components).sort(),
+    );
     expect(
       execFileSync(
         'openssl',
@@ -268,7 +270,11 @@ describe('an isolated cycle across two installations that share only the medium'
     for (const r of receipt.relays[0]!.versions) expect(shown.stdout).toContain(r.version);
     for (const side of [dmz, ag]) {
       const verified = side.cli('audit', 'verify');
-      expect([verified.code, verified.stderr]).toEqual([0, '']);
+      expect([side.configFile, verified.code, verified.stdout]).toEqual([
+        side.configFile,
+        0,
+        expect.stringMatching(/^audit chain ok: \d+ records/),
+      ]);
     }
     // The air-gapped audit holds the intake of the same cycle: the two join by cycle id.
     expect(ag.cli('audit', 'list', '--format', 'json').stdout).toContain(id);
