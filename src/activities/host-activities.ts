@@ -52,7 +52,10 @@ export function createHostActivities(ops: HostOps) {
      */
     async placeBundle(input: { sourcePath: string; fileName: string }): Promise<{ path: string }> {
       if (/[\\/]/.test(input.fileName) || input.fileName.startsWith('.')) {
-        throw ApplicationFailure.nonRetryable(`"${input.fileName}" is not a plain file name`, 'InvalidCommandArgumentError');
+        throw ApplicationFailure.nonRetryable(
+          `"${input.fileName}" is not a plain file name`,
+          'InvalidCommandArgumentError',
+        );
       }
       const target = path.join(ops.host.installDir, input.fileName);
       const temp = path.join(ops.host.installDir, `.${input.fileName}.placing`);

@@ -20,11 +20,7 @@ import {
   type VerifiedPackage,
 } from '../adapters/transfer-medium';
 import type { AppConfig, SiteConfig } from '../domain/config';
-import {
-  confirmationCode,
-  matchConfirmationCode,
-  statementOfReceipt,
-} from '../domain/confirmation-code';
+import { confirmationCode, matchConfirmationCode, statementOfReceipt } from '../domain/confirmation-code';
 import type { ComponentVersion } from '../domain/cycle';
 import { checkIntake, skippedPackage, type ImportedPackage, type TransferManifest } from '../domain/transfer-package';
 import { checkReceipt, type RelayOutcome, type TransferReceipt } from '../domain/transfer-receipt';
@@ -128,7 +124,10 @@ export function createIsolatedActivities(deps: IsolatedDeps) {
   const keysOf = (site: string, side: 'dmz' | 'airgapped'): SiteKeys => {
     const k = keys.get(site);
     if (!k || k.site.isolated!.side !== side) {
-      throw ApplicationFailure.nonRetryable(`site "${site}" is not the ${side} side of an isolated site here`, 'NotIsolated');
+      throw ApplicationFailure.nonRetryable(
+        `site "${site}" is not the ${side} side of an isolated site here`,
+        'NotIsolated',
+      );
     }
     return k;
   };
@@ -167,7 +166,12 @@ export function createIsolatedActivities(deps: IsolatedDeps) {
       });
       log.write([
         ...before,
-        { cycleId: input.cycleId, manifestSha256: written.manifestSha256, versions: input.versions, sentAt: now().toISOString() },
+        {
+          cycleId: input.cycleId,
+          manifestSha256: written.manifestSha256,
+          versions: input.versions,
+          sentAt: now().toISOString(),
+        },
       ]);
       return written;
     },
@@ -184,11 +188,17 @@ export function createIsolatedActivities(deps: IsolatedDeps) {
     }): Promise<Checked<ReceiptFacts>> {
       const k = keysOf(input.site, 'dmz');
       const read = await readReceipt({ folder: input.folder, trusted: k.trusted, now: now() }).catch(
-        (err: unknown): Checked<never> => stopped({ code: 'missing-file', message: `${input.folder}: ${(err as Error).message}` }),
+        (err: unknown): Checked<never> =>
+          stopped({ code: 'missing-file', message: `${input.folder}: ${(err as Error).message}` }),
       );
       if (!read.ok) return read;
       const r: TransferReceipt = read.value.receipt;
-      const wrong = checkReceipt({ receipt: r, siteId: input.site, cycleId: input.cycleId, manifestSha256: input.manifestSha256 });
+      const wrong = checkReceipt({
+        receipt: r,
+        siteId: input.site,
+        cycleId: input.cycleId,
+        manifestSha256: input.manifestSha256,
+      });
       if (wrong) return { ok: false, refusal: wrong };
       return {
         ok: true,
@@ -244,12 +254,18 @@ export function createIsolatedActivities(deps: IsolatedDeps) {
     async verifyTransferPackage(input: { site: string; folder: string }): Promise<Checked<PackageFacts>> {
       const k = keysOf(input.site, 'airgapped');
       const read = await readPackage({ folder: input.folder, trusted: k.trusted, now: now() }).catch(
-        (err: unknown): Checked<never> => stopped({ code: 'missing-file', message: `${input.folder}: ${(err as Error).message}` }),
+        (err: unknown): Checked<never> =>
+          stopped({ code: 'missing-file', message: `${input.folder}: ${(err as Error).message}` }),
       );
       if (!read.ok) return read;
       const p: VerifiedPackage = read.value;
       const history = imported(input.site).read();
-      const wrong = checkIntake({ manifest: p.manifest, manifestSha256: p.manifestSha256, siteId: input.site, imported: history });
+      const wrong = checkIntake({
+        manifest: p.manifest,
+        manifestSha256: p.manifestSha256,
+        siteId: input.site,
+        imported: history,
+      });
       if (wrong) return { ok: false, refusal: wrong };
       const stageDir = path.join(deps.config.dataDir, 'isolated', 'staged', cycleFileStem(p.manifest.cycleId));
       await fs.promises.rm(stageDir, { recursive: true, force: true });
@@ -295,13 +311,15 @@ export function createIsolatedActivities(deps: IsolatedDeps) {
     /** Air-gapped side: the signed receipt onto the medium, and the code to type on the DMZ side. */
     async writeTransferReceipt(input: {
       site: string;
+      /** The package answered: the receipt goes next to it, on the same medium. */
+      packageFolder?: string;
       cycleId: string;
       manifestSha256: string;
       relays: RelayOutcome[];
     }): Promise<{ folder: string; receiptSha256: string; code: string }> {
       const k = keysOf(input.site, 'airgapped');
       const written = await writeReceipt({
-        medium: k.site.isolated!.intakeFolder!,
+        medium: input.packageFolder ? path.dirname(input.packageFolder) : k.site.isolated!.intakeFolder!,
         site: input.site,
         cycleId: input.cycleId,
         manifestSha256: input.manifestSha256,

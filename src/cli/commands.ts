@@ -18,6 +18,7 @@ import type * as ScheduleModule from './schedule';
 import type * as AuditModule from './audit';
 import type * as SimModule from './sim';
 import type * as KeysModule from './keys';
+import type * as IntakeModule from './intake';
 
 export type Register = (program: Command, ctx: CliContext) => void;
 
@@ -129,6 +130,17 @@ export const COMMAND_GROUPS: CommandGroup[] = [
       },
     ],
     load: () => require('./keys') as typeof KeysModule,
+  },
+  {
+    commands: [
+      {
+        name: 'intake',
+        term: 'intake [options] <folder>',
+        description:
+          'isolated sites: take in what the medium carries: packages (air-gapped side) or receipts (DMZ side), one pass',
+      },
+    ],
+    load: () => require('./intake') as typeof IntakeModule,
   },
 ];
 

@@ -3,10 +3,12 @@
  * the operator learns at once whether it was accepted, or why not (exit 1 with the reason).
  */
 import type { Client } from '@temporalio/client';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { findSite } from '../domain/config';
 import { cycleWorkflowTypeOf } from '../domain/isolated';
 import { cycleStateQuery, fileCopiedUpdate, type CycleView } from '../workflows/cycle-messages';
+import { receiptArrivedUpdate } from '../workflows/isolated-messages';
 import { CliError, type CliContext } from './context';
 import { newRunId } from './run-id';
 import { registerSheet } from './sheet';
@@ -200,6 +202,25 @@ export function register(program: Command, ctx: CliContext): void {
         by: required(opts.by, '--by'),
         sha256: opts.sha256,
         relay: opts.relay,
+        channel: 'cli',
+      });
+      ctx.result(answerLine(a), a);
+    });
+
+  cycle
+    .command('receipt <id>')
+    .description(
+      "isolated sites, DMZ side: close the cycle with the air-gapped side's signed receipt (--file) or the code it showed (--code)",
+    )
+    .requiredOption('--by <who>', 'who brought the receipt or read the code')
+    .option('--code <code>', 'the confirmation code the air-gapped installation showed, e.g. ABCDE-FGHIJ')
+    .option('--file <folder>', 'the receipt folder (airgap-receipt-<cycle>) carried back on the medium')
+    .action(async (id: string, opts: { by: string; code?: string; file?: string }) => {
+      if (!!opts.code === !!opts.file) throw new CliError('give --code <code> or --file <receipt folder>, one of them');
+      const handle = (await ctx.client()).workflow.getHandle(id);
+      const a = await act(handle, receiptArrivedUpdate, {
+        by: required(opts.by, '--by'),
+        ...(opts.code ? { code: opts.code } : { folder: path.resolve(opts.file!) }),
         channel: 'cli',
       });
       ctx.result(answerLine(a), a);

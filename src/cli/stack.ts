@@ -4,6 +4,7 @@
  */
 import type { Connection } from '@temporalio/client';
 import type { Command } from 'commander';
+import type * as IntakeModule from '../runtime/intake-poller';
 import type * as EmbeddedModule from '../runtime/embedded';
 import { checkConfigFiles } from '../runtime/load-config';
 import type * as LoggingModule from '../runtime/logging';
@@ -28,6 +29,7 @@ const temporalSetup = () => require('../runtime/temporal-setup') as typeof Tempo
 const connections = () => require('../runtime/temporal-connection') as typeof ConnectionModule;
 const webServer = () => require('../runtime/web-server') as typeof WebServerModule;
 const workerSet = () => require('../worker') as typeof WorkerModule;
+const intake = () => require('../runtime/intake-poller') as typeof IntakeModule;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Resolves on the first SIGINT/SIGTERM. */
@@ -135,8 +137,19 @@ export function register(program: Command, ctx: CliContext): void {
           `${roles.control ? 'control' : ''} ${roles.hosts.map((h) => `host ${h}`).join(' ')} ${roles.zones.map((z) => `zone ${z}`).join(' ')}`,
       );
       const running = set.run();
+      // An isolated site's control worker also watches the medium (packages or receipts, by side).
+      const poller =
+        roles.control && config.sites.some((s) => s.mode === 'isolated')
+          ? intake().startIntakePoller({
+              client,
+              config,
+              onOutcome: (o) => ctx.info(`intake: ${o.kind} ${o.folder}: ${o.status}: ${o.message}`),
+              onError: (err) => ctx.info(`intake: the pass failed: ${(err as Error).message}`),
+            })
+          : undefined;
       const why = await Promise.race([untilSignal(), running.then(() => 'workers stopped')]);
       ctx.info(`stopping (${why})…`);
+      await poller?.stop();
       set.shutdown();
       await running;
       await audit?.close();

@@ -94,7 +94,11 @@ async function offerReceipt(client: Client, folder: string, by: string): Promise
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) {
       const over = /already completed|not running|closed/i.test(err.message);
-      return outcome(over ? 'ended' : 'refused', over ? `cycle ${cycleId} has ended` : `no cycle ${cycleId} here`, cycleId);
+      return outcome(
+        over ? 'ended' : 'refused',
+        over ? `cycle ${cycleId} has ended` : `no cycle ${cycleId} here`,
+        cycleId,
+      );
     }
     if (err instanceof WorkflowUpdateFailedError) {
       const refusal = refusalOf(err);

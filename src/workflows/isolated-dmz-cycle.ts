@@ -158,9 +158,14 @@ async function checkArrived(d: DmzRun, i: ReceiptArrivedInput) {
       );
       refuseTransfer(checked.refusal);
     }
-    if (d.received) refuse('already-decided', `the cycle already has the air-gapped side's report (by ${d.received.by})`);
+    if (d.received)
+      refuse('already-decided', `the cycle already has the air-gapped side's report (by ${d.received.by})`);
     d.received = { ...checked.value, by: i.by };
-    kit.note('receipt.accepted', `${i.by}: ${checked.value.via === 'code' ? 'confirmation code' : 'signed receipt'} accepted`, actor);
+    kit.note(
+      'receipt.accepted',
+      `${i.by}: ${checked.value.via === 'code' ? 'confirmation code' : 'signed receipt'} accepted`,
+      actor,
+    );
     return kit.answer(i.by, `${checked.value.via === 'code' ? 'code' : 'receipt'} accepted; closing the cycle`);
   } finally {
     d.checking = false;
@@ -188,8 +193,10 @@ function acceptDmzActions(d: DmzRun): void {
       if (stateOf(d) !== 'awaiting-receipt' || !d.sent) {
         refuse('not-waiting', `this cycle is not waiting for a receipt (state: ${stateOf(d)})`);
       }
-      if (d.received || d.checking) refuse('already-decided', 'a receipt or code for this cycle is already being taken');
-      if (!!i.folder === !!i.code) refuse('not-allowed', 'give the receipt folder or the confirmation code, one of them');
+      if (d.received || d.checking)
+        refuse('already-decided', 'a receipt or code for this cycle is already being taken');
+      if (!!i.folder === !!i.code)
+        refuse('not-allowed', 'give the receipt folder or the confirmation code, one of them');
     },
   });
   kit.acceptDecisions({
@@ -236,7 +243,8 @@ async function finishDmz(
   }
   if (d.lock) await d.lock.signal(releaseSiteLockSignal);
   if (mail && d.plan) {
-    const to = final === 'completed' ? [...d.plan.people.operators, ...d.plan.people.approvers] : d.plan.people.operators;
+    const to =
+      final === 'completed' ? [...d.plan.people.operators, ...d.plan.people.approvers] : d.plan.people.operators;
     kit.notify(final === 'failed' ? 'failure' : 'result', to, `cycle ${final}`, {
       outcome: final,
       body: reason,
@@ -281,7 +289,13 @@ async function bundleDmz(d: DmzRun): Promise<CycleResult | undefined> {
     side: 'dmz',
     computerId: plan.dmzRelay.computerId,
   });
-  d.bundle = { fileName: built.fileName, path: built.path, size: built.size, sha256: built.sha256, versions: dmzVersions.versions };
+  d.bundle = {
+    fileName: built.fileName,
+    path: built.path,
+    size: built.size,
+    sha256: built.sha256,
+    versions: dmzVersions.versions,
+  };
   upsertSearchAttributes([{ key: BUNDLE_SHA256, value: built.sha256 }]);
   kit.note('bundle.built', `${built.fileName} (${built.size} bytes, sha256 ${built.sha256})`);
   await kit.audit('bundle.built', { ...d.bundle, rawOutput: built.rawOutput }, systemOf(d));
@@ -363,9 +377,21 @@ async function awaitReceipt(d: DmzRun): Promise<CycleResult> {
   const progress: WaitProgress = { startedAt: Date.now(), remindersSent: 0, escalated: false };
   const carry = 'carry the update package to the air-gapped installation and bring its receipt back';
   kit.notify('transfer', operators, carry, {
-    bundle: d.bundle,
-    pickup: { relay: 'medium', path: d.sent!.folder },
     deadline: progress.startedAt + plan.waits.deadline,
+    notice: {
+      lead: 'The signed update package for the air-gapped installation is on the medium.',
+      facts: [
+        { label: 'Package folder', value: d.sent!.folder },
+        { label: 'Zip', value: `${d.sent!.zipName} (${d.sent!.size} bytes)` },
+        { label: 'SHA-256', value: d.sent!.sha256 },
+      ],
+      steps: [
+        `Carry the folder ${d.sent!.folder} as it is to the air-gapped installation's intake folder.`,
+        'The air-gapped installation verifies and imports it, then writes a signed receipt and shows a confirmation code.',
+        'Bring the receipt folder back to this medium, or type the code here.',
+      ],
+      commands: [`airgap cycle receipt ${kit.info.workflowId} --code <code>`],
+    },
   });
   const result = await kit.waitForPeople({
     what: {
@@ -381,10 +407,15 @@ async function awaitReceipt(d: DmzRun): Promise<CycleResult> {
     abort: () => kit.cancellation !== undefined,
     remind: (kind, number) =>
       kind === 'escalation'
-        ? kit.notify('escalation', [...operators, ...plan.people.escalation], 'no receipt has come back from the air-gapped side', {
-            since: progress.startedAt,
-            number,
-          })
+        ? kit.notify(
+            'escalation',
+            [...operators, ...plan.people.escalation],
+            'no receipt has come back from the air-gapped side',
+            {
+              since: progress.startedAt,
+              number,
+            },
+          )
         : kit.notify('reminder', operators, carry, { since: progress.startedAt, number }),
     progress,
   });

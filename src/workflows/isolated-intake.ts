@@ -16,6 +16,7 @@ import {
   ParentClosePolicy,
   proxyActivities,
   setHandler,
+  sleep,
   startChild,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
@@ -68,6 +69,8 @@ interface IntakeRun {
 
 const stateOf = (r: IntakeRun) => r.kit.state as IntakeState;
 const systemOf = (r: IntakeRun): Actor => ({ who: `intake ${r.kit.info.workflowId}`, channel: 'system' });
+/** How often an intake waiting for its site's turn tries again. */
+const LOCK_RETRY_MS = 5_000;
 const ENDED: readonly IntakeState[] = ['completed', 'failed', 'refused', 'rejected', 'expired', 'cancelled'];
 
 export async function isolatedIntakeWorkflow(input: IntakeInput): Promise<IntakeResult> {
@@ -132,7 +135,10 @@ function acceptIntakeActions(r: IntakeRun): void {
     isTerminal: () => ENDED.includes(stateOf(r)),
     refusal: () =>
       stateOf(r) === 'importing' || stateOf(r) === 'cleaning-up' || stateOf(r) === 'writing-receipt'
-        ? { code: 'not-cancellable', message: `the import has started (state: ${stateOf(r)}); it cannot be cancelled halfway` }
+        ? {
+            code: 'not-cancellable',
+            message: `the import has started (state: ${stateOf(r)}); it cannot be cancelled halfway`,
+          }
         : undefined,
     afterCancel: 'removing what was placed; nothing is imported',
   });
@@ -147,17 +153,7 @@ async function finishIntake(
   const { kit } = r;
   if (r.lock) await r.lock.signal(releaseSiteLockSignal);
   if (r.pkg) await isolated.removeStagedZip({ site: r.input.site, stagedZip: r.pkg.stagedZip });
-  if (r.plan) {
-    const to = final === 'completed' ? [...r.plan.people.operators, ...r.plan.people.approvers] : r.plan.people.operators;
-    const code = r.receipt
-      ? `\n\nConfirmation code for the DMZ side (airgap cycle receipt ${r.pkg!.manifest.cycleId} --code …): ${r.receipt.code}\n` +
-        `Signed receipt: ${r.receipt.folder}`
-      : '';
-    kit.notify(final === 'completed' ? 'result' : 'failure', to, `package intake ${final}`, {
-      outcome: final,
-      body: `${reason ?? final}${code}`,
-    });
-  }
+  if (r.plan) notifyEnd(r, final, reason);
   await kit.close(final, reason, {
     folder: r.input.folder,
     cycleId: r.pkg?.manifest.cycleId,
@@ -177,20 +173,61 @@ async function finishIntake(
   };
 }
 
+/** The outcome by mail: the code to type on the DMZ side when a receipt was written, the reason otherwise. */
+function notifyEnd(r: IntakeRun, final: IntakeState, reason: string | undefined): void {
+  const plan = r.plan!;
+  const m = r.pkg?.manifest;
+  const facts = [
+    ...(m ? [{ label: 'Cycle', value: m.cycleId }] : [{ label: 'Package folder', value: r.input.folder }]),
+    ...(r.receipt
+      ? [
+          { label: 'Confirmation code', value: r.receipt.code },
+          { label: 'Signed receipt', value: r.receipt.folder },
+        ]
+      : []),
+    ...(reason ? [{ label: final === 'completed' ? 'Outcome' : 'Reason', value: reason }] : []),
+  ];
+  const lead =
+    final === 'completed'
+      ? 'The carried package is imported. Carry the signed receipt back to the DMZ side, or type the code there.'
+      : final === 'refused'
+        ? 'The carried package was refused: nothing was imported.'
+        : `The intake of the carried package ended ${final}.`;
+  const commands = r.receipt && m ? [`airgap cycle receipt ${m.cycleId} --code ${r.receipt.code}`] : undefined;
+  const completed = final === 'completed';
+  r.kit.notify(
+    completed ? 'result' : 'failure',
+    completed ? [...plan.people.operators, ...plan.people.approvers] : plan.people.operators,
+    `package intake ${final}`,
+    {
+      // The mail templates know the run outcomes; a refusal is told as a plain notice.
+      ...(final === 'refused' ? {} : { outcome: final }),
+      notice: { lead, facts, ...(commands ? { commands } : {}) },
+    },
+  );
+}
+
 async function openIntake(r: IntakeRun): Promise<IntakeResult | undefined> {
   const { kit, input } = r;
   await kit.audit('intake.started', { folder: input.folder, mode: 'isolated', side: 'airgapped' }, r.by);
   r.plan = await control.loadSitePlan({ site: input.site });
   kit.audience = { siteName: r.plan.name, escalation: r.plan.people.escalation, waits: r.plan.waits };
-  try {
-    r.lock = await startChild(siteLockWorkflow, {
-      workflowId: siteLockId(input.site, r.plan.controlQueue),
-      args: [{ site: input.site, holder: kit.info.workflowId }],
-      parentClosePolicy: ParentClosePolicy.TERMINATE,
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    return await finishIntake(r, 'cancelled', `another intake of site ${input.site} is still open; take this package in after it`);
+  // One intake of a site at a time (two packages found in one pass): the later one waits its turn.
+  for (let waited = false; ; waited = true) {
+    try {
+      r.lock = await startChild(siteLockWorkflow, {
+        workflowId: siteLockId(input.site, r.plan.controlQueue),
+        args: [{ site: input.site, holder: kit.info.workflowId }],
+        parentClosePolicy: ParentClosePolicy.TERMINATE,
+      });
+      break;
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      if (!waited) kit.note('intake.queued', `another intake of site ${input.site} is open; this one waits its turn`);
+      if (kit.cancellation)
+        return await finishIntake(r, 'cancelled', `cancelled by ${kit.cancellation.by} while waiting its turn`);
+      await sleep(LOCK_RETRY_MS);
+    }
   }
   return undefined;
 }
@@ -222,7 +259,10 @@ async function verifyPackage(r: IntakeRun): Promise<IntakeResult | undefined> {
     systemOf(r),
   );
   if (r.pkg.skipped) {
-    kit.note('package.skipped', `the package of cycle ${r.pkg.skipped} was never taken in here; this one carries everything newer`);
+    kit.note(
+      'package.skipped',
+      `the package of cycle ${r.pkg.skipped} was never taken in here; this one carries everything newer`,
+    );
     await kit.audit('package.skipped', { skipped: r.pkg.skipped }, systemOf(r));
   }
   return undefined;
@@ -255,7 +295,11 @@ async function removePlaced(r: IntakeRun): Promise<void> {
     for (const name of r.placed) {
       const host = r.plan!.relays.find((h) => h.name === name)!;
       const removed = await hostProxy(host).removeBundle({ fileName: r.pkg!.manifest.zip.name });
-      await r.kit.audit('relay.copy-removed', { relay: name, path: removed.path, removed: removed.removed }, systemOf(r));
+      await r.kit.audit(
+        'relay.copy-removed',
+        { relay: name, path: removed.path, removed: removed.removed },
+        systemOf(r),
+      );
     }
     r.placed = [];
   });
@@ -324,11 +368,24 @@ async function importOn(r: IntakeRun, host: PlannedHost, manualSince: number): P
     if (plan.steps.import === 'automated') {
       const triggered = await manager.triggerImport(target);
       since = Math.min(Date.now(), triggered.triggeredAt);
-      await kit.audit('import.triggered', { relay: host.name, triggered: triggered.triggered, reason: triggered.reason });
+      await kit.audit('import.triggered', {
+        relay: host.name,
+        triggered: triggered.triggered,
+        reason: triggered.reason,
+      });
     }
-    const imported = await manager.awaitImport({ ...target, pollInterval: plan.waits.pollInterval, since, timeout: plan.waits.importTimeout });
+    const imported = await manager.awaitImport({
+      ...target,
+      pollInterval: plan.waits.pollInterval,
+      since,
+      timeout: plan.waits.importTimeout,
+    });
     kit.note('import.completed', `${host.name} reports the package's versions`);
-    await kit.audit('import.completed', { relay: host.name, versions: imported.versions, sha256: r.pkg!.manifest.zip.sha256 });
+    await kit.audit('import.completed', {
+      relay: host.name,
+      versions: imported.versions,
+      sha256: r.pkg!.manifest.zip.sha256,
+    });
     return { relay: host.name, outcome: 'imported', versions: imported.versions };
   } catch (err) {
     if (isCancellation(err)) throw err;
@@ -374,6 +431,8 @@ async function cleanupAndReceipt(r: IntakeRun): Promise<IntakeResult> {
   kit.setState('writing-receipt');
   const receipt = await isolated.writeTransferReceipt({
     site: plan.site,
+    // Onto the medium the package came on, wherever it is mounted.
+    packageFolder: r.input.folder,
     cycleId: m.cycleId,
     manifestSha256: r.pkg!.manifestSha256,
     relays: r.relays,
@@ -382,7 +441,13 @@ async function cleanupAndReceipt(r: IntakeRun): Promise<IntakeResult> {
   kit.note('receipt.written', `${receipt.folder}; confirmation code ${receipt.code}`);
   await kit.audit(
     'receipt.written',
-    { cycleId: m.cycleId, folder: receipt.folder, receiptSha256: receipt.receiptSha256, code: receipt.code, relays: r.relays },
+    {
+      cycleId: m.cycleId,
+      folder: receipt.folder,
+      receiptSha256: receipt.receiptSha256,
+      code: receipt.code,
+      relays: r.relays,
+    },
     systemOf(r),
   );
   const failed = r.relays.filter((o) => o.outcome !== 'imported');
