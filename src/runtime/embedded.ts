@@ -31,6 +31,7 @@ import type { WorkerSet } from '../worker';
 import { allRoles } from '../domain/worker-roles';
 import { openAuditStore } from '../adapters/audit-store-open';
 import type * as WebServerModule from './web-server';
+import type * as IntakePollerModule from './intake-poller';
 import type { RunningWeb } from './web-server';
 
 /**
@@ -49,6 +50,7 @@ function loadStackModules() {
     setup: require('./temporal-setup') as typeof TemporalSetupModule,
     workers: require('../worker') as typeof WorkerModule,
     web: require('./web-server') as typeof WebServerModule,
+    intake: require('./intake-poller') as typeof IntakePollerModule,
   };
 }
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -237,6 +239,18 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
     if (webStarted.status === 'rejected') throw webStarted.reason;
     const { schedules, driftChecks } = scheduled.value;
     const web = webStarted.value;
+
+    // An isolated site's medium is watched as `airgap worker`'s control role does: packages on
+    // the air-gapped side, receipts on the DMZ side (runtime/intake-poller.ts).
+    if (config.sites.some((s) => s.mode === 'isolated')) {
+      const poller = m.intake.startIntakePoller({
+        client,
+        config,
+        onOutcome: (o) => log(`  intake: ${o.kind} ${path.basename(o.folder)}: ${o.status}: ${o.message}`),
+        onError: (err) => log(`  intake: the pass failed: ${(err as Error).message}`),
+      });
+      started.push({ name: 'intake poller', stop: () => poller.stop() });
+    }
 
     // The air-gapped installation of the isolated demo site last: it reaches the simulated
     // air-gapped manager this process serves, with the CA this process's simulator made.
