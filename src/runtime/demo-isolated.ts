@@ -103,9 +103,11 @@ export function ensureMediumFolders(demo: IsolatedDemo): string[] {
 }
 
 export interface ChildInstallation {
+  /** Resolves once the child says it is ready; rejects with why when it stops first or takes too long. */
+  ready: Promise<void>;
   /** SIGINT to the child, then waits for it to stop (SIGKILL after 30 s). */
   stop(): Promise<void>;
-  /** Resolves when the child exits on its own. */
+  /** Resolves when the child exits without being asked to. */
   exited: Promise<Error>;
 }
 
@@ -118,11 +120,11 @@ function childEnv(): NodeJS.ProcessEnv {
 }
 
 /**
- * Starts `airgap start --config <file>` and resolves once it is ready; its output goes to `log`,
- * each line marked "[air-gapped]". Rejects with the child's own error (a taken port, a missing
- * key file) when it stops before it is ready.
+ * Spawns `airgap start --config <file>`; its output goes to `log`, each line marked
+ * "[air-gapped]". `ready` rejects, after the child's own error (a taken port, a missing key file)
+ * was logged, when it stops before it is ready. The caller starts its own parts meanwhile.
  */
-export async function startChildInstallation(file: string, log: (line: string) => void): Promise<ChildInstallation> {
+export function startChildInstallation(file: string, log: (line: string) => void): ChildInstallation {
   const child: ChildProcess = spawn(process.execPath, [BIN, '--config', file, 'start'], {
     env: childEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -158,21 +160,26 @@ export async function startChildInstallation(file: string, log: (line: string) =
       if (!stopping) resolve(new Error(`the air-gapped installation (${file}) exited (code ${code})`));
     });
   });
-  const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, READY_TIMEOUT_MS, 'timeout').unref());
-  const first = await Promise.race([
-    readyLine.then(() => 'ready' as const),
-    exitCode.then(() => 'exit' as const),
-    timeout,
-  ]);
-  if (first !== 'ready' || !ready) {
+  const readyOrNot = (async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, READY_TIMEOUT_MS, 'timeout')));
+    const first = await Promise.race([
+      readyLine.then(() => 'ready' as const),
+      exitCode.then(() => 'exit' as const),
+      timeout,
+    ]);
+    clearTimeout(timer);
+    if (first === 'ready' && ready) return;
     if (first === 'timeout') child.kill('SIGKILL');
     throw new Error(
       first === 'timeout'
         ? `the air-gapped installation (${file}) was not ready within ${READY_TIMEOUT_MS / 1000} s`
         : `the air-gapped installation (${file}) did not start; its own message is above`,
     );
-  }
+  })();
+  readyOrNot.catch(() => undefined); // awaited by the caller
   return {
+    ready: readyOrNot,
     exited,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

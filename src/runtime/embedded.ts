@@ -20,6 +20,7 @@ import {
   ensureMediumFolders,
   loadIsolatedDemo,
   startChildInstallation,
+  type ChildInstallation,
   type IsolatedDemo,
 } from './demo-isolated';
 import { resolveSecrets } from './secrets';
@@ -180,6 +181,17 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
       log(`  simulator control ${running.controlUrl}`);
     }
 
+    // The isolated demo site's air-gapped installation: it reaches the simulated air-gapped
+    // manager this process serves, with the CA this process's simulator made, so it starts now,
+    // and comes up beside this installation's own Temporal, workers and web app.
+    let child: ChildInstallation | undefined;
+    if (isolatedDemo) {
+      log(`  starting the air-gapped installation (${isolatedDemo.peer.path})…`);
+      const starting = startChildInstallation(isolatedDemo.peer.path, log);
+      child = starting;
+      started.push({ name: 'air-gapped installation', stop: () => starting.stop() });
+    }
+
     const server: DevServer = await serverStarting;
     server.process.once('exit', (code) => failWith(new Error(`the Temporal dev server exited (code ${code})`)));
 
@@ -252,12 +264,9 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
       started.push({ name: 'intake poller', stop: () => poller.stop() });
     }
 
-    // The air-gapped installation of the isolated demo site last: it reaches the simulated
-    // air-gapped manager this process serves, with the CA this process's simulator made.
-    if (isolatedDemo) {
-      log(`  starting the air-gapped installation (${isolatedDemo.peer.path})…`);
-      const child = await startChildInstallation(isolatedDemo.peer.path, log);
-      started.push({ name: 'air-gapped installation', stop: () => child.stop() });
+    // Started beside this installation's own parts (once the simulator is up), ready by now or soon.
+    if (child) {
+      await child.ready;
       void child.exited.then((err) => failWith(err));
     }
 
