@@ -6,7 +6,6 @@
  * missed run may start after downtime. Pausing is the operator's: an existing schedule's paused
  * state is never changed by a restart, only set at creation from `schedule.paused`.
  */
-import { cycleWorkflowTypeOf } from '../domain/isolated';
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { openAuditStore, type AuditStoreSettings } from '../adapters/audit-store-open';
@@ -18,6 +17,7 @@ import {
   type ScheduleOptionsAction,
 } from '@temporalio/client';
 import type { AuditActor, AuditEvent, AuditKind } from '../domain/audit';
+import { cycleWorkflowTypeOf } from '../domain/isolated';
 import type { AppConfig, SiteConfig } from '../domain/config';
 import { scheduleIdFor } from '../domain/run-ids';
 import { KIND, SITE } from '../workflows/search-attributes';

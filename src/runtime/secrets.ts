@@ -8,6 +8,7 @@
 import { inspect } from 'node:util';
 import { MailConfigError } from '../adapters/mail-errors';
 import type { AppConfig, ManagerConfig } from '../domain/config';
+import { sideOf } from '../domain/isolated';
 import { LinkKeyError, MIN_LINK_KEY_BYTES, type LinkKeys } from '../domain/link-token';
 import { MIN_SHARED_SECRET_LENGTH, WebAuthConfigError } from '../web/auth-errors';
 
@@ -102,9 +103,14 @@ export function webSecretFromEnv(auth: AppConfig['web']['auth'], env: SecretEnv)
 
 /** Every manager of the configuration with the setting that names its key, e.g. sites.0.dmz.manager.apiKeyEnv. */
 export function managersOf(config: Pick<AppConfig, 'sites'>): { manager: ManagerConfig; setting: string }[] {
+  // An isolated site's installation calls only its own side's manager: the other one's key is not its to hold.
   return config.sites.flatMap((site, i) => [
-    { manager: site.dmz.manager, setting: `sites.${i}.dmz.manager.apiKeyEnv` },
-    { manager: site.airgapped.manager, setting: `sites.${i}.airgapped.manager.apiKeyEnv` },
+    ...(sideOf(site) === 'airgapped'
+      ? []
+      : [{ manager: site.dmz.manager, setting: `sites.${i}.dmz.manager.apiKeyEnv` }]),
+    ...(sideOf(site) === 'dmz'
+      ? []
+      : [{ manager: site.airgapped.manager, setting: `sites.${i}.airgapped.manager.apiKeyEnv` }]),
   ]);
 }
 

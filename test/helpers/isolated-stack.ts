@@ -16,7 +16,7 @@ import { generateSigningKeyPair } from '../../src/adapters/signing';
 import { parseConfig, type AppConfig } from '../../src/domain/config';
 import { allRoles, createWorkerSet, type WorkerSet } from '../../src/worker';
 import { TEST_NAMESPACE, testTemporalAddress, testWorkflowBundlePath } from './env';
-import { startSimulatedSite, type SimulatedSite, type SiteDocumentOptions } from './site-harness';
+import { SITE_KEY_ENV, startSimulatedSite, type SimulatedSite, type SiteDocumentOptions } from './site-harness';
 
 export interface Side {
   config: AppConfig;
@@ -102,7 +102,13 @@ export async function startIsolatedStack(options: Omit<SiteDocumentOptions, 'nam
       connection: workerConnection,
       namespace: TEST_NAMESPACE,
       roles: allRoles(config),
-      env: sim.env,
+      // Each side holds only its own manager's API key (and its own link key): the other side's is out of reach.
+      env: {
+        [config.links.keyEnv]: sim.env[config.links.keyEnv],
+        ...(config.sites[0]!.isolated!.side === 'dmz'
+          ? { [SITE_KEY_ENV.dmz]: sim.env[SITE_KEY_ENV.dmz] }
+          : { [SITE_KEY_ENV.airgapped]: sim.env[SITE_KEY_ENV.airgapped] }),
+      },
       workflowBundle: { codePath: testWorkflowBundlePath() },
       mailer: side.outbox,
       audit: side.audit,
