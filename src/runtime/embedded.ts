@@ -181,9 +181,12 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
       log(`  simulator control ${running.controlUrl}`);
     }
 
+    const server: DevServer = await serverStarting;
+    server.process.once('exit', (code) => failWith(new Error(`the Temporal dev server exited (code ${code})`)));
     // The isolated demo site's air-gapped installation: it reaches the simulated air-gapped
-    // manager this process serves, with the CA this process's simulator made, so it starts now,
-    // and comes up beside this installation's own Temporal, workers and web app.
+    // manager this process serves, with the CA this process's simulator made. It starts once this
+    // installation's dev server is up (two dev servers starting at once can race for the free
+    // ports of their internal services), and comes up beside this installation's workers and web app.
     let child: ChildInstallation | undefined;
     if (isolatedDemo) {
       log(`  starting the air-gapped installation (${isolatedDemo.peer.path})…`);
@@ -191,9 +194,6 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
       child = starting;
       started.push({ name: 'air-gapped installation', stop: () => starting.stop() });
     }
-
-    const server: DevServer = await serverStarting;
-    server.process.once('exit', (code) => failWith(new Error(`the Temporal dev server exited (code ${code})`)));
 
     // Both connections at once; the workers' one does not need the namespace to exist yet.
     const [connection, workerConnection] = await Promise.all([

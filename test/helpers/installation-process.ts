@@ -3,6 +3,7 @@
  * process on its own configuration file, and one-off `airgap …` commands against it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 
 export const BIN = path.resolve(__dirname, '..', '..', 'bin', 'airgap.js');
@@ -63,7 +64,11 @@ export function startInstallation(configFile: string, env: NodeJS.ProcessEnv): I
     cli: (...args) => runCli(configFile, env, ...args),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
-      return exited;
+      // Stopped while still starting, a process may not be listening for SIGINT yet the usual way.
+      const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const code = await exited;
+      clearTimeout(killer);
+      return code;
     },
   };
 }
@@ -80,5 +85,26 @@ export async function until<T>(
     if (v !== undefined) return v;
     if (Date.now() > end) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * `n` different ports free on 127.0.0.1 now: all are held open until every one is chosen, so two
+ * asks in a row cannot get the same port back (freePort alone can).
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const server = net.createServer();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve());
+      });
+      servers.push(server);
+    }
+    return servers.map((s) => (s.address() as net.AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
   }
 }

@@ -15,10 +15,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { freePort } from '../../src/adapters/ports';
 import { parseConfig } from '../../src/domain/config';
 import { startSimulator, type RunningSimulator } from '../../src/sim';
-import { runCli, startInstallation, until, type CliRun, type Installation } from '../helpers/installation-process';
+import {
+  freePorts,
+  runCli,
+  startInstallation,
+  until,
+  type CliRun,
+  type Installation,
+} from '../helpers/installation-process';
 
 jest.setTimeout(420_000);
 
@@ -64,15 +70,11 @@ function siteDocument(world: string, ports: Ports, isolated: Record<string, unkn
   };
 }
 
-async function installationDocument(dir: string, site: Record<string, unknown>) {
+function installationDocument(dir: string, site: Record<string, unknown>, [temporal, ui, web]: number[]) {
   return {
     dataDir: dir,
-    temporal: {
-      namespace: 'airgap',
-      retention: '30d',
-      embedded: { port: await freePort(), uiPort: await freePort() },
-    },
-    web: { host: '127.0.0.1', port: await freePort() },
+    temporal: { namespace: 'airgap', retention: '30d', embedded: { port: temporal, uiPort: ui } },
+    web: { host: '127.0.0.1', port: web },
     sites: [site],
   };
 }
@@ -113,7 +115,8 @@ describe('an isolated cycle across two installations that share only the medium'
 
   it('carries the package, imports it on the air-gapped side, carries the receipt back and closes the DMZ cycle', async () => {
     const startedAt = Date.now();
-    const ports: Ports = { dmzManager: await freePort(), agManager: await freePort() };
+    const [dmzManager, agManager, ...installationPorts] = await freePorts(8);
+    const ports: Ports = { dmzManager: dmzManager!, agManager: agManager! };
     const keys = {
       [KEY_ENV.dmz]: `dmz-${randomBytes(12).toString('hex')}`,
       [KEY_ENV.airgapped]: `ag-${randomBytes(12).toString('hex')}`,
@@ -143,8 +146,13 @@ describe('an isolated cycle across two installations that share only the medium'
       keyFile: 'keys/airgapped.key.pem',
       trust: [{ publicKeyFile: 'keys/dmz.pub.pem' }],
     };
-    fs.writeFileSync(dmzConfig, stringify(await installationDocument(dmzDir, siteDocument(world, ports, dmzIsolated))));
-    fs.writeFileSync(agConfig, stringify(await installationDocument(agDir, siteDocument(world, ports, agIsolated))));
+    const dmzPorts = installationPorts.slice(0, 3);
+    const agPorts = installationPorts.slice(3, 6);
+    fs.writeFileSync(
+      dmzConfig,
+      stringify(installationDocument(dmzDir, siteDocument(world, ports, dmzIsolated), dmzPorts)),
+    );
+    fs.writeFileSync(agConfig, stringify(installationDocument(agDir, siteDocument(world, ports, agIsolated), agPorts)));
 
     // Each side makes its key pair; each public key is carried to the other side once.
     const dmzEnv = envOf('dmz', keys);
@@ -161,9 +169,12 @@ describe('an isolated cycle across two installations that share only the medium'
     fs.copyFileSync(path.join(dmzDir, 'keys', 'dmz.pub.pem'), path.join(agDir, 'keys', 'dmz.pub.pem'));
     fs.copyFileSync(path.join(agDir, 'keys', 'airgapped.pub.pem'), path.join(dmzDir, 'keys', 'airgapped.pub.pem'));
 
+    // One after the other: two Temporal dev servers starting at the same moment can race for the
+    // free ports of their internal services.
     dmz = startInstallation(dmzConfig, dmzEnv);
+    await dmz.ready;
     ag = startInstallation(agConfig, agEnv);
-    await Promise.all([dmz.ready, ag.ready]);
+    await ag.ready;
     const upAt = Date.now();
 
     // 1. The DMZ installation bundles and writes the signed package onto the medium.
