@@ -39,6 +39,7 @@ import {
 import type { WorkerRoles } from './domain/worker-roles';
 import { declareActivityOnlyQueue } from './runtime/logging';
 import {
+  isolatedKeySecrets,
   managerKeyOf,
   managersOf,
   requiredLinkKeys,
@@ -146,7 +147,10 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
   if (roles.control) {
     // An isolated site's keys are read before anything opens: a missing key stops the start naming its setting.
     const isolatedActivities = config.sites.some((s) => s.mode === 'isolated')
-      ? createIsolatedActivities({ config, env: options.env ?? process.env })
+      ? createIsolatedActivities({
+          config,
+          secretsOf: (iso) => isolatedKeySecrets(iso, options.env ?? process.env),
+        })
       : {};
     const audit = options.audit ?? (await openAuditStore(config));
     if (!options.audit) closers.push(() => audit.close());

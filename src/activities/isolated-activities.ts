@@ -25,7 +25,6 @@ import type { ComponentVersion } from '../domain/cycle';
 import { checkIntake, skippedPackage, type ImportedPackage, type TransferManifest } from '../domain/transfer-package';
 import { checkReceipt, type RelayOutcome, type TransferReceipt } from '../domain/transfer-receipt';
 import { cycleFileStem, refusal, type Checked, type TransferRefusalCode } from '../domain/transfer-refusal';
-import { isolatedKeySecrets } from '../runtime/secrets';
 
 /** The keys of one isolated site on this installation. */
 interface SiteKeys {
@@ -36,13 +35,13 @@ interface SiteKeys {
 }
 
 /** Reads every isolated site's keys; throws KeyMaterialError naming the setting. */
-export function loadIsolatedKeys(config: AppConfig, env: Readonly<Record<string, string | undefined>>) {
+export function loadIsolatedKeys(config: AppConfig, secretsOf: IsolatedDeps['secretsOf']) {
   const keys = new Map<string, SiteKeys>();
   config.sites.forEach((site, i) => {
     const iso = site.isolated;
     if (site.mode !== 'isolated' || !iso) return;
     const at = `sites.${i}.isolated`;
-    const values = isolatedKeySecrets(iso, env);
+    const values = secretsOf(iso);
     keys.set(site.id, {
       site,
       own: loadOwnKey({ at, keyFile: iso.keyFile, keyEnv: iso.keyEnv, keyPem: values.keyPem }),
@@ -114,12 +113,13 @@ const stopped = (r: { code: TransferRefusalCode; message: string }): Checked<nev
 
 export interface IsolatedDeps {
   config: AppConfig;
-  env: Readonly<Record<string, string | undefined>>;
+  /** What a site's keyEnv and confirmationKeyEnv variables held at start (runtime/secrets.ts isolatedKeySecrets). */
+  secretsOf: (isolated: NonNullable<SiteConfig['isolated']>) => { keyPem?: string; confirmationKey?: string };
   now?: () => Date;
 }
 
 export function createIsolatedActivities(deps: IsolatedDeps) {
-  const keys = loadIsolatedKeys(deps.config, deps.env);
+  const keys = loadIsolatedKeys(deps.config, deps.secretsOf);
   const now = deps.now ?? (() => new Date());
   const keysOf = (site: string, side: 'dmz' | 'airgapped'): SiteKeys => {
     const k = keys.get(site);

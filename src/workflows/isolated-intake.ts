@@ -31,6 +31,7 @@ import type { PlannedHost, SitePlan } from '../domain/site-plan';
 import type { RelayOutcome } from '../domain/transfer-receipt';
 import { describeFailure, HOST_RETRY, MANAGER_RETRY } from './activity-options';
 import { approvalGate, decisionRefusal, endAfterError, gateReason, noteTemporalCancel } from './human-gates';
+import { cycleStateQuery, type CycleView, type RelayProgress } from './cycle-messages';
 import { intakeStateQuery, type IntakeInput, type IntakeResult, type IntakeState } from './isolated-messages';
 import { RunKit } from './run-kit';
 import { releaseSiteLockSignal, siteLockId, siteLockWorkflow } from './site-lock';
@@ -112,6 +113,43 @@ function acceptIntakeActions(r: IntakeRun): void {
     code: r.receipt?.code,
     receiptFolder: r.receipt?.folder,
   }));
+  // The web app and `airgap cycle status` read every run of kind cycle through the cycle's view.
+  setHandler(cycleStateQuery, (): CycleView => {
+    const m = r.pkg?.manifest;
+    return {
+      ...kit.runState(),
+      state: kit.state as CycleView['state'],
+      trigger: r.by,
+      bundle: m && {
+        fileName: m.zip.name,
+        path: r.pkg!.stagedZip,
+        size: m.zip.size,
+        sha256: m.zip.sha256,
+        versions: m.versions,
+      },
+      relays: (r.plan?.relays ?? []).map((h): RelayProgress => {
+        const done = r.relays.find((o) => o.relay === h.name);
+        const status = done
+          ? done.outcome === 'imported'
+            ? 'imported'
+            : 'mismatch'
+          : r.placed.includes(h.name)
+            ? 'verified'
+            : 'waiting';
+        return {
+          name: h.name,
+          os: h.os,
+          targetFolder: h.installDir,
+          status,
+          ...(done?.detail ? { problem: done.detail } : {}),
+        };
+      }),
+      approvalsRequired: r.plan ? requiredApprovals(r.plan.approval) : 0,
+      approvals: kit.approvals,
+      carriers: r.input.by ? [r.input.by] : [],
+      importAttempts: r.relays.length,
+    };
+  });
   kit.acceptDecisions({
     noun: 'the import',
     refusal: (by) =>

@@ -51,6 +51,8 @@ function airgap(configFile: string, ...args: string[]): Promise<{ code: number; 
   });
 }
 
+const intakeIdOf = (cycleId: string) => `intake-${cycleId.replace(/[^A-Za-z0-9._-]/g, '-')}`;
+
 describe('an isolated site: two installations that share only the medium', () => {
   let s: IsolatedStack;
   beforeAll(async () => {
@@ -118,6 +120,11 @@ describe('an isolated site: two installations that share only the medium', () =>
     const agAudit = (
       await s.airgapped.audit.timeline(`intake-${handle.workflowId.replace(/[^A-Za-z0-9._-]/g, '-')}`)
     ).map((e) => e.type);
+    // The air-gapped side's run answers the cycle view too (web app, `airgap cycle status`).
+    const agStatus = await airgap(s.airgapped.configFile, 'cycle', 'status', intakeIdOf(handle.workflowId));
+    expect(agStatus.code).toBe(0);
+    expect(agStatus.stdout).toContain('state completed');
+    expect(agStatus.stdout).toContain(view.bundle!.fileName);
     expect(agAudit).toEqual(
       expect.arrayContaining([
         'intake.started',
