@@ -175,7 +175,12 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
     // Every part runs here: every secret, read once; a missing one stops the start naming its setting.
     const secrets = resolveSecrets(config, env);
     if (config.simulator.enabled) {
-      const running = await m.sim.startSimulator({ config, dataDir: config.dataDir, apiKeys: secrets.managerKeys });
+      // The simulator serves every manager of the configuration, also the other side's of an
+      // isolated site (which this installation's own parts never call).
+      const served = resolveSecrets(config, env, {
+        managers: config.sites.flatMap((s) => [s.dmz.manager, s.airgapped.manager]),
+      });
+      const running = await m.sim.startSimulator({ config, dataDir: config.dataDir, apiKeys: served.managerKeys });
       started.push({ name: 'Deep Security simulator', stop: () => running.stop() });
       log(`  simulator        ${config.sites.map((s) => `${s.dmz.manager.url} ${s.airgapped.manager.url}`).join(' ')}`);
       log(`  simulator control ${running.controlUrl}`);
