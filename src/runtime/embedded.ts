@@ -269,7 +269,7 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
       started.push({ name: 'intake poller', stop: () => poller.stop() });
     }
 
-    // Started beside this installation's own parts (once the simulator is up), ready by now or soon.
+    // Started beside this installation's own workers and web app: ready by now, or soon.
     if (child) {
       await child.ready;
       void child.exited.then((err) => failWith(err));
