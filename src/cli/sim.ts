@@ -1,15 +1,18 @@
 /**
  * `airgap sim …`: the simulated Deep Security site of the embedded default. `carry` is the
- * person with the USB stick (and their mistakes); `publish` and `fault` steer the simulated world
- * through its loopback control endpoint.
+ * person with the USB stick (and their mistakes); for an isolated site it carries the transfer
+ * package to the air-gapped intake, and `carry-back` the receipt home (sim/medium-courier.ts).
+ * `publish` and `fault` steer the simulated world through its loopback control endpoint.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { findSite } from '../domain/config';
 import { carryBundle, type CourierMistake } from '../sim';
+import { carryMedium, MediumCourierError, type CarriedFolder, type MediumItem } from '../sim/medium-courier';
 import { CliError, type CliContext } from './context';
 import { cycleView } from './cycle';
+import { isolatedSiteOfCycle, mediumEndsOf } from './sim-medium';
 
 interface ControlFile {
   url: string;
@@ -39,12 +42,55 @@ async function control(
   return answer;
 }
 
+/** Carries an isolated cycle's package (to the intake) or receipt (back to the outbound folder). */
+async function carryIsolated(
+  ctx: CliContext,
+  item: MediumItem,
+  id: string,
+  intakeFlag: string | undefined,
+): Promise<CarriedFolder> {
+  const { config } = ctx.config();
+  const site = isolatedSiteOfCycle(config, id);
+  if (!site) {
+    throw new CliError(
+      `cycle ${id} is not a cycle of an isolated site's DMZ installation in this configuration ` +
+        `(isolated DMZ sites: ${
+          config.sites
+            .filter((s) => s.isolated?.side === 'dmz')
+            .map((s) => s.id)
+            .join(', ') || 'none'
+        })`,
+    );
+  }
+  const ends = mediumEndsOf(config, site, intakeFlag);
+  const [from, to] = item === 'package' ? [ends.outbound, ends.intake] : [ends.intake, ends.outbound];
+  try {
+    return await carryMedium({ item, cycleId: id, from, to });
+  } catch (err) {
+    if (err instanceof MediumCourierError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
+function carriedText(carried: CarriedFolder, next: string): string {
+  return [
+    `carried ${carried.from}`,
+    `     to ${carried.to}`,
+    ...carried.files.map((f) => `  ${f.name} (${f.size} bytes)`),
+    next,
+  ].join('\n');
+}
+
 export function register(program: Command, ctx: CliContext): void {
   const sim = program.command('sim').description('the simulated Deep Security site (embedded default, tests, demos)');
 
   sim
     .command('carry <cycle-id>')
-    .description("copy a cycle's bundle to the air-gapped relay(s) as a person would")
+    .description(
+      "copy a cycle's bundle to the air-gapped relay(s) as a person would; for an isolated site, " +
+        'move its transfer package from the DMZ outbound folder to the air-gapped intake folder',
+    )
+    .option('--to <folder>', "isolated site: the air-gapped intake folder (default: simulator.airgappedConfig's)")
     .option('--relay <name>', 'only this relay')
     .option('--rename', 'make the mistake of renaming the copy')
     .option('--truncate', 'make the mistake of an interrupted copy')
@@ -55,6 +101,17 @@ export function register(program: Command, ctx: CliContext): void {
         (m) => opts[m === 'wrong-folder' ? 'wrongFolder' : m],
       );
       if (mistakes.length > 1) throw new CliError(`choose one mistake at a time (got ${mistakes.join(', ')})`);
+      if (isolatedSiteOfCycle(ctx.config().config, id)) {
+        if (mistakes.length || opts.relay) {
+          throw new CliError('--relay and the mistakes are for a connected site; an isolated site carries its package');
+        }
+        const carried = await carryIsolated(ctx, 'package', id, opts.to as string | undefined);
+        ctx.result(
+          carriedText(carried, 'the air-gapped installation takes it in from there (or: airgap intake <folder>)'),
+          { cycleId: id, item: 'package', ...carried },
+        );
+        return;
+      }
       const view = await cycleView(await ctx.client(), id);
       if (!view.bundle) throw new CliError(`cycle ${id} has no bundle yet (state ${view.state})`);
       const site = findSite(ctx.config().config, view.site);
@@ -71,6 +128,19 @@ export function register(program: Command, ctx: CliContext): void {
           `\nnow report it: airgap cycle copied ${id} --by <you> --sha256 ${view.bundle.sha256.slice(0, 16)}`,
         { ...result, sha256: view.bundle.sha256 },
       );
+    });
+
+  sim
+    .command('carry-back <cycle-id>')
+    .description("isolated site: move a cycle's receipt from the air-gapped intake folder to the DMZ outbound folder")
+    .option('--from <folder>', "the air-gapped intake folder (default: simulator.airgappedConfig's)")
+    .action(async (id: string, opts: { from?: string }) => {
+      const carried = await carryIsolated(ctx, 'receipt', id, opts.from);
+      ctx.result(carriedText(carried, 'the DMZ installation takes the receipt in from there and closes the cycle'), {
+        cycleId: id,
+        item: 'receipt',
+        ...carried,
+      });
     });
 
   sim

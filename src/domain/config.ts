@@ -578,6 +578,12 @@ const configSchema = z.strictObject({
     .strictObject({
       /** Run the Deep Security simulator inside `npm start` (the shipped demo config does). */
       enabled: z.boolean().default(false),
+      /**
+       * The configuration of a simulated isolated site's air-gapped installation, relative to this
+       * file: `npm start` runs it as a child installation (its own data folder, Temporal, workers,
+       * audit and web app) beside this one, and `airgap sim carry` finds its intake folder there.
+       */
+      airgappedConfig: z.string().min(1).optional(),
     })
     .prefault({}),
   sites: z.array(siteSchema).min(1, 'expected at least one site'),

@@ -16,6 +16,14 @@ import { assertPortFree } from '../adapters/ports';
 import { startDevServer, type DevServer } from './dev-server';
 import { ensureLocalSecret } from './local-secrets';
 import { openConfiguredAuditStore } from './audit-open';
+import {
+  ensureIsolatedDemoKeys,
+  ensureMediumFolders,
+  loadIsolatedDemo,
+  startChildInstallation,
+  type ChildInstallation,
+  type IsolatedDemo,
+} from './demo-isolated';
 import { resolveSecrets } from './secrets';
 import type * as LoggingModule from './logging';
 import type * as SchedulesModule from './schedules';
@@ -24,6 +32,7 @@ import type * as WorkerModule from '../worker';
 import type { WorkerSet } from '../worker';
 import { allRoles } from '../domain/worker-roles';
 import type * as WebServerModule from './web-server';
+import type * as IntakePollerModule from './intake-poller';
 import type { RunningWeb } from './web-server';
 
 /**
@@ -42,6 +51,7 @@ function loadStackModules() {
     setup: require('./temporal-setup') as typeof TemporalSetupModule,
     workers: require('../worker') as typeof WorkerModule,
     web: require('./web-server') as typeof WebServerModule,
+    intake: require('./intake-poller') as typeof IntakePollerModule,
   };
 }
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -51,8 +61,8 @@ interface Stoppable {
   stop(): Promise<void>;
 }
 
-/** Ports the embedded stack opens, with the setting that moves each. */
-function portsOf(config: AppConfig): { port: number; host: string; setting: string }[] {
+/** Ports the embedded stack opens, with the setting that moves each; with an isolated demo, its child's too. */
+function portsOf(config: AppConfig, demo?: IsolatedDemo): { port: number; host: string; setting: string }[] {
   const ports = [
     { port: config.temporal.embedded.port, host: '127.0.0.1', setting: 'temporal.embedded.port' },
     { port: config.temporal.embedded.uiPort, host: '127.0.0.1', setting: 'temporal.embedded.uiPort' },
@@ -68,6 +78,15 @@ function portsOf(config: AppConfig): { port: number; host: string; setting: stri
         ports.push({ port: Number(url.port || 443), host: url.hostname, setting: `sites.${i}.${side}.manager.url` });
       }
     });
+  }
+  if (demo) {
+    const peer = demo.peer.config;
+    const where = ` in ${demo.peer.path}`;
+    ports.push(
+      { port: peer.temporal.embedded.port, host: '127.0.0.1', setting: `temporal.embedded.port${where}` },
+      { port: peer.temporal.embedded.uiPort, host: '127.0.0.1', setting: `temporal.embedded.uiPort${where}` },
+      { port: peer.web.port, host: peer.web.host, setting: `web.port${where}` },
+    );
   }
   return ports;
 }
@@ -109,11 +128,19 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
   const failed = new Promise<Error>((resolve) => (failWith = resolve));
 
   try {
+    // The isolated demo site's keys and medium are made before the files are checked: on the
+    // first start they do not exist yet.
+    const isolatedDemo = loadIsolatedDemo(config);
+    if (isolatedDemo) {
+      const made = ensureIsolatedDemoKeys(isolatedDemo);
+      if (made.length) log(`  made the isolated demo site's signing keys: ${made.join(', ')}`);
+      ensureMediumFolders(isolatedDemo);
+    }
     // Refuse early, before anything starts, when a file the configuration names is missing or
     // a port is taken.
     checkConfigFiles(loaded, { ...allRoles(config), embedded: true });
     const seen = new Set<number>();
-    for (const p of portsOf(config)) {
+    for (const p of portsOf(config, isolatedDemo)) {
       if (seen.has(p.port)) continue;
       seen.add(p.port);
       await assertPortFree(p.port, p.host, p.setting);
@@ -148,7 +175,12 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
     // Every part runs here: every secret, read once; a missing one stops the start naming its setting.
     const secrets = resolveSecrets(config, env);
     if (config.simulator.enabled) {
-      const running = await m.sim.startSimulator({ config, dataDir: config.dataDir, apiKeys: secrets.managerKeys });
+      // The simulator serves every manager of the configuration, also the other side's of an
+      // isolated site (which this installation's own parts never call).
+      const served = resolveSecrets(config, env, {
+        managers: config.sites.flatMap((s) => [s.dmz.manager, s.airgapped.manager]),
+      });
+      const running = await m.sim.startSimulator({ config, dataDir: config.dataDir, apiKeys: served.managerKeys });
       started.push({ name: 'Deep Security simulator', stop: () => running.stop() });
       log(`  simulator        ${config.sites.map((s) => `${s.dmz.manager.url} ${s.airgapped.manager.url}`).join(' ')}`);
       log(`  simulator control ${running.controlUrl}`);
@@ -156,6 +188,17 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
 
     const server: DevServer = await serverStarting;
     server.process.once('exit', (code) => failWith(new Error(`the Temporal dev server exited (code ${code})`)));
+    // The isolated demo site's air-gapped installation: it reaches the simulated air-gapped
+    // manager this process serves, with the CA this process's simulator made. It starts once this
+    // installation's dev server is up (two dev servers starting at once can race for the free
+    // ports of their internal services), and comes up beside this installation's workers and web app.
+    let child: ChildInstallation | undefined;
+    if (isolatedDemo) {
+      log(`  starting the air-gapped installation (${isolatedDemo.peer.path})…`);
+      const starting = startChildInstallation(isolatedDemo.peer.path, log);
+      child = starting;
+      started.push({ name: 'air-gapped installation', stop: () => starting.stop() });
+    }
 
     // Both connections at once; the workers' one does not need the namespace to exist yet.
     const [connection, workerConnection] = await Promise.all([
@@ -214,6 +257,24 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
     const { schedules, driftChecks } = scheduled.value;
     const web = webStarted.value;
 
+    // An isolated site's medium is watched as `airgap worker`'s control role does: packages on
+    // the air-gapped side, receipts on the DMZ side (runtime/intake-poller.ts).
+    if (config.sites.some((s) => s.mode === 'isolated')) {
+      const poller = m.intake.startIntakePoller({
+        client,
+        config,
+        onOutcome: (o) => log(`  intake: ${o.kind} ${path.basename(o.folder)}: ${o.status}: ${o.message}`),
+        onError: (err) => log(`  intake: the pass failed: ${(err as Error).message}`),
+      });
+      started.push({ name: 'intake poller', stop: () => poller.stop() });
+    }
+
+    // Started beside this installation's own workers and web app: ready by now, or soon.
+    if (child) {
+      await child.ready;
+      void child.exited.then((err) => failWith(err));
+    }
+
     log('airgap-orchestrator is running (embedded default).');
     log(`  config           ${loaded.path}`);
     log(`  data folder      ${config.dataDir}`);
@@ -227,6 +288,17 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
         .join(', ')}`,
     );
     log(`  workers          control + ${allRoles(config).hosts.length} host queue(s)`);
+    if (isolatedDemo) {
+      const peer = isolatedDemo.peer.config;
+      log(`  air-gapped side  ${isolatedDemo.peer.path}`);
+      log(`    data folder    ${peer.dataDir}`);
+      log(`    web app        http://${peer.web.host}:${peer.web.port}`);
+      for (const pair of isolatedDemo.pairs) {
+        log(
+          `    medium         ${pair.siteId}: ${pair.dmz.outboundFolder} → ${pair.airgapped.intakeFolder} (airgap sim carry <cycle>)`,
+        );
+      }
+    }
     log('Press Ctrl-C to stop.');
     return { stop: stopAll, failed };
   } catch (err) {

@@ -60,6 +60,7 @@ export function loadConfig(file: string): LoadedConfig {
   const config = parseConfig(document, file);
   const base = path.dirname(file);
   config.dataDir = resolveFrom(base, config.dataDir)!;
+  config.simulator.airgappedConfig = resolveFrom(base, config.simulator.airgappedConfig);
   if (config.mail.smtp?.caFile) config.mail.smtp.caFile = resolveFrom(base, config.mail.smtp.caFile);
   const auditSsl = config.audit.postgres.ssl;
   if (auditSsl?.caFile) auditSsl.caFile = resolveFrom(base, auditSsl.caFile);

@@ -10,10 +10,15 @@ describe('loading the configuration file', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'airgap-config-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('loads the shipped simulated config with its demo site and resolves paths against the file', () => {
+  it('loads the shipped simulated config with its demo sites and resolves paths against the file', () => {
     const { config } = loadConfig(DEFAULT_CONFIG_PATH);
-    expect(config.sites.map((s) => s.id)).toEqual(['demo']);
+    // The connected demo site, and the DMZ side of the isolated one (issue 13).
+    expect(config.sites.map((s) => [s.id, s.mode])).toEqual([
+      ['demo', 'connected'],
+      ['demo-iso', 'isolated'],
+    ]);
     expect(config.simulator.enabled).toBe(true);
+    expect(config.simulator.airgappedConfig).toBe(path.join(path.dirname(DEFAULT_CONFIG_PATH), 'demo-airgapped.yaml'));
     expect(config.dataDir).toBe(path.resolve(path.dirname(DEFAULT_CONFIG_PATH), '..', 'data'));
     expect(path.isAbsolute(config.sites[0]!.dmz.relay.installDir!)).toBe(true);
   });
