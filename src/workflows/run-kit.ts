@@ -590,7 +590,11 @@ export class RunKit {
   async waitForPeople(wait: WaitForPeople): Promise<WaitResult> {
     const progress = wait.progress ?? { startedAt: Date.now(), remindersSent: 0, escalated: false };
     const policy = this.audience!.waits;
-    if (patched(REMINDERS_BY_ACTIVITY)) return this.waitRemindedByActivity(wait, progress, policy);
+    // A run that checks proofs (patched in its first task) was started by code that always reminds by
+    // activity, so it asks no second patch here. Asking one here, after a local activity, made a
+    // replay miss its marker: a local activity's result can reach a replay one workflow task
+    // earlier than it reached the first run, and core looks for a patch marker task by task.
+    if (this.proven || patched(REMINDERS_BY_ACTIVITY)) return this.waitRemindedByActivity(wait, progress, policy);
     const { what, from, done, abort, remind } = wait;
     try {
       for (;;) {
