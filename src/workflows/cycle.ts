@@ -7,15 +7,12 @@
 import {
   CancellationScope,
   isCancellation,
-  ParentClosePolicy,
   patched,
   proxyActivities,
   setHandler,
-  startChild,
   upsertSearchAttributes,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createControlActivities, LeftFile } from '../activities/control-activities';
 import type { createHostActivities } from '../activities/host-activities';
 import type { createManagerActivities } from '../activities/manager-activities';
@@ -47,7 +44,7 @@ import {
 import { HOST_RETRY, MANAGER_RETRY, describeFailure } from './activity-options';
 import type { ProofKind } from '../domain/proof';
 import { iso, RunKit, proofRules } from './run-kit';
-import { releaseSiteLockSignal, siteLockId, siteLockWorkflow } from './site-lock';
+import { releaseSiteLockSignal, takeSiteLock, type siteLockWorkflow } from './site-lock';
 import { BUNDLE_SHA256 } from './search-attributes';
 import { byRefusal } from '../domain/identity';
 import {
@@ -512,14 +509,8 @@ async function openCycle(c: CycleRun): Promise<CycleResult | undefined> {
   const { kit, input, trigger } = c;
   await kit.audit('cycle.started', { trigger, allowRollback: input.allowRollback }, trigger);
   c.plan = await control.loadSitePlan({ site: input.site });
-  try {
-    c.lock = await startChild(siteLockWorkflow, {
-      workflowId: siteLockId(input.site, c.plan.controlQueue),
-      args: [{ site: input.site, holder: kit.info.workflowId }],
-      parentClosePolicy: ParentClosePolicy.TERMINATE,
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  c.lock = await takeSiteLock(input.site, c.plan.controlQueue, kit.info.workflowId);
+  if (!c.lock) {
     // Another cycle of this site is open (a schedule run, a trigger, a manual start): this one
     // steps aside quietly; the open one carries on.
     return await finish(c, 'cancelled', `another cycle of site ${input.site} is still open`, false);

@@ -8,25 +8,20 @@
  */
 import {
   ApplicationFailure,
-  ParentClosePolicy,
   proxyActivities,
   setHandler,
-  startChild,
   upsertSearchAttributes,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { createControlActivities } from '../activities/control-activities';
-import type { createHostActivities } from '../activities/host-activities';
-import type { createIsolatedActivities, ReceiptFacts } from '../activities/isolated-activities';
+import type { ReceiptFacts } from '../activities/isolated-activities';
 import type { createManagerActivities } from '../activities/manager-activities';
 import { bundleFreshness } from '../domain/bundle-freshness';
 import { isTerminal, requiredApprovals, type Actor, type BundleInfo, type CycleState } from '../domain/cycle';
 import type { WaitProgress } from '../domain/human-wait';
 import { byRefusal } from '../domain/identity';
-import type { PlannedHost, SitePlan } from '../domain/site-plan';
+import type { SitePlan } from '../domain/site-plan';
 import type { TransferRefusal } from '../domain/transfer-refusal';
-import { HOST_RETRY, MANAGER_RETRY } from './activity-options';
+import { MANAGER_RETRY } from './activity-options';
 import {
   cycleStateQuery,
   type CycleInput,
@@ -37,28 +32,13 @@ import {
 import { approvalGate, decisionRefusal, endAfterError, gateReason, noteTemporalCancel } from './human-gates';
 import { receiptArrivedUpdate, type ReceiptArrivedInput, type SentPackageView } from './isolated-messages';
 import { REFUSAL_TYPE, refuse } from './refusal';
+import { control, hostProxy, isolated } from './isolated-proxies';
 import { proofRules, RunKit } from './run-kit';
 import { BUNDLE_SHA256 } from './search-attributes';
-import { releaseSiteLockSignal, siteLockId, siteLockWorkflow } from './site-lock';
+import { releaseSiteLockSignal, takeSiteLock, type siteLockWorkflow } from './site-lock';
 
-type ControlActivities = ReturnType<typeof createControlActivities>;
 type ManagerActivities = ReturnType<typeof createManagerActivities>;
-type HostActivities = ReturnType<typeof createHostActivities>;
-type IsolatedActivities = ReturnType<typeof createIsolatedActivities>;
 
-const control = proxyActivities<ControlActivities>({ startToCloseTimeout: '1m', retry: MANAGER_RETRY });
-// Copying and hashing a zip of gigabytes onto the medium.
-const isolated = proxyActivities<IsolatedActivities>({
-  startToCloseTimeout: '1h',
-  retry: { ...HOST_RETRY, nonRetryableErrorTypes: ['NotIsolated', 'MediumConflictError'] },
-});
-const hostProxy = (host: PlannedHost) =>
-  proxyActivities<HostActivities>({
-    taskQueue: host.taskQueue,
-    startToCloseTimeout: '1h',
-    heartbeatTimeout: '2m',
-    retry: HOST_RETRY,
-  });
 const managerProxy = (taskQueue: string) =>
   proxyActivities<ManagerActivities>({ taskQueue, startToCloseTimeout: '2m', retry: MANAGER_RETRY });
 
@@ -265,14 +245,8 @@ async function openDmzCycle(d: DmzRun): Promise<CycleResult | undefined> {
   const { kit, input, trigger } = d;
   await kit.audit('cycle.started', { trigger, mode: 'isolated', side: 'dmz' }, trigger);
   d.plan = await control.loadSitePlan({ site: input.site });
-  try {
-    d.lock = await startChild(siteLockWorkflow, {
-      workflowId: siteLockId(input.site, d.plan.controlQueue),
-      args: [{ site: input.site, holder: kit.info.workflowId }],
-      parentClosePolicy: ParentClosePolicy.TERMINATE,
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  d.lock = await takeSiteLock(input.site, d.plan.controlQueue, kit.info.workflowId);
+  if (!d.lock) {
     return await finishDmz(d, 'cancelled', `another cycle of site ${input.site} is still open`, undefined, false);
   }
   kit.audience = {

@@ -13,46 +13,27 @@
 import {
   CancellationScope,
   isCancellation,
-  ParentClosePolicy,
   proxyActivities,
   setHandler,
   sleep,
-  startChild,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { createControlActivities } from '../activities/control-activities';
-import type { createHostActivities } from '../activities/host-activities';
-import type { createIsolatedActivities, PackageFacts } from '../activities/isolated-activities';
+import type { PackageFacts } from '../activities/isolated-activities';
 import type { createManagerActivities } from '../activities/manager-activities';
 import { requiredApprovals, type Actor, type BundleInfo } from '../domain/cycle';
 import type { WaitProgress } from '../domain/human-wait';
 import type { PlannedHost, SitePlan } from '../domain/site-plan';
 import type { RelayOutcome } from '../domain/transfer-receipt';
-import { describeFailure, HOST_RETRY, MANAGER_RETRY } from './activity-options';
+import { describeFailure, MANAGER_RETRY } from './activity-options';
 import { approvalGate, decisionRefusal, endAfterError, gateReason, noteTemporalCancel } from './human-gates';
 import { cycleStateQuery, type CycleView, type RelayProgress } from './cycle-messages';
 import { intakeStateQuery, type IntakeInput, type IntakeResult, type IntakeState } from './isolated-messages';
+import { control, hostProxy, isolated } from './isolated-proxies';
 import { proofRules, RunKit } from './run-kit';
-import { releaseSiteLockSignal, siteLockId, siteLockWorkflow } from './site-lock';
+import { releaseSiteLockSignal, takeSiteLock, type siteLockWorkflow } from './site-lock';
 
-type ControlActivities = ReturnType<typeof createControlActivities>;
 type ManagerActivities = ReturnType<typeof createManagerActivities>;
-type HostActivities = ReturnType<typeof createHostActivities>;
-type IsolatedActivities = ReturnType<typeof createIsolatedActivities>;
 
-const control = proxyActivities<ControlActivities>({ startToCloseTimeout: '1m', retry: MANAGER_RETRY });
-const isolated = proxyActivities<IsolatedActivities>({
-  startToCloseTimeout: '1h',
-  retry: { ...HOST_RETRY, nonRetryableErrorTypes: ['NotIsolated', 'MediumConflictError'] },
-});
-const hostProxy = (host: PlannedHost) =>
-  proxyActivities<HostActivities>({
-    taskQueue: host.taskQueue,
-    startToCloseTimeout: '1h',
-    heartbeatTimeout: '2m',
-    retry: HOST_RETRY,
-  });
 const managerProxy = (taskQueue: string, timeouts: { startToCloseTimeout: number; heartbeatTimeout?: number }) =>
   proxyActivities<ManagerActivities>({ taskQueue, ...timeouts, retry: MANAGER_RETRY });
 
@@ -250,20 +231,12 @@ async function openIntake(r: IntakeRun): Promise<IntakeResult | undefined> {
   };
   // One intake of a site at a time (two packages found in one pass): the later one waits its turn.
   for (let waited = false; ; waited = true) {
-    try {
-      r.lock = await startChild(siteLockWorkflow, {
-        workflowId: siteLockId(input.site, r.plan.controlQueue),
-        args: [{ site: input.site, holder: kit.info.workflowId }],
-        parentClosePolicy: ParentClosePolicy.TERMINATE,
-      });
-      break;
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      if (!waited) kit.note('intake.queued', `another intake of site ${input.site} is open; this one waits its turn`);
-      if (kit.cancellation)
-        return await finishIntake(r, 'cancelled', `cancelled by ${kit.cancellation.by} while waiting its turn`);
-      await sleep(LOCK_RETRY_MS);
-    }
+    r.lock = await takeSiteLock(input.site, r.plan.controlQueue, kit.info.workflowId);
+    if (r.lock) break;
+    if (!waited) kit.note('intake.queued', `another intake of site ${input.site} is open; this one waits its turn`);
+    if (kit.cancellation)
+      return await finishIntake(r, 'cancelled', `cancelled by ${kit.cancellation.by} while waiting its turn`);
+    await sleep(LOCK_RETRY_MS);
   }
   return undefined;
 }

@@ -7,7 +7,15 @@
  *
  * Visibility queries (the CLI's check) are eventually consistent; this is not.
  */
-import { condition, defineSignal, setHandler } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import {
+  condition,
+  defineSignal,
+  ParentClosePolicy,
+  setHandler,
+  startChild,
+  type ChildWorkflowHandle,
+} from '@temporalio/workflow';
 
 export interface SiteLockInput {
   site: string;
@@ -24,4 +32,25 @@ export async function siteLockWorkflow(_input: SiteLockInput): Promise<void> {
     released = true;
   });
   await condition(() => released);
+}
+
+/**
+ * Takes the site's cycle lock for `holder` (a cycle, or an intake on the air-gapped side); undefined
+ * when another run holds it. The lock ends with its holder (TERMINATE) if it is never released.
+ */
+export async function takeSiteLock(
+  site: string,
+  controlQueue: string,
+  holder: string,
+): Promise<ChildWorkflowHandle<typeof siteLockWorkflow> | undefined> {
+  try {
+    return await startChild(siteLockWorkflow, {
+      workflowId: siteLockId(site, controlQueue),
+      args: [{ site, holder }],
+      parentClosePolicy: ParentClosePolicy.TERMINATE,
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return undefined;
+    throw err;
+  }
 }
