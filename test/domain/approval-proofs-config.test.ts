@@ -1,20 +1,10 @@
 /** The proof settings of issue 14: defaults, and errors that name the field. */
 import { ConfigError, parseConfig } from '../../src/domain/config';
 import { DEFAULT_APPROVAL_PROOFS } from '../../src/domain/proof';
+import { minimalSiteDoc } from '../helpers/minimal-site';
 
-const site = (extra: { approval?: object; people?: object } = {}) => ({
-  id: 'plant1',
-  dmz: {
-    manager: { url: 'https://dsm-dmz:4119/api', apiKeyEnv: 'DMZ_KEY' },
-    relay: { name: 'dmz-relay', computerId: 1 },
-  },
-  airgapped: {
-    manager: { url: 'https://dsm-ag:4119/api', apiKeyEnv: 'AG_KEY' },
-    relays: [{ name: 'ag-relay', computerId: 2 }],
-  },
-  people: { operators: ['op@plant1.example'], ...extra.people },
-  ...(extra.approval ? { approval: extra.approval } : {}),
-});
+const site = (extra: { approval?: object; people?: object } = {}) =>
+  minimalSiteDoc({ people: extra.people, ...(extra.approval ? { approval: extra.approval } : {}) });
 
 function problemsOf(doc: unknown): string[] {
   try {

@@ -1,17 +1,7 @@
 import { ConfigError, parseConfig } from '../../src/domain/config';
+import { minimalSiteDoc } from '../helpers/minimal-site';
 
-const minimalSite = {
-  id: 'plant1',
-  dmz: {
-    manager: { url: 'https://dsm-dmz:4119/api', apiKeyEnv: 'DMZ_KEY' },
-    relay: { name: 'dmz-relay', computerId: 1 },
-  },
-  airgapped: {
-    manager: { url: 'https://dsm-ag:4119/api', apiKeyEnv: 'AG_KEY' },
-    relays: [{ name: 'ag-relay', computerId: 2 }],
-  },
-  people: { operators: ['op@plant1.example'] },
-};
+const minimalSite = minimalSiteDoc();
 
 const dmzSide = {
   side: 'dmz',

@@ -13,6 +13,7 @@ import {
   type HardeningObservation,
   type HardeningSettings,
 } from '../../src/domain/hardening';
+import { minimalSiteDoc } from '../helpers/minimal-site';
 
 const fresh: HardeningObservation = {
   updateSourceMode: ACTIVE_UPDATE_SOURCE,
@@ -226,18 +227,7 @@ describe('what the approver is told', () => {
 });
 
 describe('the hardening configuration', () => {
-  const site = {
-    id: 'plant1',
-    dmz: {
-      manager: { url: 'https://dsm-dmz:4119/api', apiKeyEnv: 'DMZ_KEY' },
-      relay: { name: 'dmz-relay', computerId: 1 },
-    },
-    airgapped: {
-      manager: { url: 'https://dsm-ag:4119/api', apiKeyEnv: 'AG_KEY', host: 'ag-manager', dsmCPath: '/opt/dsm/dsm_c' },
-      relays: [{ name: 'ag-relay', computerId: 2 }],
-    },
-    people: { operators: ['op@plant1.example'] },
-  };
+  const site = minimalSiteDoc({ airgappedManager: { host: 'ag-manager', dsmCPath: '/opt/dsm/dsm_c' } });
 
   test('defaults to port 4122, S1 and H1 manual, the rest automated, and a daily drift check', () => {
     const config = parseConfig({ sites: [site] }, 'plant.yaml');

@@ -11,6 +11,7 @@ import {
   ruleUpdateLevel,
   transferSummary,
 } from '../../src/domain/rules';
+import { minimalSiteDoc } from '../helpers/minimal-site';
 
 const SHA = 'a'.repeat(64);
 const levels = { current: '26-045', latest: '26-047' };
@@ -162,18 +163,7 @@ describe('what the approver and the importer are told', () => {
 });
 
 describe('the rules configuration', () => {
-  const site = {
-    id: 'plant1',
-    dmz: {
-      manager: { url: 'https://dsm-dmz:4119/api', apiKeyEnv: 'DMZ_KEY' },
-      relay: { name: 'dmz-relay', computerId: 1 },
-    },
-    airgapped: {
-      manager: { url: 'https://dsm-ag:4119/api', apiKeyEnv: 'AG_KEY', host: 'ag-manager' },
-      relays: [{ name: 'ag-relay', computerId: 2 }],
-    },
-    people: { operators: ['op@plant1.example'] },
-  };
+  const site = minimalSiteDoc({ airgappedManager: { host: 'ag-manager' } });
 
   test('puts carried files on the air-gapped manager host unless told otherwise', () => {
     const config = parseConfig({ sites: [{ ...site, rules: { importFolder: '/var/dsru' } }] }, 'plant.yaml');

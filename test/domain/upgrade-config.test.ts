@@ -1,18 +1,8 @@
 import { ConfigError, parseConfig } from '../../src/domain/config';
 import { sitePlanFrom } from '../../src/domain/site-plan';
+import { minimalSiteDoc } from '../helpers/minimal-site';
 
-const site = {
-  id: 'plant1',
-  dmz: {
-    manager: { url: 'https://dsm-dmz:4119/api', apiKeyEnv: 'DMZ_KEY' },
-    relay: { name: 'dmz-relay', computerId: 1 },
-  },
-  airgapped: {
-    manager: { url: 'https://dsm-ag:4119/api', apiKeyEnv: 'AG_KEY' },
-    relays: [{ name: 'ag-relay', computerId: 2 }],
-  },
-  people: { operators: ['op@plant1.example'] },
-};
+const site = minimalSiteDoc();
 
 function problemsOf(upgrade: unknown, people: unknown = site.people): string[] {
   try {

@@ -10,6 +10,7 @@ import { stringify } from 'yaml';
 import { generateSigningKeyPair } from '../../src/adapters/signing';
 import { ConfigError } from '../../src/domain/config';
 import { checkConfigFiles, loadConfig, type FileCheckScope } from '../../src/runtime/load-config';
+import { minimalSiteDoc } from '../helpers/minimal-site';
 
 const CONTROL: FileCheckScope = { control: true, zones: [], hosts: [] };
 
@@ -19,20 +20,10 @@ describe('the key files of an isolated site at start', () => {
 
   function configWith(isolated: Record<string, unknown>): string {
     const file = path.join(dir, `plant-${Math.random().toString(16).slice(2)}.yaml`);
-    const site = {
-      id: 'plant1',
+    const site = minimalSiteDoc({
       mode: 'isolated',
       isolated: { side: 'dmz', installationId: 'dmz-plant1', outboundFolder: 'medium', ...isolated },
-      dmz: {
-        manager: { url: 'https://dsm-dmz:4119/api', apiKeyEnv: 'DMZ_KEY' },
-        relay: { name: 'dmz-relay', computerId: 1 },
-      },
-      airgapped: {
-        manager: { url: 'https://dsm-ag:4119/api', apiKeyEnv: 'AG_KEY' },
-        relays: [{ name: 'ag-relay', computerId: 2 }],
-      },
-      people: { operators: ['op@plant1.example'] },
-    };
+    });
     fs.writeFileSync(file, stringify({ dataDir: path.join(dir, 'data'), sites: [site] }));
     return file;
   }

@@ -10,6 +10,7 @@ import { stringify } from 'yaml';
 import { packageFolderOf, receiptFolderOf } from '../../src/adapters/transfer-medium';
 import { carryMedium, MediumCourierError } from '../../src/sim/medium-courier';
 import { runCli } from '../helpers/installation-process';
+import { minimalSiteDoc } from '../helpers/minimal-site';
 
 const CYCLE = 'cycle-plant-2026-12-01T06-00-00Z-ab12';
 
@@ -72,7 +73,7 @@ describe('the simulated medium courier', () => {
       stringify({
         dataDir: path.join(dir, 'data'),
         sites: [
-          {
+          minimalSiteDoc({
             id: 'plant',
             mode: 'isolated',
             isolated: {
@@ -82,16 +83,8 @@ describe('the simulated medium courier', () => {
               keyFile: 'keys/dmz.key.pem',
               trust: [{ publicKeyFile: 'keys/airgapped.pub.pem' }],
             },
-            dmz: {
-              manager: { url: 'https://dsm-dmz:4119/api', apiKeyEnv: 'DMZ_KEY' },
-              relay: { name: 'dmz-relay', computerId: 1 },
-            },
-            airgapped: {
-              manager: { url: 'https://dsm-ag:4119/api', apiKeyEnv: 'AG_KEY' },
-              relays: [{ name: 'ag-relay', computerId: 2 }],
-            },
             people: { operators: ['op@plant.example'] },
-          },
+          }),
         ],
       }),
     );
