@@ -8,7 +8,6 @@
  */
 import os from 'node:os';
 import type { WorkflowHandle } from '@temporalio/client';
-import { main } from '../../src/cli/main';
 import { deriveCliCode } from '../../src/domain/cli-code';
 import type { LinkKeys } from '../../src/domain/link-token';
 import { startWebServer } from '../../src/runtime/web-server';
@@ -20,6 +19,7 @@ import { startCycleStack, type CycleStack } from '../helpers/cycle-stack';
 import { LinkClient } from '../helpers/link-client';
 import { TEST_NAMESPACE, testTemporalAddress } from '../helpers/env';
 import { recordHistory } from '../helpers/record-history';
+import { runCli } from '../helpers/in-process-cli';
 
 const A1 = 'a1@plant.example';
 const A2 = 'a2@plant.example';
@@ -40,25 +40,7 @@ describe('approvals count only from a proven identity (issue 14)', () => {
   let view: CycleView;
   let digest: string;
 
-  async function airgap(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const out = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
-      stdout += c.toString();
-      return true;
-    });
-    const err = jest.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => {
-      stderr += c.toString();
-      return true;
-    });
-    try {
-      const code = await main(['node', 'airgap', '--config', stack.configFile, ...args]);
-      return { code, stdout, stderr };
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-    }
-  }
+  const airgap = (...args: string[]) => runCli(stack.configFile, ...args);
 
   const code = (over: { workflowId?: string; action?: 'approve' | 'reject'; recipient?: string; expiresAt?: number }) =>
     deriveCliCode(

@@ -3,10 +3,10 @@
  * does. The CLI's login name (os-user) and a forged Update are refused, naming the accepted proofs;
  * the code in the stage's approval mail confirms it through the real CLI, recorded as cli-code.
  */
-import { main } from '../../src/cli/main';
 import { abortRolloutUpdate, confirmStageUpdate } from '../../src/workflows/upgrade-messages';
 import { TEST_NAMESPACE, testTemporalAddress } from '../helpers/env';
 import { startUpgradeStack, type UpgradeStack } from '../helpers/upgrade-stack';
+import { runCli } from '../helpers/in-process-cli';
 
 const APPROVER = 'approver@plant.example';
 
@@ -32,25 +32,7 @@ describe('a rollout stage approval counts only from a proven identity (issue 14)
     await stack?.close();
   });
 
-  async function airgap(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const out = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
-      stdout += c.toString();
-      return true;
-    });
-    const err = jest.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => {
-      stderr += c.toString();
-      return true;
-    });
-    try {
-      const code = await main(['node', 'airgap', '--config', stack.configFile, ...args]);
-      return { code, stdout, stderr };
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-    }
-  }
+  const airgap = (...args: string[]) => runCli(stack.configFile, ...args);
 
   it('refuses os-user and a forged Update, counts the code from the stage approval mail as cli-code; a non-approval confirm is recorded unproven', async () => {
     const handle = await stack.start({ manager: '20.0.1000', relay: '20.0.1.200', agent: '20.0.1.200' });

@@ -1,4 +1,3 @@
-import { main } from '../../src/cli/main';
 import { UPGRADE_STAGES, type StageId } from '../../src/domain/upgrade-stages';
 import {
   abortRolloutUpdate,
@@ -12,6 +11,7 @@ import { refusalOf } from '../../src/workflows/refusal';
 import { recordHistory } from '../helpers/record-history';
 import { startUpgradeStack, type UpgradeStack } from '../helpers/upgrade-stack';
 import type { WorkflowHandle } from '@temporalio/client';
+import { runCli } from '../helpers/in-process-cli';
 
 const MANAGER = '20.0.1000';
 const AGENT = '20.0.1.200';
@@ -228,25 +228,7 @@ describe('an upgrade rollout on a simulated site', () => {
     const saved = { address: process.env.TEMPORAL_ADDRESS, namespace: process.env.TEMPORAL_NAMESPACE };
     process.env.TEMPORAL_ADDRESS = testTemporalAddress();
     process.env.TEMPORAL_NAMESPACE = TEST_NAMESPACE;
-    const airgap = async (...args: string[]) => {
-      let stdout = '';
-      let stderr = '';
-      const out = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
-        stdout += c.toString();
-        return true;
-      });
-      const err = jest.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => {
-        stderr += c.toString();
-        return true;
-      });
-      try {
-        const code = await main(['node', 'airgap', '--config', stack.configFile, ...args]);
-        return { code, stdout, stderr };
-      } finally {
-        out.mockRestore();
-        err.mockRestore();
-      }
-    };
+    const airgap = (...args: string[]) => runCli(stack.configFile, ...args);
     try {
       // One --to cannot be the version of managers (20.0.877) and agents (20.0.0.8438) alike.
       const oneTo = await airgap('upgrade', 'start', 'plant', '--to', '20.0.3000');
