@@ -10,7 +10,7 @@ export interface CliRun {
   stderr: string;
 }
 
-export async function runCli(configFile: string, ...args: string[]): Promise<CliRun> {
+export async function runCliInProcess(configFile: string, ...args: string[]): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const out = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {

@@ -2,7 +2,6 @@
  * The embedded default as an operator runs it: `airgap start` (what `npm start` runs) in its own
  * process, on a copy of the demo configuration with free ports and a temporary data folder.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -10,10 +9,9 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { stringify } from 'yaml';
 import { freePort } from '../../src/runtime/dev-server';
+import { runCli, startInstallation } from '../helpers/installation-process';
 
 jest.setTimeout(180_000);
-
-const BIN = path.resolve(__dirname, '..', '..', 'bin', 'airgap.js');
 
 interface Ports {
   temporal: number;
@@ -70,39 +68,8 @@ const cleanEnv = () => {
   return env;
 };
 
-function airgap(configFile: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, '--config', configFile, ...args], { encoding: 'utf8', env: cleanEnv() });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function start(configFile: string): {
-  child: ChildProcess;
-  output: () => string;
-  ready: Promise<void>;
-  exited: Promise<number | null>;
-} {
-  let output = '';
-  const child = spawn(process.execPath, [BIN, '--config', configFile, 'start'], {
-    env: cleanEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (output.includes('Press Ctrl-C to stop.')) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 100);
-    void exited.then((code) => {
-      clearInterval(timer);
-      reject(new Error(`airgap start exited (${code}) before it was ready:\n${output}`));
-    });
-  });
-  return { child, output: () => output, ready, exited };
-}
+const airgap = (configFile: string, ...args: string[]) => runCli(configFile, cleanEnv(), ...args);
+const start = (configFile: string) => startInstallation(configFile, cleanEnv());
 
 const listening = (port: number) =>
   new Promise<boolean>((resolve) => {

@@ -19,7 +19,7 @@ import { startCycleStack, type CycleStack } from '../helpers/cycle-stack';
 import { LinkClient } from '../helpers/link-client';
 import { TEST_NAMESPACE, testTemporalAddress } from '../helpers/env';
 import { recordHistory } from '../helpers/record-history';
-import { runCli } from '../helpers/in-process-cli';
+import { runCliInProcess } from '../helpers/in-process-cli';
 
 const A1 = 'a1@plant.example';
 const A2 = 'a2@plant.example';
@@ -40,7 +40,7 @@ describe('approvals count only from a proven identity (issue 14)', () => {
   let view: CycleView;
   let digest: string;
 
-  const airgap = (...args: string[]) => runCli(stack.configFile, ...args);
+  const airgap = (...args: string[]) => runCliInProcess(stack.configFile, ...args);
 
   const code = (over: { workflowId?: string; action?: 'approve' | 'reject'; recipient?: string; expiresAt?: number }) =>
     deriveCliCode(

@@ -6,7 +6,7 @@
 import { abortRolloutUpdate, confirmStageUpdate } from '../../src/workflows/upgrade-messages';
 import { TEST_NAMESPACE, testTemporalAddress } from '../helpers/env';
 import { startUpgradeStack, type UpgradeStack } from '../helpers/upgrade-stack';
-import { runCli } from '../helpers/in-process-cli';
+import { runCliInProcess } from '../helpers/in-process-cli';
 
 const APPROVER = 'approver@plant.example';
 
@@ -32,7 +32,7 @@ describe('a rollout stage approval counts only from a proven identity (issue 14)
     await stack?.close();
   });
 
-  const airgap = (...args: string[]) => runCli(stack.configFile, ...args);
+  const airgap = (...args: string[]) => runCliInProcess(stack.configFile, ...args);
 
   it('refuses os-user and a forged Update, counts the code from the stage approval mail as cli-code; a non-approval confirm is recorded unproven', async () => {
     const handle = await stack.start({ manager: '20.0.1000', relay: '20.0.1.200', agent: '20.0.1.200' });

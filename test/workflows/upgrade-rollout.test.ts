@@ -11,7 +11,7 @@ import { refusalOf } from '../../src/workflows/refusal';
 import { recordHistory } from '../helpers/record-history';
 import { startUpgradeStack, type UpgradeStack } from '../helpers/upgrade-stack';
 import type { WorkflowHandle } from '@temporalio/client';
-import { runCli } from '../helpers/in-process-cli';
+import { runCliInProcess } from '../helpers/in-process-cli';
 
 const MANAGER = '20.0.1000';
 const AGENT = '20.0.1.200';
@@ -228,7 +228,7 @@ describe('an upgrade rollout on a simulated site', () => {
     const saved = { address: process.env.TEMPORAL_ADDRESS, namespace: process.env.TEMPORAL_NAMESPACE };
     process.env.TEMPORAL_ADDRESS = testTemporalAddress();
     process.env.TEMPORAL_NAMESPACE = TEST_NAMESPACE;
-    const airgap = (...args: string[]) => runCli(stack.configFile, ...args);
+    const airgap = (...args: string[]) => runCliInProcess(stack.configFile, ...args);
     try {
       // One --to cannot be the version of managers (20.0.877) and agents (20.0.0.8438) alike.
       const oneTo = await airgap('upgrade', 'start', 'plant', '--to', '20.0.3000');
