@@ -128,6 +128,20 @@ const isBusy = (err: unknown): boolean =>
   (err as { code?: unknown } | null)?.code === 'SQLITE_BUSY' ||
   (err as { code?: unknown } | null)?.code === 'SQLITE_BUSY_SNAPSHOT';
 
+/** Runs `step` again every 20 ms while it fails with SQLITE_BUSY, for at most `timeoutMs`. */
+function whileBusy(timeoutMs: number, step: () => void): void {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return step();
+    } catch (err) {
+      if (!isBusy(err) || Date.now() >= until) throw err;
+      // A synchronous pause: the constructor cannot await, and the wait is for another process.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+}
+
 /** Thrown when opening a store written by a newer schema than this code knows. */
 export class AuditStoreVersionError extends Error {
   constructor(
@@ -171,8 +185,13 @@ export class SqliteAuditStore implements AuditStore {
     } else {
       if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
       this.db = new Database(file, { timeout: this.busyTimeoutMs });
-      // Both persist in the file: set (under a lock) only when a new or older store needs it.
-      if (this.db.pragma('journal_mode', { simple: true }) !== 'wal') this.db.pragma('journal_mode = WAL');
+      const db = this.db;
+      // Both persist in the file: set (under a lock) only when a new or older store needs it. While
+      // another process is switching a new file to WAL, SQLite can answer BUSY here without calling
+      // the busy handler, so the opening pragmas wait for that switch themselves.
+      whileBusy(this.busyTimeoutMs, () => {
+        if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
+      });
       this.db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
       if (this.db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION) this.whenFree(() => this.migrate());
     }
