@@ -1,5 +1,5 @@
 // One ephemeral Temporal dev server serves the whole run (test/setup/global-setup.ts); workflow
-// tests start real workers against it. Tests run in band: the machine has two cores and the
+// tests start real workers against it. Tests run one file at a time: the machine has two cores and the
 // workflow tests share one server.
 /** @type {import('jest').Config} */
 module.exports = {
@@ -15,4 +15,10 @@ module.exports = {
   setupFiles: ['<rootDir>/test/setup/quiet-runtime.ts'],
   testTimeout: 60_000,
   maxWorkers: 1,
+  // Each test file runs in a fresh worker process (a limit every worker exceeds recycles it after
+  // every file). A file that closes a Temporal client connection while one of its calls waits in
+  // @temporalio/client's retry backoff leaves a timer that throws "Channel has been shut down" when
+  // it fires; in one shared process that failed whichever file ran next (seen in CI once in three
+  // full runs). Costs about half a second per file.
+  workerIdleMemoryLimit: '1MB',
 };
