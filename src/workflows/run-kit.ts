@@ -225,7 +225,7 @@ export class RunKit {
         const target = { action: 'manual-done' as const, subject: i.step };
         // A manual step that is an approval (a rollout stage's) counts only with an accepted proof.
         const proving = this.approvalSteps.has(i.step)
-          ? this.proveDecision(i, target)
+          ? this.proveDecision(i, target, () => validateManual(i))
           : this.proveAction(i, target, 'done');
         if (typeof proving === 'string') return manualDone(i, proving);
         return proving.then((proof) => {
@@ -292,19 +292,19 @@ export class RunKit {
   /**
    * In an approval's handler: the claimed proof, checked on the control worker (a string when
    * there is nothing to check). A proof that fails, or a one-time code used before, is refused:
-   * nothing is counted.
+   * nothing is counted. `recheck` runs the action's rules again (the run may have moved on while
+   * the proof was checked) before a code is spent, so a refused action leaves its code usable.
    */
-  proveDecision(i: ActionBase, target: ProofTarget): ProofKind | Promise<ProofKind> {
+  proveDecision(i: ActionBase, target: ProofTarget, recheck: () => void): ProofKind | Promise<ProofKind> {
     const kind = i.proof?.kind ?? 'unproven';
     if (kind === 'unproven') return kind;
     return this.check(i, target).then((check) => {
       if (!check.ok) refuse('proof-invalid', `${check.reason}; nothing was recorded`);
-      if (check.codeId !== undefined) {
-        if (this.usedCodes.has(check.codeId)) {
-          refuse('proof-invalid', 'this code has been used already (each code counts once); nothing was recorded');
-        }
-        this.usedCodes.add(check.codeId);
+      if (check.codeId !== undefined && this.usedCodes.has(check.codeId)) {
+        refuse('proof-invalid', 'this code has been used already (each code counts once); nothing was recorded');
       }
+      recheck();
+      if (check.codeId !== undefined) this.usedCodes.add(check.codeId);
       return kind;
     });
   }
@@ -364,7 +364,7 @@ export class RunKit {
     ): ActionAnswer | Promise<ActionAnswer> => {
       if (!this.proven) return apply(i);
       const subject = this.asks.find((a) => a.id === 'approve')?.subject ?? '';
-      const proving = this.proveDecision(i, { action, subject });
+      const proving = this.proveDecision(i, { action, subject }, () => validate(i));
       if (typeof proving === 'string') return apply(i, proving);
       return proving.then((proof) => {
         validate(i);

@@ -209,7 +209,9 @@ export class RolloutState {
     const { step, kind } = this.asking!;
     const target = { action: 'stage-confirm' as const, subject: step };
     const proving =
-      kind === 'approval' ? this.kit.proveDecision(i, target) : this.kit.proveAction(i, target, 'confirm');
+      kind === 'approval'
+        ? this.kit.proveDecision(i, target, () => this.validateConfirm(i))
+        : this.kit.proveAction(i, target, 'confirm');
     if (typeof proving === 'string') return this.confirm(i, proving);
     return proving.then((proof) => {
       this.validateConfirm(i);
