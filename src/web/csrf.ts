@@ -6,6 +6,8 @@
  * (current or previous) is accepted, like the tokens themselves.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Context } from 'hono';
+import { getCookie, setCookie } from 'hono/cookie';
 import type { LinkKeys } from '../domain/link-token';
 
 export const CSRF_COOKIE = 'airgap_csrf';
@@ -26,6 +28,17 @@ export function newCsrfCookieValue(): string {
 
 export function isCsrfCookieValue(value: string | undefined): value is string {
   return value !== undefined && /^[A-Za-z0-9_-]{22}$/.test(value);
+}
+
+/**
+ * The browser's CSRF cookie value for the pages under `path`: the one it sent when well formed,
+ * else a new one. Either way the cookie is (re)set, so it lasts a day from the last page view.
+ */
+export function ensureCsrfCookie(c: Context, path: string, secure: boolean): string {
+  const existing = getCookie(c, CSRF_COOKIE);
+  const value = isCsrfCookieValue(existing) ? existing : newCsrfCookieValue();
+  setCookie(c, CSRF_COOKIE, value, { path, httpOnly: true, sameSite: 'Strict', secure, maxAge: 86_400 });
+  return value;
 }
 
 /** The form field for one link and one browser's cookie value. */

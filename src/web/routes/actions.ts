@@ -6,9 +6,9 @@
  * gateway makes that an Update keyed by the token id, so a second POST returns the first answer.
  */
 import type { Context, Hono } from 'hono';
-import { getCookie, setCookie } from 'hono/cookie';
+import { getCookie } from 'hono/cookie';
 import { verifyLinkToken, type LinkPayload, type LinkTokenFailure } from '../../domain/link-token';
-import { CSRF_COOKIE, CSRF_FIELD, csrfFieldFor, csrfValid, isCsrfCookieValue, newCsrfCookieValue } from '../csrf';
+import { CSRF_COOKIE, CSRF_FIELD, csrfFieldFor, csrfValid, ensureCsrfCookie } from '../csrf';
 import type { ActionView, PerformRequest, WaitingActionView } from '../deps';
 import type { WebEnv } from '../env';
 import { WebError } from '../errors';
@@ -75,15 +75,7 @@ export function actionRoutes(app: Hono<WebEnv>, ctx: AppContext): void {
     problem?: { error: string; values: { sha256?: string; comment?: string } },
   ): Response => {
     const actionPath = `/a/${token}`;
-    const existing = getCookie(c, CSRF_COOKIE);
-    const cookieValue = isCsrfCookieValue(existing) ? existing : newCsrfCookieValue();
-    setCookie(c, CSRF_COOKIE, cookieValue, {
-      path: actionPath,
-      httpOnly: true,
-      sameSite: 'Strict',
-      secure: ctx.secureCookies,
-      maxAge: 86_400,
-    });
+    const cookieValue = ensureCsrfCookie(c, actionPath, ctx.secureCookies);
     const body = confirmationPage({
       actionPath,
       payload,

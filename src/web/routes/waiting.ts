@@ -8,10 +8,10 @@
  * is the Update id (and the token's id), so a double click gets the first answer.
  */
 import type { Context, Hono } from 'hono';
-import { getCookie, setCookie } from 'hono/cookie';
+import { getCookie } from 'hono/cookie';
 import { newLinkTokenId, signLinkToken, type LinkAction, type LinkPayload } from '../../domain/link-token';
 import type { AppContext } from '../app-context';
-import { CSRF_COOKIE, CSRF_FIELD, csrfFieldFor, csrfValid, isCsrfCookieValue, newCsrfCookieValue } from '../csrf';
+import { CSRF_COOKIE, CSRF_FIELD, csrfFieldFor, csrfValid, ensureCsrfCookie } from '../csrf';
 import type { PerformRequest } from '../deps';
 import type { WebEnv } from '../env';
 import { WebError } from '../errors';
@@ -44,18 +44,7 @@ export function waitingRoutes(app: Hono<WebEnv>, ctx: AppContext): void {
     return { person, kind };
   };
 
-  const csrfCookie = (c: Context<WebEnv>): string => {
-    const existing = getCookie(c, CSRF_COOKIE);
-    const value = isCsrfCookieValue(existing) ? existing : newCsrfCookieValue();
-    setCookie(c, CSRF_COOKIE, value, {
-      path: PATH,
-      httpOnly: true,
-      sameSite: 'Strict',
-      secure: ctx.secureCookies,
-      maxAge: 86_400,
-    });
-    return value;
-  };
+  const csrfCookie = (c: Context<WebEnv>): string => ensureCsrfCookie(c, PATH, ctx.secureCookies);
 
   const render = async (
     c: Context<WebEnv>,
