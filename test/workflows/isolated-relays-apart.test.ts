@@ -134,12 +134,7 @@ describe('an isolated site whose relays do not share a disk with the control wor
       args: [{ site: 'plant', trigger: { who: 'test@plant.example', channel: 'cli' } }],
     });
   const awaitingReceipt = (h: WorkflowHandle): Promise<CycleView> =>
-    pollQuery(
-      h,
-      cycleStateQuery,
-      (v) => v.state === 'awaiting-receipt' || !!v.outcome,
-      90_000,
-    ).catch((err: Error) => {
+    pollQuery(h, cycleStateQuery, (v) => v.state === 'awaiting-receipt' || !!v.outcome, 90_000).catch((err: Error) => {
       throw new Error(`${err.message}\nrelay machines:\n${relays.map((r) => r.output()).join('\n')}`);
     });
   const startIntake = async (folder: string): Promise<WorkflowHandle> => {
