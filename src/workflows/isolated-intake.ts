@@ -90,7 +90,12 @@ export async function isolatedIntakeWorkflow(input: IntakeInput): Promise<Intake
         await removePlaced(r);
         return finishIntake(r, 'cancelled', reason);
       },
-      failed: (reason) => finishIntake(r, 'failed', reason),
+      failed: async (reason) => {
+        // Guided runs leave no zip importable on a relay after a failure (a relay that could not
+        // read the staged copy, with the one before it already placed).
+        if (r.guided && stateOf(r) === 'placing') await removePlaced(r);
+        return finishIntake(r, 'failed', reason);
+      },
     });
   }
 }

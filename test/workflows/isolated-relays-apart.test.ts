@@ -340,7 +340,8 @@ describe('an isolated site whose relays do not share a disk with the control wor
       skip: (f) => f !== p.folder,
       by: 'courier@plant.example',
     });
-    const result = (await s.client.workflow.getHandle(o!.workflowId!).result()) as IntakeResult;
+    const intake = s.client.workflow.getHandle(o!.workflowId!);
+    const result = (await intake.result()) as IntakeResult;
     expect(result.state).toBe('failed');
     expect(result.reason).toMatch(/cannot read the staged zip/);
     expect(result.reason).toMatch(/sites\[\]\.isolated\.placement: person/);
@@ -348,5 +349,6 @@ describe('an isolated site whose relays do not share a disk with the control wor
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(importLog()).toEqual(before);
     expect(fs.readdirSync(installDir()).filter((f) => f.endsWith('.zip'))).toEqual([]);
+    await recordHistory(intake, 'isolated-intake-copy-unreachable');
   });
 });
