@@ -127,8 +127,9 @@ export function createHostActivities(ops: HostOps) {
     async removePackage(input: {
       outboundFolder: string;
       cycleId: string;
+      stagingOnly?: boolean;
     }): Promise<{ folder: string; removed: boolean }> {
-      return removePackage({ medium: input.outboundFolder, cycleId: input.cycleId });
+      return removePackage({ medium: input.outboundFolder, cycleId: input.cycleId, stagingOnly: input.stagingOnly });
     },
 
     /** The DMZ-side zip after a cycle: deleted, archived, or kept, by the site's retention. */

@@ -294,14 +294,18 @@ export async function publishStagedPackage(input: {
   return { folder, manifestSha256 };
 }
 
-/** Removes a cycle's package (published or still staged) from the medium; absent is fine. */
-export async function removePackage(input: { medium: string; cycleId: string }): Promise<{
+/**
+ * Removes a cycle's package (published or still staged) from the medium; absent is fine.
+ * `stagingOnly`: only what this cycle left half-written (a published folder under the cycle's
+ * name that this cycle did not publish, a MediumConflictError's, is not this cycle's to remove).
+ */
+export async function removePackage(input: { medium: string; cycleId: string; stagingOnly?: boolean }): Promise<{
   folder: string;
   removed: boolean;
 }> {
   const folder = packageFolderOf(input.medium, input.cycleId);
   const staging = stagingFolderOf(input.medium, input.cycleId);
-  const present = [folder, staging].filter((f) => fs.existsSync(f));
+  const present = (input.stagingOnly ? [staging] : [folder, staging]).filter((f) => fs.existsSync(f));
   for (const f of present) await fs.promises.rm(f, { recursive: true, force: true });
   return { folder, removed: present.length > 0 };
 }

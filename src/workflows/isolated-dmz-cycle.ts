@@ -356,6 +356,8 @@ async function withdrawPackage(d: DmzRun): Promise<void> {
       const removed = await hostProxy(plan.dmzRelay).removePackage({
         outboundFolder: d.outbound!,
         cycleId: kit.info.workflowId,
+        // Not sent: only this cycle's half-written staging folder is its own to remove.
+        ...(d.sent ? {} : { stagingOnly: true }),
       });
       const forgot = await isolated.forgetSentPackage({ site: plan.site, cycleId: kit.info.workflowId });
       kit.note(

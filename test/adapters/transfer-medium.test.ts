@@ -523,6 +523,9 @@ describe('a package written in two halves: staged by the relay, signed by the co
     expect(fs.readdirSync(medium)).toEqual([]);
     await stagePackageZip({ medium, cycleId: CYCLE, zipPath });
     await publishStagedPackage({ medium, cycleId: CYCLE, ...sign(staged.zip) });
+    // A cycle that never published removes only its staging folder, never a published package.
+    expect((await removePackage({ medium, cycleId: CYCLE, stagingOnly: true })).removed).toBe(false);
+    expect(fs.existsSync(packageFolderOf(medium, CYCLE))).toBe(true);
     expect((await removePackage({ medium, cycleId: CYCLE })).removed).toBe(true);
     expect(fs.readdirSync(medium)).toEqual([]);
     expect((await removePackage({ medium, cycleId: CYCLE })).removed).toBe(false);
