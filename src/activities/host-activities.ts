@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ArrivalReport, BuiltBundle, ExpectedBundleFile, HostOps } from '../adapters/host-ops';
+import { publishStagedPackage, removePackage, stagePackageZip, type StagedZip } from '../adapters/transfer-medium';
 import type { RetainBundleInput } from './types';
 
 /** Keeps the activity's heartbeat going while `work` runs. */
@@ -24,9 +25,13 @@ async function heartbeating<T>(work: Promise<T>, everyMs = 10_000): Promise<T> {
 function permanent(err: unknown): never {
   const e = err as Error;
   if (
-    ['DsaControlOutputError', 'PathOutsideAllowedError', 'InvalidCommandArgumentError', 'NotAFileError'].includes(
-      e.name,
-    )
+    [
+      'DsaControlOutputError',
+      'PathOutsideAllowedError',
+      'InvalidCommandArgumentError',
+      'NotAFileError',
+      'MediumConflictError',
+    ].includes(e.name)
   ) {
     throw ApplicationFailure.nonRetryable(e.message, e.name);
   }
@@ -59,6 +64,16 @@ export function createHostActivities(ops: HostOps) {
       }
       const target = path.join(ops.host.installDir, input.fileName);
       const temp = path.join(ops.host.installDir, `.${input.fileName}.placing`);
+      await fs.promises.access(input.sourcePath, fs.constants.R_OK).catch((err: NodeJS.ErrnoException) => {
+        // The staged copy is on the control machine: a relay on a machine of its own cannot read it,
+        // and no retry changes that. A person places the zip instead (placement: person).
+        throw ApplicationFailure.nonRetryable(
+          `${ops.host.name} cannot read the staged zip ${input.sourcePath} (${err.code ?? err.message}): ` +
+            'this relay does not share a disk with the control worker; set sites[].isolated.placement: person ' +
+            "in the air-gapped side's configuration so a person copies the zip from the medium onto the relay",
+          'StagedZipUnreachable',
+        );
+      });
       await heartbeating(fs.promises.copyFile(input.sourcePath, temp));
       await fs.promises.rename(temp, target);
       return { path: target };
@@ -84,6 +99,37 @@ export function createHostActivities(ops: HostOps) {
     async removeStrayCopy(input: { path: string }): Promise<{ removed: boolean; path: string }> {
       const result = await ops.deleteFile({ path: input.path }).catch(permanent);
       return { removed: result.deleted, path: result.path };
+    },
+
+    /**
+     * Isolated sites, DMZ relay: copies this cycle's zip, unrenamed, from the install dir into the
+     * package's staging folder on the medium (`outboundFolder`, as this machine mounts it) and
+     * hashes the copy. The control worker signs the manifest from what this returns.
+     */
+    async stagePackageZip(input: { outboundFolder: string; cycleId: string; zipPath: string }): Promise<StagedZip> {
+      await fs.promises.mkdir(input.outboundFolder, { recursive: true });
+      return heartbeating(
+        stagePackageZip({ medium: input.outboundFolder, cycleId: input.cycleId, zipPath: input.zipPath }),
+      ).catch(permanent);
+    },
+
+    /** Isolated sites, DMZ relay: manifest and signature next to the staged zip, then the folder renamed into place. */
+    async publishPackage(input: {
+      outboundFolder: string;
+      cycleId: string;
+      manifestText: string;
+      signature: string;
+    }): Promise<{ folder: string; manifestSha256: string }> {
+      return publishStagedPackage({ medium: input.outboundFolder, ...input }).catch(permanent);
+    },
+
+    /** Isolated sites, DMZ relay: a package that must not be carried any more leaves the medium. */
+    async removePackage(input: {
+      outboundFolder: string;
+      cycleId: string;
+      stagingOnly?: boolean;
+    }): Promise<{ folder: string; removed: boolean }> {
+      return removePackage({ medium: input.outboundFolder, cycleId: input.cycleId, stagingOnly: input.stagingOnly });
     },
 
     /** The DMZ-side zip after a cycle: deleted, archived, or kept, by the site's retention. */

@@ -15,6 +15,7 @@ import {
   listPackages,
   readPackage,
   readReceipt,
+  signManifest,
   writePackage,
   writeReceipt,
   type VerifiedPackage,
@@ -94,6 +95,11 @@ export interface PackageFacts {
   signer: string;
   /** The cycle the DMZ side sent before, when this side never took it in. */
   skipped?: string;
+  /**
+   * How the zip reaches the relays (the site's isolated.placement): `copy` by the relay's host
+   * worker from `stagedZip`, `person` by hand from the medium. Absent in runs recorded before.
+   */
+  placement?: 'copy' | 'person';
 }
 
 /** What the DMZ cycle learns of an accepted receipt or code. */
@@ -174,6 +180,74 @@ export function createIsolatedActivities(deps: IsolatedDeps) {
         },
       ]);
       return written;
+    },
+
+    /**
+     * DMZ side: the medium's folder as the DMZ relay machine mounts it (isolated.outboundFolder),
+     * for the relay's host worker, which writes the package there.
+     */
+    async outboundFolderOf(input: { site: string }): Promise<string> {
+      return keysOf(input.site, 'dmz').site.isolated!.outboundFolder!;
+    },
+
+    /**
+     * DMZ side: the manifest of a zip the DMZ relay staged on the medium, signed with this side's
+     * key. Only name, size and SHA-256 come here: the zip itself stays on the relay machine.
+     */
+    async signTransferManifest(input: {
+      site: string;
+      cycleId: string;
+      zip: { name: string; size: number; sha256: string };
+      versions: ComponentVersion[];
+    }): Promise<{ manifest: TransferManifest; manifestText: string; signature: string; manifestSha256: string }> {
+      const k = keysOf(input.site, 'dmz');
+      const before = sent(input.site)
+        .read()
+        .filter((p) => p.cycleId !== input.cycleId);
+      return signManifest({
+        site: input.site,
+        cycleId: input.cycleId,
+        previousCycleId: before.at(-1)?.cycleId ?? null,
+        zip: input.zip,
+        versions: input.versions,
+        installationId: k.site.isolated!.installationId,
+        privateKey: k.own,
+        now: now(),
+      });
+    },
+
+    /** DMZ side: notes a published package as sent ("nothing new" and previousCycleId read this). */
+    async recordSentPackage(input: {
+      site: string;
+      cycleId: string;
+      manifestSha256: string;
+      versions: ComponentVersion[];
+    }): Promise<void> {
+      keysOf(input.site, 'dmz');
+      const log = sent(input.site);
+      const before = log.read().filter((p) => p.cycleId !== input.cycleId);
+      log.write([
+        ...before,
+        {
+          cycleId: input.cycleId,
+          manifestSha256: input.manifestSha256,
+          versions: input.versions,
+          sentAt: now().toISOString(),
+        },
+      ]);
+    },
+
+    /**
+     * DMZ side: a package removed from the medium (its cycle cancelled or expired) was never
+     * carried: the next package is judged against, and chained to, the one sent before it.
+     */
+    async forgetSentPackage(input: { site: string; cycleId: string }): Promise<{ forgotten: boolean }> {
+      keysOf(input.site, 'dmz');
+      const log = sent(input.site);
+      const all = log.read();
+      const kept = all.filter((p) => p.cycleId !== input.cycleId);
+      if (kept.length !== all.length) log.write(kept);
+      return { forgotten: kept.length !== all.length };
     },
 
     /**
@@ -287,6 +361,7 @@ export function createIsolatedActivities(deps: IsolatedDeps) {
           manifestSha256: p.manifestSha256,
           stagedZip,
           signer: p.signer.keyId,
+          placement: k.site.isolated!.placement ?? 'copy',
           ...(skipped ? { skipped } : {}),
         },
       };

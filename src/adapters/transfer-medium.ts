@@ -175,6 +175,141 @@ export async function writePackage(input: WritePackageInput): Promise<WrittenPac
   return written!;
 }
 
+/**
+ * A package written in two halves, for a DMZ relay that is not the control machine: the relay's
+ * host worker copies the zip into the package's hidden staging folder and hashes the copy
+ * (`stagePackageZip`), the control worker, which alone holds the key, signs the manifest
+ * (`signManifest`), and the host worker writes manifest and signature next to the zip and renames
+ * the folder into place (`publishStagedPackage`). The staging folder's name is fixed per cycle, so
+ * a retried activity finds what the earlier attempt did.
+ */
+export function stagingFolderOf(medium: string, cycleId: string): string {
+  const final = packageFolderOf(medium, cycleId);
+  return path.join(path.dirname(final), `.${path.basename(final)}.partial`);
+}
+
+export interface StagedZip {
+  /** The package folder the zip will be published in (on the medium, as this host sees it). */
+  folder: string;
+  zip: { name: string; size: number; sha256: string };
+}
+
+/** Copies the zip, unrenamed, into the cycle's staging folder and hashes the copy. */
+export async function stagePackageZip(input: { medium: string; cycleId: string; zipPath: string }): Promise<StagedZip> {
+  const folder = packageFolderOf(input.medium, input.cycleId);
+  const name = path.basename(input.zipPath);
+  const published = await readIfPresent(path.join(folder, MANIFEST_FILE));
+  if (published) {
+    // A retry after the package was published: what it holds is the answer.
+    const parsed = parseManifest(published.toString('utf8'));
+    if (parsed.ok && parsed.value.cycleId === input.cycleId && parsed.value.zip.name === name) {
+      return { folder, zip: parsed.value.zip };
+    }
+    throw new MediumConflictError(folder, `holds another package for cycle ${input.cycleId}; remove it first`);
+  }
+  const staging = stagingFolderOf(input.medium, input.cycleId);
+  await fs.promises.rm(staging, { recursive: true, force: true });
+  await fs.promises.mkdir(staging, { recursive: true });
+  const copy = path.join(staging, name);
+  await fs.promises.copyFile(input.zipPath, copy, fs.constants.COPYFILE_EXCL);
+  await fsyncPath(copy);
+  // The digest is of the copy on the medium: what the air-gapped side will read.
+  const { sha256, size } = await sha256File(copy);
+  return { folder, zip: { name, size, sha256 } };
+}
+
+export interface SignedManifest {
+  manifest: TransferManifest;
+  manifestText: string;
+  /** The detached Ed25519 signature, base64 (it travels through Temporal as text). */
+  signature: string;
+  manifestSha256: string;
+}
+
+/** The manifest of a staged zip, signed with this side's key. Touches no file. */
+export function signManifest(input: {
+  site: string;
+  cycleId: string;
+  previousCycleId: string | null;
+  zip: { name: string; size: number; sha256: string };
+  versions: ComponentVersion[];
+  installationId: string;
+  privateKey: KeyObject;
+  now: Date;
+}): SignedManifest {
+  const manifest: TransferManifest = {
+    format: MANIFEST_FORMAT,
+    site: input.site,
+    cycleId: input.cycleId,
+    previousCycleId: input.previousCycleId,
+    zip: { ...input.zip },
+    versions: input.versions,
+    createdAt: input.now.toISOString(),
+    installationId: input.installationId,
+    keyId: keyIdOf(input.privateKey),
+  };
+  const text = manifestText(manifest);
+  return {
+    manifest,
+    manifestText: text,
+    signature: signBytes(text, input.privateKey).toString('base64'),
+    manifestSha256: sha256Of(text),
+  };
+}
+
+/**
+ * Writes manifest and signature next to the staged zip and renames the staging folder into place:
+ * a courier never sees a half package. The staged zip is checked against the manifest's size
+ * first. Idempotent: a package already published with the same manifest is the answer.
+ */
+export async function publishStagedPackage(input: {
+  medium: string;
+  cycleId: string;
+  manifestText: string;
+  signature: string;
+}): Promise<{ folder: string; manifestSha256: string }> {
+  const folder = packageFolderOf(input.medium, input.cycleId);
+  const manifestSha256 = sha256Of(input.manifestText);
+  const published = await readIfPresent(path.join(folder, MANIFEST_FILE));
+  if (published) {
+    if (sha256Of(published) === manifestSha256) return { folder, manifestSha256 };
+    throw new MediumConflictError(folder, `holds another package for cycle ${input.cycleId}; remove it first`);
+  }
+  const parsed = parseManifest(input.manifestText);
+  if (!parsed.ok) throw new Error(`the manifest to publish does not parse: ${parsed.refusal.message}`);
+  const staging = stagingFolderOf(input.medium, input.cycleId);
+  const zip = parsed.value.zip;
+  const staged = await fs.promises.stat(path.join(staging, zip.name)).catch(() => undefined);
+  if (staged?.size !== zip.size) {
+    throw new MediumConflictError(
+      staging,
+      `the staged ${zip.name} is ${staged ? `${staged.size} bytes, not ${zip.size}` : 'missing'}; the package is staged again`,
+    );
+  }
+  await writeSynced(path.join(staging, MANIFEST_FILE), input.manifestText);
+  await writeSynced(path.join(staging, MANIFEST_FILE + SIGNATURE_SUFFIX), Buffer.from(input.signature, 'base64'));
+  await fsyncPath(staging);
+  await fs.promises.rename(staging, folder);
+  await fsyncPath(input.medium);
+  return { folder, manifestSha256 };
+}
+
+/**
+ * Removes a cycle's package (published or still staged) from the medium; absent is fine.
+ * `stagingOnly`: only what this cycle left half-written (a published folder under the cycle's
+ * name that this cycle did not publish, a MediumConflictError's, is not this cycle's to remove).
+ */
+export async function removePackage(input: { medium: string; cycleId: string; stagingOnly?: boolean }): Promise<{
+  folder: string;
+  removed: boolean;
+}> {
+  const folder = packageFolderOf(input.medium, input.cycleId);
+  const staging = stagingFolderOf(input.medium, input.cycleId);
+  const present = (input.stagingOnly ? [staging] : [folder, staging]).filter((f) => fs.existsSync(f));
+  for (const f of present) await fs.promises.rm(f, { recursive: true, force: true });
+  return { folder, removed: present.length > 0 };
+}
+
 export interface VerifiedPackage {
   folder: string;
   manifest: TransferManifest;

@@ -332,10 +332,22 @@ const isolatedSchema = z.strictObject({
   side: z.enum(['dmz', 'airgapped'], { message: 'expected "dmz" or "airgapped"' }),
   /** This installation's id, written into every package or receipt it signs. */
   installationId: id,
-  /** DMZ side: where packages are written (the mounted medium); receipts are read back from here. */
+  /**
+   * DMZ side: where packages are written (the mounted medium), as the DMZ relay's machine mounts
+   * it: the relay's host worker copies the zip and writes the signed package there. Receipts are
+   * read back from here.
+   */
   outboundFolder: z.string().min(1).optional(),
   /** Air-gapped side: where the medium is mounted; packages are read and receipts written here. */
   intakeFolder: z.string().min(1).optional(),
+  /**
+   * Air-gapped side: how a verified zip reaches the relays. `copy` (the default): each relay's
+   * host worker copies it from the control worker's staged copy, so the relays must read the
+   * control machine's data folder (same machine or shared disk). `person`: a guided manual step;
+   * a person copies the zip from the medium into each relay's install folder and confirms, and
+   * the relay's host worker checks name, size and SHA-256 before anything is imported.
+   */
+  placement: z.enum(['copy', 'person'], { message: 'expected "copy" or "person"' }).optional(),
   /** This installation's private Ed25519 key (PEM, mode 0600); relative to the config file. */
   keyFile: z.string().min(1).optional(),
   /** Instead of keyFile: the environment variable holding the private key PEM. */
@@ -744,6 +756,8 @@ function isolatedProblems(site: SiteConfig, at: string): string[] {
     problems.push(`${at}.isolated.${own}: required on the ${iso.side} side (the folder where the medium is mounted)`);
   if (iso[other])
     problems.push(`${at}.isolated.${other}: belongs to the other side; on the ${iso.side} side set ${own}`);
+  if (iso.side === 'dmz' && iso.placement)
+    problems.push(`${at}.isolated.placement: belongs to the air-gapped side (how its relays get the zip)`);
   if (Boolean(iso.keyFile) === Boolean(iso.keyEnv)) {
     problems.push(
       `${at}.isolated.keyFile: set exactly one of keyFile (a private key file) or keyEnv (an environment variable holding it)`,

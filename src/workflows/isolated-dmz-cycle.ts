@@ -8,6 +8,9 @@
  */
 import {
   ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -20,8 +23,9 @@ import { isTerminal, requiredApprovals, type Actor, type BundleInfo, type CycleS
 import type { WaitProgress } from '../domain/human-wait';
 import { byRefusal } from '../domain/identity';
 import type { SitePlan } from '../domain/site-plan';
+import type { TransferManifest } from '../domain/transfer-package';
 import type { TransferRefusal } from '../domain/transfer-refusal';
-import { MANAGER_RETRY } from './activity-options';
+import { describeFailure, MANAGER_RETRY } from './activity-options';
 import {
   cycleStateQuery,
   type CycleInput,
@@ -55,7 +59,18 @@ interface DmzRun {
   checking: boolean;
   lock?: ChildWorkflowHandle<typeof siteLockWorkflow>;
   approvalAsked: boolean;
+  /**
+   * Runs since the package is written by the DMZ relay's host worker (the control worker only
+   * signs): false in runs that started before, which keep writing it from the control worker.
+   * Such runs also take a package off the medium when they end cancelled or expired after it.
+   */
+  byRelay: boolean;
+  /** The medium's folder on the DMZ relay machine, once the package is being written there. */
+  outbound?: string;
 }
+
+// Asked in the run's first workflow task (see RunKit.waitForPeople on why not later).
+const PACKAGE_BY_RELAY = 'isolated-package-by-relay';
 
 const stateOf = (d: DmzRun) => d.kit.state as CycleState;
 const approvalsRequired = (d: DmzRun) => (d.plan ? requiredApprovals(d.plan.approval) : 0);
@@ -69,6 +84,7 @@ export async function isolatedDmzCycleWorkflow(input: CycleInput): Promise<Cycle
     trigger: input.trigger ?? { who: 'schedule', channel: 'schedule' },
     checking: false,
     approvalAsked: false,
+    byRelay: patched(PACKAGE_BY_RELAY),
   };
   acceptDmzActions(d);
   try {
@@ -200,7 +216,9 @@ function acceptDmzActions(d: DmzRun): void {
     noun: 'the cycle',
     isTerminal: () => isTerminal(stateOf(d)),
     refusal: () => undefined,
-    afterCancel: 'the package on the medium must not be taken in; the air-gapped side is not told',
+    afterCancel: d.byRelay
+      ? 'a package already written is removed from the medium; the air-gapped side is not told'
+      : 'the package on the medium must not be taken in; the air-gapped side is not told',
   });
 }
 
@@ -212,6 +230,8 @@ async function finishDmz(
   mail = true,
 ): Promise<CycleResult> {
   const { kit } = d;
+  // A package that must not be carried, or was left half-written by a failure, leaves the medium.
+  if (d.outbound && (['cancelled', 'expired', 'rejected'].includes(final) || !d.sent)) await withdrawPackage(d);
   if (d.plan && d.bundle && retain) {
     const result = await hostProxy(d.plan.dmzRelay).retainBundle({
       path: d.bundle.path,
@@ -323,10 +343,89 @@ async function approveDmz(d: DmzRun): Promise<CycleResult | undefined> {
   return undefined;
 }
 
+/**
+ * A package that must not be carried any more (its cycle ended cancelled or expired) leaves the
+ * medium, through the DMZ relay's host worker that wrote it, and leaves the ledger of sent
+ * packages. A medium already taken away is reported, and the cycle still ends.
+ */
+async function withdrawPackage(d: DmzRun): Promise<void> {
+  const { kit } = d;
+  const plan = d.plan!;
+  await CancellationScope.nonCancellable(async () => {
+    try {
+      const removed = await hostProxy(plan.dmzRelay).removePackage({
+        outboundFolder: d.outbound!,
+        cycleId: kit.info.workflowId,
+        // Not sent: only this cycle's half-written staging folder is its own to remove.
+        ...(d.sent ? {} : { stagingOnly: true }),
+      });
+      const forgot = await isolated.forgetSentPackage({ site: plan.site, cycleId: kit.info.workflowId });
+      kit.note(
+        'package.removed',
+        `${removed.folder}: ${removed.removed ? 'removed from the medium' : 'not on the medium any more'}`,
+      );
+      await kit.audit('package.removed', { ...removed, forgotten: forgot.forgotten }, systemOf(d));
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const why = describeFailure(err);
+      kit.note('package.left', `remove the package of this cycle from the medium by hand: ${why}`);
+      await kit.audit('package.left', { outboundFolder: d.outbound, message: why }, systemOf(d));
+    }
+  });
+}
+
+/** The package written by the DMZ relay's host worker; the control worker only signs its manifest. */
+async function writeOnRelay(d: DmzRun): Promise<SentPackageView & { manifest: TransferManifest }> {
+  const { kit } = d;
+  const plan = d.plan!;
+  const cycleId = kit.info.workflowId;
+  const relay = hostProxy(plan.dmzRelay);
+  d.outbound = await isolated.outboundFolderOf({ site: plan.site });
+  const staged = await relay.stagePackageZip({ outboundFolder: d.outbound, cycleId, zipPath: d.bundle!.path });
+  const signed = await isolated.signTransferManifest({
+    site: plan.site,
+    cycleId,
+    zip: staged.zip,
+    versions: d.bundle!.versions,
+  });
+  const published = await relay.publishPackage({
+    outboundFolder: d.outbound,
+    cycleId,
+    manifestText: signed.manifestText,
+    signature: signed.signature,
+  });
+  await isolated.recordSentPackage({
+    site: plan.site,
+    cycleId,
+    manifestSha256: published.manifestSha256,
+    versions: d.bundle!.versions,
+  });
+  const zip = signed.manifest.zip;
+  return {
+    folder: published.folder,
+    manifestSha256: published.manifestSha256,
+    zipName: zip.name,
+    size: zip.size,
+    sha256: zip.sha256,
+    manifest: signed.manifest,
+  };
+}
+
 /** The signed package onto the outbound medium, and the courier told what to carry. */
 async function sendPackage(d: DmzRun): Promise<CycleResult | undefined> {
   const { kit } = d;
   const plan = d.plan!;
+  if (d.byRelay) {
+    const { manifest, ...sent } = await writeOnRelay(d);
+    d.sent = sent;
+    kit.note('package.written', `${sent.folder} (manifest sha256 ${sent.manifestSha256}), by ${plan.dmzRelay.name}`);
+    await kit.audit(
+      'package.written',
+      { ...sent, by: plan.dmzRelay.name, versions: manifest.versions, previousCycleId: manifest.previousCycleId },
+      systemOf(d),
+    );
+    return undefined;
+  }
   const written = await isolated.writeTransferPackage({
     site: plan.site,
     cycleId: kit.info.workflowId,

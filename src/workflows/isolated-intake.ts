@@ -13,6 +13,7 @@
 import {
   CancellationScope,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -47,7 +48,17 @@ interface IntakeRun {
   placed: string[];
   lock?: ChildWorkflowHandle<typeof siteLockWorkflow>;
   receipt?: { folder: string; code: string };
+  /**
+   * Runs since the zip may be placed by a person (isolated.placement: person) and a manual relay
+   * cleanup is confirmed by a person: false in runs that started before, which keep their path.
+   */
+  guided: boolean;
+  /** How the relays were cleaned after the import (guided runs): for the receipt's audit. */
+  cleanup?: 'automated' | 'confirmed' | 'not-confirmed';
 }
+
+// Asked in the run's first workflow task (see RunKit.waitForPeople on why not later).
+const GUIDED_PLACEMENT = 'isolated-guided-placement';
 
 const stateOf = (r: IntakeRun) => r.kit.state as IntakeState;
 const systemOf = (r: IntakeRun): Actor => ({ who: `intake ${r.kit.info.workflowId}`, channel: 'system' });
@@ -63,6 +74,7 @@ export async function isolatedIntakeWorkflow(input: IntakeInput): Promise<Intake
     by: { who: input.by ?? 'intake', channel: input.by ? 'cli' : 'system' },
     relays: [],
     placed: [],
+    guided: patched(GUIDED_PLACEMENT),
   };
   acceptIntakeActions(r);
   try {
@@ -78,7 +90,12 @@ export async function isolatedIntakeWorkflow(input: IntakeInput): Promise<Intake
         await removePlaced(r);
         return finishIntake(r, 'cancelled', reason);
       },
-      failed: (reason) => finishIntake(r, 'failed', reason),
+      failed: async (reason) => {
+        // Guided runs leave no zip importable on a relay after a failure (a relay that could not
+        // read the staged copy, with the one before it already placed).
+        if (r.guided && stateOf(r) === 'placing') await removePlaced(r);
+        return finishIntake(r, 'failed', reason);
+      },
     });
   }
 }
@@ -281,6 +298,7 @@ async function verifyPackage(r: IntakeRun): Promise<IntakeResult | undefined> {
 async function placeZips(r: IntakeRun): Promise<IntakeResult | undefined> {
   const { kit } = r;
   kit.setState('placing');
+  if (r.guided && r.pkg!.placement === 'person') return placeByPerson(r);
   const zip = r.pkg!.manifest.zip;
   for (const host of r.plan!.relays) {
     const relay = hostProxy(host);
@@ -294,6 +312,79 @@ async function placeZips(r: IntakeRun): Promise<IntakeResult | undefined> {
     }
     kit.note('arrival.verified', `${host.name}: ${zip.name} placed; name, size and SHA-256 match`);
     await kit.audit('arrival.verified', { relay: host.name, sha256: zip.sha256, placed: true }, systemOf(r));
+  }
+  return undefined;
+}
+
+/** What a person is asked to copy where: the file from the medium into each relay's install folder. */
+function placementInstructions(r: IntakeRun, hosts: PlannedHost[], problems: string[]): string[] {
+  const zip = r.pkg!.manifest.zip;
+  const folder = r.input.folder.split(/[\\/]/).at(-1);
+  return [
+    ...problems.map((p) => `The last copy did not verify: ${p}`),
+    `Take ${zip.name} (${zip.size} bytes, SHA-256 ${zip.sha256}) from the package folder ${folder} on the medium.`,
+    ...hosts.map((h) => `Copy it, under exactly that name, into ${h.installDir} on the relay ${h.name} (${h.os}).`),
+    'Then confirm here: each relay checks the name, size and SHA-256 before anything is imported.',
+  ];
+}
+
+/**
+ * placement: person. A guided manual step: a person copies the zip from the medium onto each
+ * relay and confirms; each relay's host worker then checks the name, size and SHA-256. A copy
+ * that does not verify is named, and the person is asked again (a new step) for those relays
+ * only; nothing is imported until every relay's copy verified.
+ */
+async function placeByPerson(r: IntakeRun): Promise<IntakeResult | undefined> {
+  const { kit } = r;
+  const plan = r.plan!;
+  const zip = r.pkg!.manifest.zip;
+  let waiting = plan.relays;
+  let problems: string[] = [];
+  for (let attempt = 1; waiting.length > 0; attempt++) {
+    const step = attempt === 1 ? 'place-zip' : `place-zip-${attempt}`;
+    kit.setState('placing', `waiting for a person to copy ${zip.name} onto ${waiting.map((h) => h.name).join(', ')}`);
+    const done = await kit.manualStep(
+      {
+        step,
+        title: `copy ${zip.name} onto ${waiting.map((h) => h.name).join(', ')}`,
+        instructions: placementInstructions(r, waiting, problems),
+        to: plan.people.operators,
+      },
+      () => kit.cancellation !== undefined,
+    );
+    if (done !== 'done') {
+      // Whatever the person may have copied already must not stay importable.
+      r.placed = plan.relays.map((h) => h.name);
+      await removePlaced(r);
+      return done === 'aborted'
+        ? finishIntake(r, 'cancelled', `cancelled by ${kit.cancellation!.by}: ${kit.cancellation!.reason}`)
+        : finishIntake(r, 'expired', 'nobody confirmed the zip copied onto the relays before the deadline');
+    }
+    kit.setState('placing', 'checking the copies');
+    problems = [];
+    const still: PlannedHost[] = [];
+    for (const host of waiting) {
+      const report = await hostProxy(host).inspectArrival({ fileName: zip.name, size: zip.size, sha256: zip.sha256 });
+      if (report.status === 'ok') {
+        r.placed.push(host.name);
+        kit.note('arrival.verified', `${host.name}: ${zip.name} copied by a person; name, size and SHA-256 match`);
+        await kit.audit(
+          'arrival.verified',
+          { relay: host.name, sha256: zip.sha256, placed: false, step, by: kit.manualStepDoneBy(step) },
+          systemOf(r),
+        );
+      } else {
+        still.push(host);
+        problems.push(`${host.name}: ${report.message}`);
+        kit.note('arrival.mismatch', `${host.name}: ${report.status}: ${report.message}`);
+        await kit.audit(
+          'arrival.mismatch',
+          { relay: host.name, status: report.status, message: report.message, step },
+          systemOf(r),
+        );
+      }
+    }
+    waiting = still;
   }
   return undefined;
 }
@@ -423,14 +514,57 @@ async function importOn(r: IntakeRun, host: PlannedHost, manualSince: number): P
   }
 }
 
+const imported = (r: IntakeRun, host: PlannedHost) =>
+  r.relays.find((o) => o.relay === host.name)?.outcome === 'imported';
+
+/**
+ * steps.relayCleanup: manual. A person deletes the imported zip from each relay and confirms; the
+ * receipt is written either way (the import happened), and the audit says whether the cleanup
+ * was confirmed or nobody confirmed it before the deadline.
+ */
+async function confirmManualCleanup(r: IntakeRun): Promise<void> {
+  const { kit } = r;
+  const plan = r.plan!;
+  const zip = r.pkg!.manifest.zip;
+  const hosts = plan.relays.filter((h) => imported(r, h));
+  if (hosts.length === 0) return;
+  const done = await kit.manualStep({
+    step: 'relay-cleanup',
+    title: `delete ${zip.name} from ${hosts.map((h) => h.name).join(', ')}`,
+    instructions: [
+      ...hosts.map((h) => `On the relay ${h.name} (${h.os}), delete ${zip.name} from ${h.installDir}.`),
+      'The import is done: the file is not needed any more, and a stale zip must not be imported again. Then confirm here.',
+    ],
+    to: plan.people.operators,
+  });
+  const by = kit.manualStepDoneBy('relay-cleanup');
+  r.cleanup = done === 'done' ? 'confirmed' : 'not-confirmed';
+  for (const host of hosts) {
+    const what = done === 'done' ? 'relay.cleanup-confirmed' : 'relay.cleanup-left';
+    kit.note(
+      what,
+      done === 'done'
+        ? `${host.name}: ${by} confirmed ${zip.name} deleted`
+        : `${host.name}: nobody confirmed ${zip.name} deleted from ${host.installDir}; delete it by hand`,
+    );
+    await kit.audit(
+      what,
+      { relay: host.name, fileName: zip.name, confirmed: done === 'done', ...(by ? { by } : {}) },
+      kit.manualStepActor('relay-cleanup') ?? systemOf(r),
+    );
+  }
+}
+
 /** C4, the ledger, and the signed receipt with its code. */
 async function cleanupAndReceipt(r: IntakeRun): Promise<IntakeResult> {
   const { kit } = r;
   const plan = r.plan!;
   const m = r.pkg!.manifest;
   kit.setState('cleaning-up');
+  if (r.guided && plan.steps.relayCleanup === 'manual') await confirmManualCleanup(r);
   for (const host of plan.relays) {
-    if (plan.steps.relayCleanup === 'manual' && r.relays.find((o) => o.relay === host.name)?.outcome === 'imported') {
+    if (r.guided && plan.steps.relayCleanup === 'manual' && imported(r, host)) continue;
+    if (plan.steps.relayCleanup === 'manual' && imported(r, host)) {
       kit.note('relay.cleanup-left', `${host.name}: delete ${m.zip.name} from ${host.installDir} by hand`);
       await kit.audit('relay.cleanup-left', { relay: host.name, fileName: m.zip.name }, systemOf(r));
       continue;
@@ -470,6 +604,7 @@ async function cleanupAndReceipt(r: IntakeRun): Promise<IntakeResult> {
       receiptSha256: receipt.receiptSha256,
       code: receipt.code,
       relays: r.relays,
+      ...(r.guided ? { cleanup: r.cleanup ?? 'automated' } : {}),
     },
     systemOf(r),
   );

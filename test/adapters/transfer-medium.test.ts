@@ -25,6 +25,12 @@ import {
   writePackage,
   writeReceipt,
   MediumConflictError,
+  publishStagedPackage,
+  removePackage,
+  signManifest,
+  stagePackageZip,
+  stagingFolderOf,
+  type StagedZip,
 } from '../../src/adapters/transfer-medium';
 import { checkIntake, manifestText, parseManifest } from '../../src/domain/transfer-package';
 import { checkReceipt } from '../../src/domain/transfer-receipt';
@@ -449,5 +455,79 @@ describe('the transfer medium', () => {
 
   it('writes packages with a medium folder the reader finds by cycle id', () => {
     expect(packageFolderOf('/m', CYCLE)).toBe('/m/airgap-package-cycle-plant1-2026-12-01T06-00-00Z');
+  });
+});
+
+describe('a package written in two halves: staged by the relay, signed by the control worker, published by the relay', () => {
+  let root: string;
+  let dmz: Side;
+  let medium: string;
+  let zipPath: string;
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'airgap-staged-'));
+    dmz = makeSide(root, 'dmz');
+    medium = path.join(root, 'medium');
+    fs.mkdirSync(medium);
+    zipPath = path.join(root, 'ds_update_bundle_20261201.zip');
+    fs.writeFileSync(zipPath, randomBytes(50_000));
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  const sign = (zip: StagedZip['zip']) =>
+    signManifest({
+      site: 'plant1',
+      cycleId: CYCLE,
+      previousCycleId: null,
+      zip,
+      versions: [{ name: 'pattern', version: '1.2.3' }],
+      installationId: 'dmz-plant1',
+      privateKey: privateKey(dmz),
+      now: NOW,
+    });
+
+  it('hides the package until it is published, then it reads back verified; a retry changes nothing', async () => {
+    const staged = await stagePackageZip({ medium, cycleId: CYCLE, zipPath });
+    expect(staged.zip.name).toBe('ds_update_bundle_20261201.zip');
+    // Only a hidden staging folder: listPackages (and a courier's eye) see no package yet.
+    expect(await listPackages(medium)).toEqual([]);
+    expect(fs.readdirSync(medium)).toEqual([path.basename(stagingFolderOf(medium, CYCLE))]);
+    const signed = sign(staged.zip);
+    const published = await publishStagedPackage({ medium, cycleId: CYCLE, ...signed });
+    expect(published).toEqual({ folder: packageFolderOf(medium, CYCLE), manifestSha256: signed.manifestSha256 });
+    expect(fs.readdirSync(medium)).toEqual([path.basename(published.folder)]);
+    const read = await readPackage({ folder: published.folder, trusted: trust(dmz), now: NOW });
+    expect(read).toMatchObject({ ok: true, value: { manifestSha256: signed.manifestSha256 } });
+    // A retried activity of either half finds the published package.
+    expect(await stagePackageZip({ medium, cycleId: CYCLE, zipPath })).toEqual(staged);
+    expect(await publishStagedPackage({ medium, cycleId: CYCLE, ...signed })).toEqual(published);
+  });
+
+  it('refuses to publish over another package of the cycle, or a staged zip of another size', async () => {
+    const staged = await stagePackageZip({ medium, cycleId: CYCLE, zipPath });
+    fs.truncateSync(path.join(stagingFolderOf(medium, CYCLE), staged.zip.name), 10);
+    await expect(publishStagedPackage({ medium, cycleId: CYCLE, ...sign(staged.zip) })).rejects.toThrow(
+      /is 10 bytes, not 50000/,
+    );
+    const again = await stagePackageZip({ medium, cycleId: CYCLE, zipPath });
+    await publishStagedPackage({ medium, cycleId: CYCLE, ...sign(again.zip) });
+    const other = sign({ ...again.zip, sha256: 'f'.repeat(64) });
+    await expect(publishStagedPackage({ medium, cycleId: CYCLE, ...other })).rejects.toThrow(MediumConflictError);
+  });
+
+  it('removes a package, published or only staged; absent is fine', async () => {
+    const staged = await stagePackageZip({ medium, cycleId: CYCLE, zipPath });
+    expect(await removePackage({ medium, cycleId: CYCLE })).toEqual({
+      folder: packageFolderOf(medium, CYCLE),
+      removed: true,
+    });
+    expect(fs.readdirSync(medium)).toEqual([]);
+    await stagePackageZip({ medium, cycleId: CYCLE, zipPath });
+    await publishStagedPackage({ medium, cycleId: CYCLE, ...sign(staged.zip) });
+    // A cycle that never published removes only its staging folder, never a published package.
+    expect((await removePackage({ medium, cycleId: CYCLE, stagingOnly: true })).removed).toBe(false);
+    expect(fs.existsSync(packageFolderOf(medium, CYCLE))).toBe(true);
+    expect((await removePackage({ medium, cycleId: CYCLE })).removed).toBe(true);
+    expect(fs.readdirSync(medium)).toEqual([]);
+    expect((await removePackage({ medium, cycleId: CYCLE })).removed).toBe(false);
   });
 });

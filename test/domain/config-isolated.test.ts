@@ -139,3 +139,30 @@ describe('the configuration of an isolated site', () => {
     ]);
   });
 });
+
+describe('isolated.placement (how the air-gapped relays get the zip)', () => {
+  const airgappedSide = {
+    side: 'airgapped',
+    installationId: 'ag-plant1',
+    intakeFolder: '/media/courier',
+    keyFile: 'keys/airgapped.key.pem',
+    trust: [{ publicKeyFile: 'keys/dmz.pub.pem' }],
+  };
+  const parse = (isolated: Record<string, unknown>) =>
+    parseConfig({ sites: [{ ...minimalSite, mode: 'isolated', isolated }] }, 'plant.yaml').sites[0]!.isolated!;
+
+  it('is absent (copy) unless set, and takes person on the air-gapped side', () => {
+    expect(parse(airgappedSide).placement).toBeUndefined();
+    expect(parse({ ...airgappedSide, placement: 'person' }).placement).toBe('person');
+    expect(parse({ ...airgappedSide, placement: 'copy' }).placement).toBe('copy');
+  });
+
+  it('refuses another value and a placement on the DMZ side, naming the setting', () => {
+    expect(
+      problemsOf({ ...minimalSite, mode: 'isolated', isolated: { ...airgappedSide, placement: 'courier' } }),
+    ).toEqual([expect.stringMatching(/isolated\.placement.*expected "copy" or "person"/)]);
+    expect(problemsOf({ ...minimalSite, mode: 'isolated', isolated: { ...dmzSide, placement: 'person' } })).toEqual([
+      expect.stringMatching(/sites\.0\.isolated\.placement: belongs to the air-gapped side/),
+    ]);
+  });
+});

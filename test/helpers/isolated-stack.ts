@@ -39,7 +39,17 @@ export interface IsolatedStack {
   close(): Promise<void>;
 }
 
-export async function startIsolatedStack(options: Omit<SiteDocumentOptions, 'namespace'> = {}): Promise<IsolatedStack> {
+export interface IsolatedStackOptions extends Omit<SiteDocumentOptions, 'namespace'> {
+  /**
+   * The relays' host workers run apart (the test starts them, e.g. in processes of their own):
+   * each side's in-process workers serve its control and zone roles only.
+   */
+  relaysApart?: boolean;
+  /** Extra settings of the air-gapped side's `isolated` block (placement …). */
+  airgappedIsolated?: Record<string, unknown>;
+}
+
+export async function startIsolatedStack(options: IsolatedStackOptions = {}): Promise<IsolatedStack> {
   const sim = await startSimulatedSite({ ...options, tagPrefix: 'i', namespace: TEST_NAMESPACE });
   const keyDir = path.join(sim.dir, 'keys');
   fs.mkdirSync(keyDir, { recursive: true });
@@ -76,6 +86,7 @@ export async function startIsolatedStack(options: Omit<SiteDocumentOptions, 'nam
       ...(side === 'dmz' ? { outboundFolder: medium } : { intakeFolder: medium }),
       keyFile: side === 'dmz' ? dmzKeys.priv : agKeys.priv,
       trust: [{ publicKeyFile: side === 'dmz' ? agKeys.pub : dmzKeys.pub }],
+      ...(side === 'airgapped' ? options.airgappedIsolated : {}),
     };
     const configFile = path.join(dataDir, 'airgap.yaml');
     fs.writeFileSync(configFile, stringifyYaml(doc));
@@ -101,7 +112,7 @@ export async function startIsolatedStack(options: Omit<SiteDocumentOptions, 'nam
       config,
       connection: workerConnection,
       namespace: TEST_NAMESPACE,
-      roles: allRoles(config),
+      roles: options.relaysApart ? { ...allRoles(config), hosts: [] } : allRoles(config),
       // Each side holds only its own manager's API key (and its own link key): the other side's is out of reach.
       env: {
         [config.links.keyEnv]: sim.env[config.links.keyEnv],

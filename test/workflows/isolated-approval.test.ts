@@ -67,8 +67,8 @@ describe('an isolated site with approvals on both sides', () => {
     const [offered] = await intakePass({ client: s.client, config: s.dmz.config });
     expect(offered).toMatchObject({ kind: 'receipt', status: 'accepted' });
     expect(((await handle.result()) as CycleResult).state).toBe('completed');
-    await recordHistory(handle, 'isolated-dmz-cycle-approved');
-    await recordHistory(intake, 'isolated-intake-approved');
+    await recordHistory(handle, 'isolated-dmz-cycle-approved-by-relay');
+    await recordHistory(intake, 'isolated-intake-approved-guided');
   });
 
   it('ends a DMZ cycle as nothing-new when the bundle carries what the last package carried', async () => {
@@ -76,7 +76,7 @@ describe('an isolated site with approvals on both sides', () => {
     const result = (await handle.result()) as CycleResult;
     expect(result.state).toBe('nothing-new');
     expect(result.reason).toMatch(/nothing newer than the package of cycle/);
-    await recordHistory(handle, 'isolated-dmz-cycle-nothing-new');
+    await recordHistory(handle, 'isolated-dmz-cycle-nothing-new-by-relay');
   });
 
   it('runs the whole cycle from the intake pollers of both sides: nobody takes anything in by hand', async () => {

@@ -161,10 +161,10 @@ describe('an isolated site: two installations that share only the medium', () =>
     expect(shown.stdout).toMatch(/receipt\.accepted .*"outcome":"imported"/);
     expect(shown.stdout).toMatch(new RegExp(`relay\\.reported .*"relay":"${relayName()}"`));
     first = { handle, view, intake, packageFolder };
-    await recordHistory(handle, 'isolated-dmz-cycle-completed');
+    await recordHistory(handle, 'isolated-dmz-cycle-receipt-folder-by-relay');
     await recordHistory(
       s.client.workflow.getHandle(`intake-${handle.workflowId.replace(/[^A-Za-z0-9._-]/g, '-')}`),
-      'isolated-intake-completed',
+      'isolated-intake-completed-guided',
     );
   });
 
@@ -249,7 +249,7 @@ describe('an isolated site: two installations that share only the medium', () =>
       'already-imported',
       new RegExp(`already imported by cycle ${first.handle.workflowId}`),
     );
-    await recordHistory(s.client.workflow.getHandle(id), 'isolated-intake-refused-already-imported');
+    await recordHistory(s.client.workflow.getHandle(id), 'isolated-intake-refused-already-imported-guided');
   });
 
   it('refuses a receipt for another cycle, one signed by the wrong key and a wrong code; the cycle keeps waiting', async () => {
@@ -342,7 +342,7 @@ describe('an isolated site: two installations that share only the medium', () =>
     expect(((await handle.result()) as CycleResult).state).toBe('completed');
     const accepted = (await s.dmz.audit.timeline(handle.workflowId)).find((e) => e.type === 'receipt.accepted');
     expect(accepted?.data).toMatchObject({ via: 'code', relays: [{ relay: relayName(), outcome: 'imported' }] });
-    await recordHistory(handle, 'isolated-dmz-cycle-receipt-refusals-then-code');
+    await recordHistory(handle, 'isolated-dmz-cycle-receipt-refusals-then-code-by-relay');
   });
 
   it('refuses to start a side whose key file is missing, naming the setting', async () => {

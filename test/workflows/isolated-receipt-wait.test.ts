@@ -1,9 +1,11 @@
 /**
  * The DMZ side of an isolated site waits for the receipt the way every wait for people works:
  * reminders and one escalation by mail (sent by the control worker's reminder activity, audited),
- * and the deadline ends the cycle as expired when nothing comes back.
+ * and the deadline ends the cycle as expired when nothing comes back; its package leaves the medium.
  */
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { packageFolderOf } from '../../src/adapters/transfer-medium';
 import { ISOLATED_DMZ_CYCLE_WORKFLOW } from '../../src/domain/isolated';
 import { cycleStateQuery, type CycleResult } from '../../src/workflows/cycle-messages';
 import { pollQuery } from '../helpers/poll-query';
@@ -45,6 +47,14 @@ describe('a receipt that never comes back', () => {
     expect(records.at(-1)).toMatchObject({ type: 'cycle.ended', outcome: 'expired' });
     // The DMZ bundle is archived, not left where it was built.
     expect(records.find((r) => r.type === 'dmz.bundle-retained')?.data).toMatchObject({ action: 'archived' });
-    await recordHistory(handle, 'isolated-dmz-cycle-expired');
+    // The package that was never carried leaves the medium (and the ledger of sent packages).
+    expect(fs.existsSync(packageFolderOf(s.medium, handle.workflowId))).toBe(false);
+    expect(records.find((r) => r.type === 'package.removed')?.data).toMatchObject({
+      folder: packageFolderOf(s.medium, handle.workflowId),
+      removed: true,
+      forgotten: true,
+    });
+    // A new name: isolated-dmz-cycle-expired.json keeps the run from before the package was withdrawn.
+    await recordHistory(handle, 'isolated-dmz-cycle-expired-package-removed');
   });
 });
