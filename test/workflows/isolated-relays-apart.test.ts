@@ -10,6 +10,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -36,6 +37,23 @@ jest.setTimeout(240_000);
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'airgap.js');
 
 /**
+ * How this machine gives a process a mount namespace of its own: as root `unshare -m`, otherwise
+ * with an unprivileged user namespace `unshare -rm`. Neither possible → the test says so plainly.
+ */
+const UNSHARE_ARGS: string[] = (() => {
+  const probe = fs.mkdtempSync(path.join(os.tmpdir(), 'unshare-probe-'));
+  try {
+    for (const args of [['-m'], ['-rm']]) {
+      const tried = spawnSync('unshare', [...args, 'mount', '-t', 'tmpfs', 'probe', probe], { encoding: 'utf8' });
+      if (tried.status === 0) return args;
+    }
+    return [];
+  } finally {
+    fs.rmSync(probe, { recursive: true, force: true });
+  }
+})();
+
+/**
  * `airgap worker --host <relay>` as on the relay's own machine: its own configuration (its own
  * data folder, a key file that does not exist), and the control side's data folder out of sight.
  */
@@ -50,10 +68,20 @@ function relayMachine(s: IsolatedStack, side: Side, host: string): { child: Chil
   doc.sites[0]!.isolated.keyFile = path.join(machine, 'no-private-key-on-a-relay.pem');
   const configFile = path.join(machine, 'airgap.yaml');
   fs.writeFileSync(configFile, stringifyYaml(doc));
+  if (UNSHARE_ARGS.length === 0) {
+    throw new Error(
+      'this test hides the control data folder from the relay workers in a mount namespace: neither `unshare -m` (root) nor `unshare -rm` (user namespaces) works on this machine',
+    );
+  }
   let output = '';
   const child = spawn(
     'unshare',
-    ['-m', 'sh', '-c', 'mount -t tmpfs hidden "$HIDE" && exec "$NODE" "$BIN" --config "$CFG" worker --host "$HOST"'],
+    [
+      ...UNSHARE_ARGS,
+      'sh',
+      '-c',
+      'mount -t tmpfs hidden "$HIDE" && exec "$NODE" "$BIN" --config "$CFG" worker --host "$HOST"',
+    ],
     {
       env: {
         PATH: process.env.PATH,
