@@ -64,7 +64,8 @@ export function register(program: Command, ctx: CliContext): void {
       }
       ctx.result(lines.join('\n'), { outcomes, results });
       if (outcomes.some((o) => o.status === 'refused') || Object.values(results).some((r) => r.state === 'refused')) {
-        process.exitCode = 1;
+        // ctx's: main() returns it, and bin/airgap.js sets the process's exit code from that.
+        ctx.exitCode = 1;
       }
     });
 }

@@ -141,6 +141,8 @@ export async function intakePass(input: {
   memory?: IntakeMemory;
   offerHandled?: boolean;
   onHandledBefore?: (h: HandledBefore) => void;
+  /** Each offer's entry, as remembered. */
+  onRemembered?: (folder: string, entry: HandledEntry) => void;
 }): Promise<IntakeOutcome[]> {
   const outcomes: IntakeOutcome[] = [];
   const { memory } = input;
@@ -167,13 +169,15 @@ export async function intakePass(input: {
           : await offerReceipt(input.client, f, input.by ?? 'intake');
       outcomes.push(outcome);
       if (memory && fingerprint) {
-        await memory.remember(f, {
+        const entry: HandledEntry = {
           fingerprint,
           status: outcome.status,
           message: outcome.message,
           at: new Date().toISOString(),
           ...(outcome.workflowId ? { workflowId: outcome.workflowId } : {}),
-        });
+        };
+        await memory.remember(f, entry);
+        input.onRemembered?.(f, entry);
       }
     }
   }
@@ -185,7 +189,7 @@ export interface IntakePollerReport {
   /** Passes that ran to their end. */
   passes: number;
   offered: IntakeOutcome[];
-  /** Each folder left out because its content was handled before, once, with what happened then. */
+  /** Each folder left out because its content was handled before this poller offered it, once, with what happened then. */
   handledBefore: HandledBefore[];
 }
 
@@ -220,7 +224,9 @@ export function startIntakePoller(input: {
       input.onError?.(err);
     });
   const report: IntakePollerReport = { passes: 0, offered: [], handledBefore: [] };
+  /** Folder and fingerprint of what is in the report already, or was offered by this poller. */
   const told = new Set<string>();
+  const keyOf = (folder: string, entry: HandledEntry) => `${folder}\0${entry.fingerprint}`;
   let stopped = false;
   let current: Promise<void> | undefined;
   const pass = async () => {
@@ -229,11 +235,11 @@ export function startIntakePoller(input: {
       config: input.config,
       memory,
       onHandledBefore: (h) => {
-        const key = `${h.folder}\0${h.entry.fingerprint}`;
-        if (told.has(key)) return;
-        told.add(key);
+        if (told.has(keyOf(h.folder, h.entry))) return;
+        told.add(keyOf(h.folder, h.entry));
         report.handledBefore.push(h);
       },
+      onRemembered: (folder, entry) => told.add(keyOf(folder, entry)),
     });
     report.passes += 1;
     for (const o of outcomes) {
