@@ -212,6 +212,8 @@ export function startIntakePoller(input: {
   /** Default: the installation's, in its data folder. */
   memory?: IntakeMemory;
   onOutcome?: (o: IntakeOutcome) => void;
+  /** Once per folder and content: left out, handled before (e.g. a log line after a restart). */
+  onHandledBefore?: (h: HandledBefore) => void;
   onError?: (err: unknown) => void;
 }): IntakePoller {
   // A memory that cannot be read or written is said once per reason, not every few seconds.
@@ -238,6 +240,7 @@ export function startIntakePoller(input: {
         if (told.has(keyOf(h.folder, h.entry))) return;
         told.add(keyOf(h.folder, h.entry));
         report.handledBefore.push(h);
+        input.onHandledBefore?.(h);
       },
       onRemembered: (folder, entry) => told.add(keyOf(folder, entry)),
     });

@@ -13,7 +13,7 @@ import { generateSigningKeyPair } from '../../src/adapters/signing';
 import { packageFolderOf, writePackage, writeReceipt } from '../../src/adapters/transfer-medium';
 import type { AuditRecord } from '../../src/domain/audit';
 import { intakeWorkflowIdOf, ISOLATED_DMZ_CYCLE_WORKFLOW } from '../../src/domain/isolated';
-import { startIntakePoller, type IntakePoller } from '../../src/runtime/intake-poller';
+import { startIntakePoller, type HandledBefore, type IntakePoller } from '../../src/runtime/intake-poller';
 import type { AppConfig } from '../../src/domain/config';
 import { cycleStateQuery, type CycleResult, type CycleView } from '../../src/workflows/cycle-messages';
 import type { IntakeResult } from '../../src/workflows/isolated-messages';
@@ -54,9 +54,16 @@ describe('the intake pollers after a restart', () => {
   });
   const poll = (config: AppConfig) => {
     const errors: unknown[] = [];
-    const p = startIntakePoller({ client: s.client, config, everyMs: 250, onError: (e) => errors.push(e) });
+    const told: HandledBefore[] = [];
+    const p = startIntakePoller({
+      client: s.client,
+      config,
+      everyMs: 250,
+      onError: (e) => errors.push(e),
+      onHandledBefore: (h) => told.push(h),
+    });
     pollers.push(p);
-    return Object.assign(p, { errors });
+    return Object.assign(p, { errors, told });
   };
   /** A side's audit records of one run. */
   const records = (side: Side, workflowId: string): Promise<AuditRecord[]> => side.audit.timeline(workflowId);
@@ -165,6 +172,9 @@ describe('the intake pollers after a restart', () => {
         entry: expect.objectContaining({ status: 'accepted', workflowId: cycle.handle.workflowId }),
       }),
     ]);
+    // Told once per folder (a log line after a restart), however many passes left it out.
+    expect(ag.told).toEqual(ag.report().handledBefore);
+    expect(dmz.told).toEqual(dmz.report().handledBefore);
     expect([...ag.errors, ...dmz.errors]).toEqual([]);
     // No "already imported", no second refusal, nothing on the closed cycle.
     expect(await types(s.airgapped, intakeId)).toEqual(before.intake);
