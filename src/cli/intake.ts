@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { IntakeMemory } from '../runtime/intake-memory';
 import { intakePass, type IntakeOutcome } from '../runtime/intake-poller';
 import type { IntakeResult } from '../workflows/isolated-messages';
 import { CliError, type CliContext } from './context';
@@ -39,7 +40,18 @@ export function register(program: Command, ctx: CliContext): void {
         throw new CliError('no site of this configuration is isolated (mode: isolated): there is nothing to take in');
       }
       const client = await ctx.client();
-      const outcomes = await intakePass({ client, config, folder: dir, ...(opts.by ? { by: opts.by } : {}) });
+      // Everything named is offered, handled before or not: a person asking gets the real answer
+      // ("already imported by cycle X"). What they did is remembered in the installation's data
+      // folder, so the poller does not offer the same folders again after them.
+      const memory = IntakeMemory.in(config.dataDir, (err) => ctx.info(`note: ${err.message}`));
+      const outcomes = await intakePass({
+        client,
+        config,
+        folder: dir,
+        memory,
+        offerHandled: true,
+        ...(opts.by ? { by: opts.by } : {}),
+      });
       const lines = outcomes.length ? outcomes.map(line) : [`nothing to take in at ${dir}`];
       const results: Record<string, IntakeResult> = {};
       if (opts.wait) {
@@ -52,7 +64,8 @@ export function register(program: Command, ctx: CliContext): void {
       }
       ctx.result(lines.join('\n'), { outcomes, results });
       if (outcomes.some((o) => o.status === 'refused') || Object.values(results).some((r) => r.state === 'refused')) {
-        process.exitCode = 1;
+        // ctx's: main() returns it, and bin/airgap.js sets the process's exit code from that.
+        ctx.exitCode = 1;
       }
     });
 }

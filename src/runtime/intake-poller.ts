@@ -8,6 +8,9 @@
  *    refuses the id); taken again after it was imported, the workflow refuses it and audits why.
  *  - DMZ side: each receipt folder is offered to the cycle it names (`receiptArrived`); the cycle
  *    verifies it through an activity and answers with the refusal's reason when it does not hold.
+ *
+ * The poller offers each folder once per content, also across restarts (intake-memory.ts); by
+ * hand, everything named is offered.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,6 +20,7 @@ import { listPackages, listReceipts } from '../adapters/transfer-medium';
 import type { AppConfig, SiteConfig } from '../domain/config';
 import { intakeWorkflowIdOf, ISOLATED_INTAKE_WORKFLOW, sideOf } from '../domain/isolated';
 import { parseReceipt, RECEIPT_FILE } from '../domain/transfer-receipt';
+import { fingerprintOf, IntakeMemory, type HandledEntry } from './intake-memory';
 import { receiptArrivedUpdate, type IntakeInput } from '../workflows/isolated-messages';
 import { refusalOf } from '../workflows/refusal';
 
@@ -111,10 +115,22 @@ async function offerReceipt(client: Client, folder: string, by: string): Promise
   }
 }
 
+/** A folder a pass left out because its content was handled before (the intake's memory). */
+export interface HandledBefore {
+  kind: IntakeOutcome['kind'];
+  folder: string;
+  entry: HandledEntry;
+}
+
 /**
  * One pass: every package (air-gapped side) or receipt (DMZ side) in the folder, for each
  * isolated site of this installation. `folder` replaces the configured one (a medium mounted
- * elsewhere); `skip` leaves out folders an earlier pass handled (the poller).
+ * elsewhere); `skip` leaves out folders the caller does not want offered.
+ *
+ * With `memory`, each offer's outcome is remembered (intake-memory.ts), and a folder whose
+ * content was handled before is left out and told to `onHandledBefore`, unless `offerHandled`:
+ * a person running `airgap intake <folder>` gets the real answer for everything they name
+ * ("already imported by cycle X"), and the poller then knows that folder as handled.
  */
 export async function intakePass(input: {
   client: Client;
@@ -122,61 +138,115 @@ export async function intakePass(input: {
   folder?: string;
   by?: string;
   skip?: (folder: string) => boolean;
+  memory?: IntakeMemory;
+  offerHandled?: boolean;
+  onHandledBefore?: (h: HandledBefore) => void;
+  /** Each offer's entry, as remembered. */
+  onRemembered?: (folder: string, entry: HandledEntry) => void;
 }): Promise<IntakeOutcome[]> {
   const outcomes: IntakeOutcome[] = [];
+  const { memory } = input;
+  await memory?.refresh();
   for (const site of input.config.sites) {
     const side = sideOf(site);
     const folder = input.folder ?? intakeFolderOf(site);
     if (side === 'connected' || !folder || !fs.existsSync(folder)) continue;
+    const kind = side === 'airgapped' ? 'package' : 'receipt';
     const found = side === 'airgapped' ? await listPackages(folder) : await listReceipts(folder);
     for (const f of found) {
       if (input.skip?.(f)) continue;
-      outcomes.push(
+      // Taken before the offer: what the outcome is remembered for is what was offered.
+      const fingerprint = memory ? await fingerprintOf(f) : undefined;
+      if (memory && !fingerprint) continue; // taken off the medium meanwhile
+      const before = fingerprint && !input.offerHandled ? memory?.handled(f, fingerprint) : undefined;
+      if (before) {
+        input.onHandledBefore?.({ kind, folder: f, entry: before });
+        continue;
+      }
+      const outcome =
         side === 'airgapped'
           ? await takePackage(input.client, input.config, site, f, input.by)
-          : await offerReceipt(input.client, f, input.by ?? 'intake'),
-      );
+          : await offerReceipt(input.client, f, input.by ?? 'intake');
+      outcomes.push(outcome);
+      if (memory && fingerprint) {
+        const entry: HandledEntry = {
+          fingerprint,
+          status: outcome.status,
+          message: outcome.message,
+          at: new Date().toISOString(),
+          ...(outcome.workflowId ? { workflowId: outcome.workflowId } : {}),
+        };
+        await memory.remember(f, entry);
+        input.onRemembered?.(f, entry);
+      }
     }
   }
   return outcomes;
 }
 
+/** What a poller did since it started: its passes, what it offered, what it left out as handled before. */
+export interface IntakePollerReport {
+  /** Passes that ran to their end. */
+  passes: number;
+  offered: IntakeOutcome[];
+  /** Each folder left out because its content was handled before this poller offered it, once, with what happened then. */
+  handledBefore: HandledBefore[];
+}
+
 export interface IntakePoller {
   /** Resolves when the pass under way (if any) is over. */
   stop(): Promise<void>;
+  report(): IntakePollerReport;
 }
 
 /**
- * Runs a pass every `everyMs` over the configured folders. A folder is handled once per content:
- * its main file's modification time is remembered, so a package or receipt written again is taken
- * again, and one left on the medium is not started over and over.
+ * Runs a pass every `everyMs` over the configured folders. A folder is offered once per content,
+ * also across restarts: what was offered, and how it was answered, is remembered in the data
+ * folder (intake-memory.ts), so a package or receipt left on the medium is not offered again and
+ * again, and one written again with other content is.
  */
 export function startIntakePoller(input: {
   client: Client;
   config: AppConfig;
   everyMs?: number;
+  /** Default: the installation's, in its data folder. */
+  memory?: IntakeMemory;
   onOutcome?: (o: IntakeOutcome) => void;
+  /** Once per folder and content: left out, handled before (e.g. a log line after a restart). */
+  onHandledBefore?: (h: HandledBefore) => void;
   onError?: (err: unknown) => void;
 }): IntakePoller {
-  const seen = new Map<string, number>();
-  const stamp = (folder: string): number => {
-    for (const file of ['manifest.json', RECEIPT_FILE]) {
-      const s = fs.statSync(path.join(folder, file), { throwIfNoEntry: false });
-      if (s) return s.mtimeMs;
-    }
-    return 0;
-  };
+  // A memory that cannot be read or written is said once per reason, not every few seconds.
+  const memoryErrors = new Set<string>();
+  const memory =
+    input.memory ??
+    IntakeMemory.in(input.config.dataDir, (err) => {
+      if (memoryErrors.has(err.message)) return;
+      memoryErrors.add(err.message);
+      input.onError?.(err);
+    });
+  const report: IntakePollerReport = { passes: 0, offered: [], handledBefore: [] };
+  /** Folder and fingerprint of what is in the report already, or was offered by this poller. */
+  const told = new Set<string>();
+  const keyOf = (folder: string, entry: HandledEntry) => `${folder}\0${entry.fingerprint}`;
   let stopped = false;
   let current: Promise<void> | undefined;
   const pass = async () => {
     const outcomes = await intakePass({
       client: input.client,
       config: input.config,
-      skip: (f) => seen.get(f) === stamp(f),
+      memory,
+      onHandledBefore: (h) => {
+        if (told.has(keyOf(h.folder, h.entry))) return;
+        told.add(keyOf(h.folder, h.entry));
+        report.handledBefore.push(h);
+        input.onHandledBefore?.(h);
+      },
+      onRemembered: (folder, entry) => told.add(keyOf(folder, entry)),
     });
+    report.passes += 1;
     for (const o of outcomes) {
-      // A receipt whose cycle answered "refused" may be fixed and written again: its stamp changes then.
-      seen.set(o.folder, stamp(o.folder));
+      report.offered.push(o);
       input.onOutcome?.(o);
     }
   };
@@ -195,5 +265,6 @@ export function startIntakePoller(input: {
       clearInterval(timer);
       await current;
     },
+    report: () => ({ ...report, offered: [...report.offered], handledBefore: [...report.handledBefore] }),
   };
 }

@@ -18,7 +18,7 @@ import {
   type ScheduleOptionsAction,
 } from '@temporalio/client';
 import type { AuditActor, AuditEvent, AuditKind } from '../domain/audit';
-import { cycleWorkflowTypeOf } from '../domain/isolated';
+import { cycleWorkflowTypeOf, sideOf } from '../domain/isolated';
 import type { AppConfig, SiteConfig } from '../domain/config';
 import { scheduleIdFor } from '../domain/run-ids';
 import { KIND, SITE } from '../workflows/search-attributes';
@@ -272,6 +272,18 @@ async function ensureSiteSchedules(
 
 export const driftCheckScheduleIdFor = (site: string) => `airgap-harden-check-${site}`;
 
+/**
+ * Whether this installation runs a site's drift check. The check reads the air-gapped manager
+ * (hardeningPlanFrom: its settings, policy and real-time scan configuration), so it belongs to
+ * whoever reaches that manager: a connected installation, or the air-gapped side of an isolated
+ * site. The DMZ side of an isolated site has no path to it (domain/isolated.ts, siteReach): a
+ * check scheduled there could only fail, or, on the demo's simulated world, read a manager a
+ * real DMZ never sees. Its cycle schedule is the DMZ side's alone (ensureSchedules).
+ */
+export function runsDriftCheckHere(site: SiteConfig): boolean {
+  return sideOf(site) !== 'dmz';
+}
+
 function driftCheckAction(config: AppConfig, site: SiteConfig): ScheduleOptionsAction {
   const check = site.hardening.driftCheck;
   return {
@@ -292,7 +304,8 @@ function driftCheckAction(config: AppConfig, site: SiteConfig): ScheduleOptionsA
  * One drift-check Schedule per site (`hardening.driftCheck`), beside its cycle schedule: it runs
  * the hardening workflow in check mode, which changes nothing and mails the operators when a
  * setting has drifted back. Same rules as the cycle's (overlap SKIP, an operator's pause survives
- * a restart); a check the configuration disables is removed.
+ * a restart); a check the configuration disables, or another installation runs
+ * (runsDriftCheckHere), is removed.
  */
 export async function ensureDriftCheckSchedules(
   client: Client,
@@ -333,11 +346,13 @@ export async function ensureDriftCheckSchedules(
       if (!(err instanceof ScheduleNotFoundError)) throw err;
     }
     const exists = described !== undefined;
-    if (!check.enabled) {
+    const here = runsDriftCheckHere(site);
+    if (!check.enabled || !here) {
+      // Also one made before the sides were told apart: the air-gapped side runs it now.
       if (exists) {
         await handle.delete();
         sync.removed.push(scheduleId);
-        await record('removed');
+        await record('removed', here ? {} : { reason: "the site's air-gapped installation runs its drift check" });
       }
     } else if (described) {
       let changed = false;

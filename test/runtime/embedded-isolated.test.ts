@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { parse, stringify } from 'yaml';
 import { freePort } from '../../src/adapters/ports';
 import { runCli, startInstallation } from '../helpers/installation-process';
@@ -22,6 +23,29 @@ const listening = (port: number) =>
     s.once('connect', () => (s.destroy(), resolve(true)));
     s.once('error', () => resolve(false));
   });
+
+/** The schedules on an installation's own dev server (namespace airgap), once `count` are listed. */
+async function scheduleIdsAt(port: number, count: number): Promise<string[]> {
+  const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
+  try {
+    const client = new Client({ connection, namespace: 'airgap' });
+    const end = Date.now() + 30_000;
+    for (;;) {
+      const ids: string[] = [];
+      for await (const s of client.schedule.list()) ids.push(s.scheduleId);
+      // The list is eventually consistent: a few more moments, then what is there (and one too many shows).
+      if (ids.length >= count || Date.now() > end) {
+        await new Promise((r) => setTimeout(r, 1000));
+        const again: string[] = [];
+        for await (const s of client.schedule.list()) again.push(s.scheduleId);
+        return again.sort();
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await connection.close();
+  }
+}
 
 type Doc = {
   temporal: { embedded: { port: number; uiPort: number } };
@@ -39,6 +63,7 @@ describe('npm start with the isolated demo site', () => {
   if (process.env.AIRGAP_TEMPORAL_CLI) env.AIRGAP_TEMPORAL_CLI = process.env.AIRGAP_TEMPORAL_CLI;
   let agWebPort: number;
   let agTemporalPort: number;
+  let dmzTemporalPort: number;
 
   beforeAll(async () => {
     fs.mkdirSync(configDir);
@@ -61,6 +86,7 @@ describe('npm start with the isolated demo site', () => {
     }
     agWebPort = ag.web.port;
     agTemporalPort = ag.temporal.embedded.port;
+    dmzTemporalPort = dmz.temporal.embedded.port;
     fs.writeFileSync(dmzFile, stringify(dmz));
     fs.writeFileSync(agFile, stringify(ag));
   });
@@ -90,6 +116,19 @@ describe('npm start with the isolated demo site', () => {
     expect(fs.existsSync(path.join(root, 'data', 'airgapped', 'audit.sqlite'))).toBe(true);
     // The connected demo site is as it was: its cycle schedule is there, on the DMZ installation.
     expect(runCli(dmzFile, env, 'schedule', 'list').stdout).toMatch(/^demo: every Tuesday at 06:00 UTC/m);
+    // Each installation's Temporal holds its own schedules: the DMZ one the cycles (and the
+    // connected site's drift check), the air-gapped one the isolated site's drift check, which
+    // reads the air-gapped manager.
+    expect(await scheduleIdsAt(dmzTemporalPort, 4)).toEqual([
+      'airgap-audit-maintenance',
+      'airgap-cycle-demo',
+      'airgap-cycle-demo-iso',
+      'airgap-harden-check-demo',
+    ]);
+    expect(await scheduleIdsAt(agTemporalPort, 2)).toEqual([
+      'airgap-audit-maintenance',
+      'airgap-harden-check-demo-iso',
+    ]);
 
     stack.child.kill('SIGINT');
     expect(await stack.exited).toBe(0);
