@@ -75,7 +75,7 @@ describe('the cached workflow bundle', () => {
     expect(fs.readdirSync(cacheDir)).toEqual([path.basename(rebuilt.codePath)]);
   });
 
-  test('the stored bundle keeps the source map without the sources\' texts; stack traces are mapped as before', async () => {
+  test("the stored bundle keeps the source map without the sources' texts; stack traces are mapped as before", async () => {
     fs.writeFileSync(
       workflowsPath,
       "const { greeting } = require('../domain/greeting');\n" +
@@ -109,7 +109,8 @@ describe('the cached workflow bundle', () => {
           const err = await client.workflow
             .execute('fail', { taskQueue, workflowId: taskQueue, workflowExecutionTimeout: '1m' })
             .catch((e: unknown) => e);
-          if (!(err instanceof WorkflowFailedError)) throw new Error(`expected the workflow to fail, got ${String(err)}`);
+          if (!(err instanceof WorkflowFailedError))
+            throw new Error(`expected the workflow to fail, got ${String(err)}`);
           return err.cause?.stack ?? '';
         });
       } finally {
@@ -126,4 +127,3 @@ describe('the cached workflow bundle', () => {
     expect(storedStack).toBe(fullStack);
   });
 });
-
