@@ -32,7 +32,14 @@ export interface BenchTemporal {
   stop(): Promise<void>;
 }
 
-export async function startBenchTemporal(label: string): Promise<BenchTemporal> {
+/**
+ * `workflowsPath`: the bundle's entry, relative to the repository; default the project's workflows
+ * (cycle-scale.ts bundles bench/baseline-workflows.ts, which adds its baseline to them).
+ */
+export async function startBenchTemporal(
+  label: string,
+  workflowsPath = 'src/workflows/index.ts',
+): Promise<BenchTemporal> {
   installWorkerLogging({ AIRGAP_LOG_LEVEL: process.env.AIRGAP_LOG_LEVEL ?? 'ERROR' });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `airgap-${label}-`));
   const server = await startDevServer({
@@ -43,7 +50,7 @@ export async function startBenchTemporal(label: string): Promise<BenchTemporal> 
   const connection = await Connection.connect({ address: server.address });
   await ensureNamespace(connection, NAMESPACE, 86_400_000);
   const bundle = await bundleWorkflowCode({
-    workflowsPath: path.join(REPO, 'src/workflows/index.ts'),
+    workflowsPath: path.join(REPO, workflowsPath),
     logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never,
   });
   const bundlePath = path.join(dir, 'workflow-bundle.js');

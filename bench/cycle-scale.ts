@@ -12,7 +12,9 @@
  * share the simulated managers and relays, which a real config refuses (relay host names are unique
  * per site) and which is what keeps this to 3 workers and 2 simulated managers. Each cycle builds
  * its own bundle (its own zip name), so no two cycles share a file. Baselines from the same run:
- * the worker process idle, and one cycle alone from "file copied" to completion.
+ * the worker process idle, one cycle alone from "file copied" to completion, and as many one-activity
+ * workflows (bench/baseline-workflows.ts: wait for a signal, run one control activity) drained the
+ * same way on the same workers after the cycles.
  *
  *   node /tmp/bench-build/bench/cycle-scale.js [cycles]     (build: see bench/README.md)
  */
@@ -39,9 +41,17 @@ import {
   runBench,
   startBenchSite,
   startBenchTemporal,
+  type BenchTemporal,
 } from './cycle-kit';
 
 const CYCLES = Number(process.argv[2] ?? 500);
+
+/** The names bench/baseline-workflows.ts defines (not imported: that module is workflow code). */
+const BASELINE = {
+  workflow: 'oneActivityBaselineWorkflow',
+  signal: 'benchBaselineGo',
+  query: 'benchBaselineWaiting',
+};
 
 interface WorkerJob {
   address: string;
@@ -107,15 +117,29 @@ const EventType = temporal.api.enums.v1.EventType;
 const timeOf = (e: temporal.api.history.v1.IHistoryEvent) =>
   Number(e.eventTime!.seconds) * 1000 + (e.eventTime!.nanos ?? 0) / 1e6;
 
+/** The history events from the first signal named `signal` on (all of them without a name). */
+async function eventsFrom(handle: WorkflowHandle, signal?: string): Promise<temporal.api.history.v1.IHistoryEvent[]> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  if (!signal) return events;
+  const at = events.findIndex(
+    (e) =>
+      e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED &&
+      e.workflowExecutionSignaledEventAttributes?.signalName === signal,
+  );
+  if (at < 0) throw new Error(`${handle.workflowId} has no "${signal}" signal in its history`);
+  return events.slice(at);
+}
+
 /**
- * Where a drained cycle's time went, from its history: per activity type, how long tasks waited in
- * their queue (scheduled → started) and ran (started → completed); medians over the sampled cycles.
+ * Where a drained workflow's time went, from its history: per activity type, how long tasks waited
+ * in their queue (scheduled → started) and ran (started → completed); medians over the sampled
+ * workflows. With `signal`, only what came after that signal (the drain).
  */
-async function activityBreakdown(handles: WorkflowHandle[]): Promise<string[]> {
+async function activityBreakdown(handles: WorkflowHandle[], signal?: string): Promise<string[]> {
   const queued = new Map<string, number[]>();
   const ran = new Map<string, number[]>();
   for (const handle of handles) {
-    const events = (await handle.fetchHistory()).events ?? [];
+    const events = await eventsFrom(handle, signal);
     const scheduled = new Map<string, { type: string; at: number }>();
     const started = new Map<string, number>();
     for (const e of events) {
@@ -135,8 +159,33 @@ async function activityBreakdown(handles: WorkflowHandle[]): Promise<string[]> {
     }
   }
   return [...queued.keys()].map(
-    (type) => `| ${type} | ${ms(median(queued.get(type)!))} | ${ms(median(ran.get(type)!))} |`,
+    (type) =>
+      `| ${type} | ${queued.get(type)!.length / handles.length} | ${ms(median(queued.get(type)!))} | ${ms(median(ran.get(type)!))} |`,
   );
+}
+
+/**
+ * What one drained workflow costs the server and the workers from `signal` to its end, medians over
+ * the sampled ones: history events, workflow tasks, activities, local activities and timers (markers
+ * and timers started), child workflows and signals to other workflows.
+ */
+async function drainCost(handles: WorkflowHandle[], signal: string): Promise<string> {
+  const count = (events: temporal.api.history.v1.IHistoryEvent[], ...types: number[]) =>
+    events.filter((e) => types.includes(e.eventType as number)).length;
+  const rows: number[][] = [];
+  for (const handle of handles) {
+    const events = await eventsFrom(handle, signal);
+    rows.push([
+      events.length,
+      count(events, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
+      count(events, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
+      count(events, EventType.EVENT_TYPE_MARKER_RECORDED),
+      count(events, EventType.EVENT_TYPE_TIMER_STARTED),
+      count(events, EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED),
+      count(events, EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED),
+    ]);
+  }
+  return rows[0]!.map((_, i) => String(median(rows.map((r) => r[i]!)))).join(' | ');
 }
 
 function startWorkerProcess(job: WorkerJob, dir: string): Promise<ChildProcess> {
@@ -186,9 +235,41 @@ function signalCopied(handle: WorkflowHandle, view: CycleView): Promise<void> {
   return handle.signal(fileCopiedSignal, { by: 'operator@plant.example', sha256: view.bundle!.sha256 });
 }
 
+/**
+ * The one-activity baseline (bench/baseline-workflows.ts): as many workflows as cycles, each waiting
+ * for one signal, then drained the way the cycles are: all signalled, 50 at a time, and timed until
+ * every one has completed.
+ */
+async function drainBaseline(
+  dev: BenchTemporal,
+  taskQueue: string,
+  siteIds: string[],
+  label: string,
+): Promise<{ drainMs: number; signalledMs: number; handles: WorkflowHandle[] }> {
+  const handles = await inBatches(siteIds, 25, (id) =>
+    dev.client.workflow.start(BASELINE.workflow, {
+      taskQueue,
+      workflowId: `baseline-${label}-${id}-${Date.now()}`,
+      args: [{ site: id }],
+    }),
+  );
+  const until = Date.now() + 10 * 60_000;
+  for (let pending = handles; pending.length > 0;) {
+    if (Date.now() > until) throw new Error(`${pending.length} baseline workflows never waited`);
+    const waits = await inBatches(pending, 25, (h) => h.query<boolean>(BASELINE.query).catch(() => false));
+    pending = pending.filter((_, i) => !waits[i]);
+    if (pending.length > 0) await new Promise((r) => setTimeout(r, 500));
+  }
+  const t = performance.now();
+  await inBatches(handles, 50, (h) => h.signal(BASELINE.signal));
+  const signalledMs = performance.now() - t;
+  await Promise.all(handles.map((h) => h.result()));
+  return { drainMs: performance.now() - t, signalledMs, handles };
+}
+
 async function bench(): Promise<void> {
   console.log(`cycle scale bench: ${CYCLES} cycles on one worker process, ${describeMachine()}`);
-  const dev = await startBenchTemporal('scale-bench');
+  const dev = await startBenchTemporal('scale-bench', 'bench/baseline-workflows.ts');
   const site = await startBenchSite(dev, {
     bundleSizeBytes: 64 * 1024,
     // One simulated site takes every cycle's API calls; the vendor's 500/min would throttle them.
@@ -222,6 +303,9 @@ async function bench(): Promise<void> {
     const singleDrainMs = performance.now() - t;
     if (singleState !== 'completed') throw new Error(`the single cycle ended ${singleState}`);
 
+    // The one-activity baseline, before the cycles (and again after them: the machine is shared).
+    const baseBefore = await drainBaseline(dev, site.config.temporal.taskQueue, siteIds, 'before');
+
     // Many at once, with something new for them to carry (the baseline imported the last update).
     site.sim.control.publishUpdate();
     t = performance.now();
@@ -241,10 +325,18 @@ async function bench(): Promise<void> {
     const states = await Promise.all(handles.map(async (h) => ((await h.result()) as { state: string }).state));
     const drainMs = performance.now() - t;
     const after = await memoryOf(child);
-    const breakdown = await activityBreakdown(handles.filter((_, i) => i % Math.ceil(CYCLES / 20) === 0));
-    const singleBreakdown = await activityBreakdown([single]);
+    const sampled = handles.filter((_, i) => i % Math.ceil(CYCLES / 20) === 0);
+    const breakdown = await activityBreakdown(sampled, fileCopiedSignal.name);
+    const singleBreakdown = await activityBreakdown([single], fileCopiedSignal.name);
+    const cycleCost = await drainCost(sampled, fileCopiedSignal.name);
     const notCompleted = states.filter((s) => s !== 'completed');
     if (notCompleted.length > 0) throw new Error(`${notCompleted.length} cycles did not complete: ${notCompleted[0]}`);
+
+    const baseAfter = await drainBaseline(dev, site.config.temporal.taskQueue, siteIds, 'after');
+    const baseDrainMs = (baseBefore.drainMs + baseAfter.drainMs) / 2;
+    const baseSampled = baseAfter.handles.filter((_, i) => i % Math.ceil(CYCLES / 20) === 0);
+    const baseBreakdown = await activityBreakdown(baseSampled, BASELINE.signal);
+    const baseCost = await drainCost(baseSampled, BASELINE.signal);
 
     console.log(`\nworker cache: maxCachedWorkflows ${idle.maxCachedWorkflows} (the SDK's default for this machine)`);
     console.log('\n| worker process | RSS | heap used (main thread) | external |\n|---|---|---|---|');
@@ -272,11 +364,31 @@ async function bench(): Promise<void> {
       `| drain per cycle | ${ms(drainMs / CYCLES)} | ${ms(singleDrainMs)} | ${ratio(drainMs / CYCLES, singleDrainMs)} |`,
     );
     console.log(
-      `\nactivities of 20 of the ${CYCLES} cycles (medians over the whole cycle, bundling included):\n| activity | waited in queue | ran |\n|---|---|---|`,
+      `\n| drain, ${CYCLES} workflows each waiting on one signal | time | per workflow | / one-activity baseline (mean of before and after) |\n|---|---|---|---|`,
     );
+    for (const [when, b] of [
+      ['before', baseBefore],
+      ['after', baseAfter],
+    ] as const) {
+      console.log(
+        `| baseline ${when} the cycles: ${CYCLES} one-activity workflows (signals sent in ${ms(b.signalledMs)}) | ${ms(b.drainMs)} | ${ms(b.drainMs / CYCLES)} | ${ratio(b.drainMs, baseDrainMs)} |`,
+      );
+    }
+    console.log(
+      `| ${CYCLES} cycles, "file copied" (signals sent in ${ms(signalledMs)}) | ${ms(drainMs)} | ${ms(drainMs / CYCLES)} | ${ratio(drainMs, baseDrainMs)} |`,
+    );
+    console.log(
+      '\nwhat one drained workflow costs from its signal on (medians of 20):\n| workflow | history events | workflow tasks | activities | markers | timers | child workflows | signals sent |\n|---|---|---|---|---|---|---|---|',
+    );
+    console.log(`| one-activity baseline | ${baseCost} |`);
+    console.log(`| cycle | ${cycleCost} |`);
+    const head = '| activity | per workflow | waited in queue | ran |\n|---|---|---|---|';
+    console.log(`\nactivities after "file copied", 20 of the ${CYCLES} cycles (medians):\n${head}`);
     for (const line of breakdown) console.log(line);
-    console.log('\nthe same for the one cycle alone:\n| activity | waited in queue | ran |\n|---|---|---|');
+    console.log(`\nthe same for the one cycle alone:\n${head}`);
     for (const line of singleBreakdown) console.log(line);
+    console.log(`\nthe same for 20 of the ${CYCLES} baseline workflows:\n${head}`);
+    for (const line of baseBreakdown) console.log(line);
   } finally {
     child.send('stop');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);

@@ -6,8 +6,13 @@
  * what every start did before issue 16) and with the bundle cached by the previous start. The demo
  * configuration with the simulator, free ports, one temporary data folder kept across the starts
  * (a restart, as an operator does it). dist/ must be built (npm run build). Medians, interleaved.
+ * Two floors in the same run, as processes: `node -e 0`, and Node loading the Temporal SDK's client
+ * and worker packages and nothing else (what any start of the workers in Node pays).
+ * With `--compare <folder>`, also the warm start of another build (a copy of the repository's bin/,
+ * dist/, package.json and package-lock.json, with links to its node_modules and scripts) on a data
+ * folder of its own: before and after a change, in one run.
  *
- *   node /tmp/bench-build/bench/start-ready.js [runs]     (build: see bench/README.md)
+ *   node /tmp/bench-build/bench/start-ready.js [runs] [--compare <folder>]   (build: see bench/README.md)
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,7 +23,10 @@ import { stringify } from 'yaml';
 import { freePort, startDevServer } from '../src/runtime/dev-server';
 import { describeMachine, median, ms, ratio, REPO, runBench } from './cycle-kit';
 
-const RUNS = Number(process.argv[2] ?? 3);
+const args = process.argv.slice(2);
+const compareAt = args.indexOf('--compare');
+const COMPARE = compareAt >= 0 ? path.resolve(args.splice(compareAt, 2)[1] ?? '') : undefined;
+const RUNS = Number(args[0] ?? 3);
 const AIRGAP = path.join(REPO, 'bin', 'airgap.js');
 
 async function demoConfig(dir: string) {
@@ -58,12 +66,21 @@ async function demoConfig(dir: string) {
   };
 }
 
+/** Spawns `node <args>` and resolves with the time until it exits (0, else it throws). */
+async function timeNode(nodeArgs: string[]): Promise<number> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, nodeArgs, { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`node ${nodeArgs.join(' ')} exited ${code}`);
+  return performance.now() - t0;
+}
+
 /** Spawns `airgap start`, resolves with the time to its ready line, then stops it with Ctrl-C. */
-async function timeStart(configFile: string): Promise<number> {
+async function timeStart(configFile: string, airgap = AIRGAP): Promise<number> {
   const env = { ...process.env };
   for (const name of ['TEMPORAL_ADDRESS', 'AIRGAP_CONFIG', 'BENCH_DMZ_KEY', 'BENCH_AG_KEY']) delete env[name];
   const t0 = performance.now();
-  const child = spawn(process.execPath, [AIRGAP, '--config', configFile, 'start'], {
+  const child = spawn(process.execPath, [airgap, '--config', configFile, 'start'], {
     cwd: REPO,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -87,18 +104,30 @@ async function timeStart(configFile: string): Promise<number> {
 
 runBench(async () => {
   if (!fs.existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: npm run build');
+  const compareBin = COMPARE && path.join(COMPARE, 'bin', 'airgap.js');
+  if (compareBin && !fs.existsSync(path.join(COMPARE, 'dist', 'cli', 'main.js'))) {
+    throw new Error(`--compare ${COMPARE}: no dist/cli/main.js there`);
+  }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'airgap-start-ready-'));
   const bare = fs.mkdtempSync(path.join(os.tmpdir(), 'airgap-start-bare-'));
+  const other = fs.mkdtempSync(path.join(os.tmpdir(), 'airgap-start-other-'));
   try {
     const configFile = path.join(dir, 'airgap.yaml');
     fs.writeFileSync(configFile, stringify(await demoConfig(dir)));
+    const otherConfig = path.join(other, 'airgap.yaml');
+    fs.writeFileSync(otherConfig, stringify(await demoConfig(other)));
     const bundleDir = path.join(dir, 'workflow-bundle');
     await timeStart(configFile); // first start: keys, simulator TLS, database, namespace, schedules
+    if (compareBin) await timeStart(otherConfig, compareBin);
     const samples = {
       bare: [] as number[],
+      nodeOnly: [] as number[],
+      sdk: [] as number[],
       rebuilt: [] as number[],
       cached: [] as number[],
+      compared: [] as number[],
     };
+    const sdk = "require('@temporalio/client'); require('@temporalio/worker')";
     for (let i = 0; i < RUNS; i++) {
       const t0 = performance.now();
       const server = await startDevServer({
@@ -108,20 +137,26 @@ runBench(async () => {
       });
       samples.bare.push(performance.now() - t0);
       await server.stop();
+      samples.nodeOnly.push(await timeNode(['-e', '0']));
+      samples.sdk.push(await timeNode(['-e', sdk]));
 
       fs.rmSync(bundleDir, { recursive: true, force: true });
       samples.rebuilt.push(await timeStart(configFile));
       if (fs.readdirSync(bundleDir).length !== 1) throw new Error('start did not store its bundle');
       samples.cached.push(await timeStart(configFile));
+      if (compareBin) samples.compared.push(await timeStart(otherConfig, compareBin));
     }
     const base = median(samples.bare);
     console.log(`start to ready, medians of ${RUNS} (${describeMachine()})`);
     console.log('| start | median | samples | vs bare dev server |\n| --- | --- | --- | --- |');
     const rows: [string, number[]][] = [
       ['bare Temporal dev server (startDevServer)', samples.bare],
+      ['floor: node -e 0', samples.nodeOnly],
+      ['floor: node loading @temporalio/client and @temporalio/worker, nothing else', samples.sdk],
       ['airgap start, bundle removed first (bundled with webpack, as before)', samples.rebuilt],
       ['airgap start, bundle cached in the data folder', samples.cached],
     ];
+    if (compareBin) rows.push([`airgap start of ${COMPARE}, bundle cached`, samples.compared]);
     for (const [name, s] of rows) {
       console.log(
         `| ${name} | ${ms(median(s))} | ${s.map((v) => v.toFixed(0)).join(', ')} | ${ratio(median(s), base)} |`,
@@ -130,5 +165,6 @@ runBench(async () => {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(bare, { recursive: true, force: true });
+    fs.rmSync(other, { recursive: true, force: true });
   }
 });

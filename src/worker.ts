@@ -63,6 +63,29 @@ function activityOnly(taskQueue: string): string {
 
 export { allRoles, type WorkerRoles } from './domain/worker-roles';
 
+/** The SDK's default activity slots: what the control worker keeps for its work besides the waits. */
+const ACTIVITY_SLOTS_FOR_WORK = 100;
+/**
+ * Waits a site can be expected to hold at once: its cycle (or isolated DMZ cycle; one at a time
+ * under the site lock), a rules transfer and an upgrade rollout, each waiting for people one wait
+ * at a time; one spare. More at once (two rollouts of one site both waiting) narrows the room left
+ * for the work, it does not stop it until the waits reach the work's 100 as well.
+ */
+const WAITS_PER_SITE = 4;
+
+/**
+ * The control worker's activity slots. A wait for people (a copy, an approval, a manual upgrade
+ * step) holds one for as long as it waits, days: its reminders are one `remindPeople` activity
+ * (workflows/run-kit.ts). With the SDK's default of 100, a hundred waiting runs held every slot and
+ * no other control activity started: bench/cycle-scale.ts with 500 cycles saw the 101st and later
+ * cycles wait 15 minutes for their first activity, their site plan, until the bench gave up. So
+ * the slots are 100 for the work plus room for every wait the configuration's sites can hold at
+ * once. A waiting `remindPeople` is a sleeping promise that heartbeats, not work in progress.
+ */
+export function controlActivitySlots(config: AppConfig): number {
+  return ACTIVITY_SLOTS_FOR_WORK + WAITS_PER_SITE * config.sites.length;
+}
+
 /**
  * The secrets a set of roles uses: the control role signs links, sends mail and calls the managers
  * without a zone and opens the audit (unless the caller opened it); a zone role calls its zone's
@@ -178,6 +201,7 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
         connection,
         namespace,
         taskQueue: config.temporal.taskQueue,
+        maxConcurrentActivityTaskExecutions: controlActivitySlots(config),
         workflowBundle:
           options.workflowBundle ??
           (await cachedWorkflowBundle({

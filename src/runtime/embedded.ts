@@ -51,9 +51,11 @@ function loadStackModules() {
     setup: require('./temporal-setup') as typeof TemporalSetupModule,
     workers: require('../worker') as typeof WorkerModule,
     web: require('./web-server') as typeof WebServerModule,
-    intake: require('./intake-poller') as typeof IntakePollerModule,
   };
 }
+
+/** Only an installation with an isolated site watches a medium. */
+const intakePoller = () => require('./intake-poller') as typeof IntakePollerModule;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 interface Stoppable {
@@ -260,7 +262,7 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
     // An isolated site's medium is watched as `airgap worker`'s control role does: packages on
     // the air-gapped side, receipts on the DMZ side (runtime/intake-poller.ts).
     if (config.sites.some((s) => s.mode === 'isolated')) {
-      const poller = m.intake.startIntakePoller({
+      const poller = intakePoller().startIntakePoller({
         client,
         config,
         onOutcome: (o) => log(`  intake: ${o.kind} ${path.basename(o.folder)}: ${o.status}: ${o.message}`),
