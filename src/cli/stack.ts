@@ -145,6 +145,7 @@ export function register(program: Command, ctx: CliContext): void {
               config,
               onOutcome: (o) => ctx.info(`intake: ${o.kind} ${o.folder}: ${o.status}: ${o.message}`),
               onError: (err) => ctx.info(`intake: the pass failed: ${(err as Error).message}`),
+              onHandledBefore: (h) => ctx.info(intake().handledBeforeLine(h)),
             })
           : undefined;
       const why = await Promise.race([untilSignal(), running.then(() => 'workers stopped')]);

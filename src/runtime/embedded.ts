@@ -267,6 +267,7 @@ export async function startEmbedded(loaded: LoadedConfig, log: (line: string) =>
         config,
         onOutcome: (o) => log(`  intake: ${o.kind} ${path.basename(o.folder)}: ${o.status}: ${o.message}`),
         onError: (err) => log(`  intake: the pass failed: ${(err as Error).message}`),
+        onHandledBefore: (h) => log(`  ${intakePoller().handledBeforeLine(h)}`),
       });
       started.push({ name: 'intake poller', stop: () => poller.stop() });
     }

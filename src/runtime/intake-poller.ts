@@ -122,6 +122,15 @@ export interface HandledBefore {
   entry: HandledEntry;
 }
 
+/** The log line for a folder left out: why it is not taken, and how to offer it anyway. */
+export function handledBeforeLine(h: HandledBefore): string {
+  const how = h.entry.workflowId ? `${h.entry.status}, ${h.entry.workflowId}` : h.entry.status;
+  return (
+    `intake: ${h.kind} ${h.folder}: offered before (${how}, ${h.entry.at}), not offered again; ` +
+    `\`airgap intake ${h.folder}\` offers it by hand`
+  );
+}
+
 /**
  * One pass: every package (air-gapped side) or receipt (DMZ side) in the folder, for each
  * isolated site of this installation. `folder` replaces the configured one (a medium mounted

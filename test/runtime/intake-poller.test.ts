@@ -13,7 +13,12 @@ import { generateSigningKeyPair } from '../../src/adapters/signing';
 import { packageFolderOf, writePackage, writeReceipt } from '../../src/adapters/transfer-medium';
 import type { AuditRecord } from '../../src/domain/audit';
 import { intakeWorkflowIdOf, ISOLATED_DMZ_CYCLE_WORKFLOW } from '../../src/domain/isolated';
-import { startIntakePoller, type HandledBefore, type IntakePoller } from '../../src/runtime/intake-poller';
+import {
+  handledBeforeLine,
+  startIntakePoller,
+  type HandledBefore,
+  type IntakePoller,
+} from '../../src/runtime/intake-poller';
 import type { AppConfig } from '../../src/domain/config';
 import { cycleStateQuery, type CycleResult, type CycleView } from '../../src/workflows/cycle-messages';
 import type { IntakeResult } from '../../src/workflows/isolated-messages';
@@ -175,6 +180,11 @@ describe('the intake pollers after a restart', () => {
     // Told once per folder (a log line after a restart), however many passes left it out.
     expect(ag.told).toEqual(ag.report().handledBefore);
     expect(dmz.told).toEqual(dmz.report().handledBefore);
+    // The line `airgap start` and `airgap worker` log for it: why not taken, how to offer it anyway.
+    expect(handledBeforeLine(dmz.told[0]!)).toBe(
+      `intake: receipt ${cycle.receiptFolder}: offered before (accepted, ${cycle.handle.workflowId}, ` +
+        `${dmz.told[0]!.entry.at}), not offered again; \`airgap intake ${cycle.receiptFolder}\` offers it by hand`,
+    );
     expect([...ag.errors, ...dmz.errors]).toEqual([]);
     // No "already imported", no second refusal, nothing on the closed cycle.
     expect(await types(s.airgapped, intakeId)).toEqual(before.intake);
