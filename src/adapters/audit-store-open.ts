@@ -7,10 +7,16 @@
 import fs from 'node:fs';
 import type { AuditConfig } from '../domain/config';
 import { auditStoreFile, SqliteAuditStore, type AuditStore } from './audit-store';
-import { PostgresAuditStore, redactUrl, sslOptions } from './audit-store-postgres';
+import type * as PostgresModule from './audit-store-postgres';
+import type { PostgresAuditStore } from './audit-store-postgres';
 import { AuditStoreSettingError, auditUrlUnsetMessage } from './audit-setting-error';
 
 export { AuditStoreSettingError } from './audit-setting-error';
+
+// Loaded only when the audit is on PostgreSQL: the `pg` package costs 60–170 ms of every start
+// and CLI command otherwise (bench/README.md, "Start to ready").
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when the audit is on PostgreSQL
+const postgres = () => require('./audit-store-postgres') as typeof PostgresModule;
 
 export interface OpenAuditStoreOptions {
   /** Reads only: no migration, no write, no write lock (CLI list/show/export/verify). */
@@ -41,6 +47,7 @@ export async function openPostgresAuditStore(
   const url = options.postgresUrl;
   // A caller that did not resolve the URL gets the same error as an unset variable.
   if (!url) throw new AuditStoreSettingError(auditUrlUnsetMessage(audit.postgres.urlEnv));
+  const { PostgresAuditStore, redactUrl, sslOptions } = postgres();
   const ssl = sslOptions(audit.postgres.ssl);
   return PostgresAuditStore.open({
     url,
