@@ -7,13 +7,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { SqliteAuditStore } from '../../src/adapters/audit-store';
 import { OutboxMailer } from '../../src/adapters/outbox';
 import { generateSigningKeyPair } from '../../src/adapters/signing';
 import { parseConfig, type AppConfig } from '../../src/domain/config';
+import { intakePass } from '../../src/runtime/intake-poller';
 import { allRoles, createWorkerSet, type WorkerSet } from '../../src/worker';
 import { TEST_NAMESPACE, testTemporalAddress, testWorkflowBundlePath } from './env';
 import { SITE_KEY_ENV, startSimulatedSite, type SimulatedSite, type SiteDocumentOptions } from './site-harness';
@@ -156,4 +157,18 @@ export async function startIsolatedStack(options: IsolatedStackOptions = {}): Pr
       await sim.close();
     },
   };
+}
+
+/**
+ * The air-gapped side's intake of the one package folder `folder`, offered as the courier; the
+ * handle of the intake run it started (a test fails here when the package was not taken in).
+ */
+export async function offerPackage(
+  s: IsolatedStack,
+  folder: string,
+  config: AppConfig = s.airgapped.config,
+): Promise<WorkflowHandle> {
+  const [o] = await intakePass({ client: s.client, config, skip: (f) => f !== folder, by: 'courier@plant.example' });
+  expect(o).toMatchObject({ kind: 'package', status: 'started' });
+  return s.client.workflow.getHandle(o!.workflowId!);
 }

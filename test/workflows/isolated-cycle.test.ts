@@ -15,13 +15,12 @@ import { writePackage, writeReceipt, packageFolderOf } from '../../src/adapters/
 import { MANIFEST_FILE } from '../../src/domain/transfer-package';
 import { RECEIPT_FILE } from '../../src/domain/transfer-receipt';
 import { ISOLATED_DMZ_CYCLE_WORKFLOW } from '../../src/domain/isolated';
-import { intakePass } from '../../src/runtime/intake-poller';
 import { cycleStateQuery, type CycleResult, type CycleView } from '../../src/workflows/cycle-messages';
 import { receiptArrivedUpdate, type IntakeResult } from '../../src/workflows/isolated-messages';
 import { TEST_NAMESPACE, testTemporalAddress } from '../helpers/env';
 import { pollQuery } from '../helpers/poll-query';
 import { recordHistory } from '../helpers/record-history';
-import { startIsolatedStack, type IsolatedStack } from '../helpers/isolated-stack';
+import { offerPackage, startIsolatedStack, type IsolatedStack } from '../helpers/isolated-stack';
 
 jest.setTimeout(120_000);
 
@@ -78,16 +77,8 @@ describe('an isolated site: two installations that share only the medium', () =>
   const awaitingReceipt = (h: WorkflowHandle): Promise<CycleView> =>
     pollQuery(h, cycleStateQuery, (v) => v.state === 'awaiting-receipt' || !!v.outcome, 60_000);
   /** The air-gapped side's intake of one package folder; its result. */
-  const takeIn = async (folder: string): Promise<IntakeResult> => {
-    const [o] = await intakePass({
-      client: s.client,
-      config: s.airgapped.config,
-      skip: (f) => f !== folder,
-      by: 'courier@plant.example',
-    });
-    expect(o).toMatchObject({ kind: 'package', status: 'started' });
-    return s.client.workflow.getHandle(o!.workflowId!).result() as Promise<IntakeResult>;
-  };
+  const takeIn = async (folder: string): Promise<IntakeResult> =>
+    (await offerPackage(s, folder)).result() as Promise<IntakeResult>;
   const dmzKey = () => createPrivateKey(fs.readFileSync(s.keys.dmzPrivate, 'utf8'));
 
   let first: { handle: WorkflowHandle; view: CycleView; intake: IntakeResult; packageFolder: string };

@@ -17,7 +17,6 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { writePackage, packageFolderOf } from '../../src/adapters/transfer-medium';
 import { ISOLATED_DMZ_CYCLE_WORKFLOW } from '../../src/domain/isolated';
 import { MANIFEST_FILE } from '../../src/domain/transfer-package';
-import { intakePass } from '../../src/runtime/intake-poller';
 import { cycleStateQuery, type CycleResult, type CycleView } from '../../src/workflows/cycle-messages';
 import {
   cancelUpdate,
@@ -28,7 +27,7 @@ import {
   type IntakeView,
 } from '../../src/workflows/isolated-messages';
 import { TEST_NAMESPACE, testTemporalAddress } from '../helpers/env';
-import { startIsolatedStack, type IsolatedStack, type Side } from '../helpers/isolated-stack';
+import { offerPackage, startIsolatedStack, type IsolatedStack, type Side } from '../helpers/isolated-stack';
 import { pollQuery } from '../helpers/poll-query';
 import { recordHistory } from '../helpers/record-history';
 
@@ -165,16 +164,7 @@ describe('an isolated site whose relays do not share a disk with the control wor
     pollQuery(h, cycleStateQuery, (v) => v.state === 'awaiting-receipt' || !!v.outcome, 90_000).catch((err: Error) => {
       throw new Error(`${err.message}\nrelay machines:\n${relays.map((r) => r.output()).join('\n')}`);
     });
-  const startIntake = async (folder: string): Promise<WorkflowHandle> => {
-    const [o] = await intakePass({
-      client: s.client,
-      config: s.airgapped.config,
-      skip: (f) => f !== folder,
-      by: 'courier@plant.example',
-    });
-    expect(o).toMatchObject({ kind: 'package', status: 'started' });
-    return s.client.workflow.getHandle(o!.workflowId!);
-  };
+  const startIntake = (folder: string): Promise<WorkflowHandle> => offerPackage(s, folder);
   const waitingFor = (h: WorkflowHandle, what: string) =>
     pollQuery(h, intakeStateQuery, (v: IntakeView) => v.waitingFor?.what === what || !!v.outcome, 60_000);
 
@@ -362,13 +352,7 @@ describe('an isolated site whose relays do not share a disk with the control wor
     });
     const before = importLog();
     const started = Date.now();
-    const [o] = await intakePass({
-      client: s.client,
-      config,
-      skip: (f) => f !== p.folder,
-      by: 'courier@plant.example',
-    });
-    const intake = s.client.workflow.getHandle(o!.workflowId!);
+    const intake = await offerPackage(s, p.folder, config);
     const result = (await intake.result()) as IntakeResult;
     expect(result.state).toBe('failed');
     expect(result.reason).toMatch(/cannot read the staged zip/);
