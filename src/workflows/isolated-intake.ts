@@ -53,8 +53,8 @@ interface IntakeRun {
    * cleanup is confirmed by a person: false in runs that started before, which keep their path.
    */
   guided: boolean;
-  /** How the relays were cleaned after the import (guided runs): for the receipt's audit. */
-  cleanup?: 'automated' | 'confirmed' | 'not-confirmed';
+  /** How the relays are cleaned after the import (guided runs): for the receipt's audit. */
+  cleanup?: 'automated' | 'asked';
 }
 
 // Asked in the run's first workflow task (see RunKit.waitForPeople on why not later).
@@ -518,9 +518,10 @@ const imported = (r: IntakeRun, host: PlannedHost) =>
   r.relays.find((o) => o.relay === host.name)?.outcome === 'imported';
 
 /**
- * steps.relayCleanup: manual. A person deletes the imported zip from each relay and confirms; the
- * receipt is written either way (the import happened), and the audit says whether the cleanup
- * was confirmed or nobody confirmed it before the deadline.
+ * steps.relayCleanup: manual. A person deletes the imported zip from each relay and confirms. Asked
+ * after the receipt is on the medium: the DMZ side waits for that receipt with its own deadline,
+ * and the import it reports is done whether or not anyone confirms the deletion in time. The
+ * audit says whether the cleanup was confirmed or nobody confirmed it before the deadline.
  */
 async function confirmManualCleanup(r: IntakeRun): Promise<void> {
   const { kit } = r;
@@ -538,7 +539,6 @@ async function confirmManualCleanup(r: IntakeRun): Promise<void> {
     to: plan.people.operators,
   });
   const by = kit.manualStepDoneBy('relay-cleanup');
-  r.cleanup = done === 'done' ? 'confirmed' : 'not-confirmed';
   for (const host of hosts) {
     const what = done === 'done' ? 'relay.cleanup-confirmed' : 'relay.cleanup-left';
     kit.note(
@@ -561,9 +561,11 @@ async function cleanupAndReceipt(r: IntakeRun): Promise<IntakeResult> {
   const plan = r.plan!;
   const m = r.pkg!.manifest;
   kit.setState('cleaning-up');
-  if (r.guided && plan.steps.relayCleanup === 'manual') await confirmManualCleanup(r);
+  // Guided runs ask a person to confirm a manual cleanup once the receipt is written (below).
+  const confirmLater = r.guided && plan.steps.relayCleanup === 'manual' && plan.relays.some((h) => imported(r, h));
+  if (r.guided) r.cleanup = confirmLater ? 'asked' : 'automated';
   for (const host of plan.relays) {
-    if (r.guided && plan.steps.relayCleanup === 'manual' && imported(r, host)) continue;
+    if (confirmLater && imported(r, host)) continue;
     if (plan.steps.relayCleanup === 'manual' && imported(r, host)) {
       kit.note('relay.cleanup-left', `${host.name}: delete ${m.zip.name} from ${host.installDir} by hand`);
       await kit.audit('relay.cleanup-left', { relay: host.name, fileName: m.zip.name }, systemOf(r));
@@ -604,10 +606,14 @@ async function cleanupAndReceipt(r: IntakeRun): Promise<IntakeResult> {
       receiptSha256: receipt.receiptSha256,
       code: receipt.code,
       relays: r.relays,
-      ...(r.guided ? { cleanup: r.cleanup ?? 'automated' } : {}),
+      ...(r.guided ? { cleanup: r.cleanup } : {}),
     },
     systemOf(r),
   );
+  if (confirmLater) {
+    kit.setState('cleaning-up');
+    await confirmManualCleanup(r);
+  }
   const failed = r.relays.filter((o) => o.outcome !== 'imported');
   if (failed.length > 0) {
     return finishIntake(r, 'failed', `the import failed on ${failed.map((f) => `${f.relay}: ${f.detail}`).join('; ')}`);

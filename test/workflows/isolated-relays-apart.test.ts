@@ -301,10 +301,17 @@ describe('an isolated site whose relays do not share a disk with the control wor
     expect(importLog()).toEqual([zip.fileName]);
     // Cleanup is manual: the zip is still there until the person deletes it.
     expect(fs.existsSync(target)).toBe(true);
+    // The receipt is on the medium already, so the DMZ side need not wait for the deletion.
+    expect(v.code).toMatch(/^[A-Z2-7]{5}-[A-Z2-7]{5}$/);
+    expect(fs.existsSync(path.join(v.receiptFolder!, 'receipt.json'))).toBe(true);
+    await second.handle.executeUpdate(receiptArrivedUpdate, { args: [{ by: 'op@plant.example', code: v.code }] });
+    expect(((await second.handle.result()) as CycleResult).state).toBe('completed');
+    await recordHistory(second.handle, 'isolated-dmz-cycle-completed-by-relay');
+
     fs.rmSync(target);
     await intake.executeUpdate(manualStepDoneUpdate, { args: [{ step: 'relay-cleanup', by: 'op@plant.example' }] });
     const result = (await intake.result()) as IntakeResult;
-    expect(result).toMatchObject({ state: 'completed' });
+    expect(result).toMatchObject({ state: 'completed', code: v.code });
     const audit = await s.airgapped.audit.timeline(intake.workflowId);
     expect(audit.find((e) => e.type === 'arrival.verified')?.data).toMatchObject({
       relay: agRelay().name,
@@ -317,12 +324,11 @@ describe('an isolated site whose relays do not share a disk with the control wor
       by: 'op@plant.example',
     });
     expect(audit.find((e) => e.type === 'relay.cleanup-left')).toBeUndefined();
-    expect(audit.find((e) => e.type === 'receipt.written')?.data).toMatchObject({ cleanup: 'confirmed' });
+    // Written before the cleanup was asked: the audit says it was asked, then that it was confirmed.
+    const types = audit.map((e) => e.type);
+    expect(audit.find((e) => e.type === 'receipt.written')?.data).toMatchObject({ cleanup: 'asked' });
+    expect(types.indexOf('receipt.written')).toBeLessThan(types.indexOf('relay.cleanup-confirmed'));
     await recordHistory(intake, 'isolated-intake-person-placement');
-
-    await second.handle.executeUpdate(receiptArrivedUpdate, { args: [{ by: 'op@plant.example', code: result.code }] });
-    expect(((await second.handle.result()) as CycleResult).state).toBe('completed');
-    await recordHistory(second.handle, 'isolated-dmz-cycle-completed-by-relay');
   });
 
   it('placement: copy with a relay that cannot read the staged zip fails at once, naming the setting; nothing is imported', async () => {
