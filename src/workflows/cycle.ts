@@ -56,6 +56,7 @@ import {
   noteTemporalCancel,
 } from './human-gates';
 import { refuse } from './refusal';
+import { noteStray, removeStrayCopies } from './stray-copies';
 
 export * from './cycle-messages';
 
@@ -428,33 +429,13 @@ async function keepForRetry(c: CycleRun, p: SitePlan, b: BundleInfo) {
 }
 /** Deletes stray copies inside the install folders; names those it may not touch. */
 async function removeStrays(c: CycleRun, p: SitePlan) {
-  const { kit } = c;
   // Added after the first recorded histories: a run that started before takes the old path.
   if (c.strays.length === 0 || !patched('remove-stray-copies')) return;
-  for (const stray of c.strays) {
-    const host = p.relays.find((h) => h.name === stray.relay)!;
-    try {
-      const result = await hostProxy(host).removeStrayCopy({ path: stray.path });
-      kit.note('relay.stray-removed', `${host.name}: ${result.removed ? 'removed' : 'already gone'}: ${stray.path}`);
-      if (c.tracksRelayFiles) {
-        await kit.audit(
-          'relay.stray-removed',
-          { relay: host.name, path: stray.path, removed: result.removed },
-          systemOf(c),
-        );
-      }
-    } catch (err) {
-      kit.note(
-        'relay.stray-left',
-        `${host.name}: left in place, remove it by hand: ${stray.path} (${describeFailure(err)})`,
-      );
-      await kit.audit(
-        'relay.stray-left',
-        { relay: host.name, path: stray.path },
-        c.tracksRelayFiles ? systemOf(c) : undefined,
-      );
-    }
-  }
+  await removeStrayCopies(c.kit, c.strays, {
+    remove: (stray) => hostProxy(p.relays.find((h) => h.name === stray.relay)!).removeStrayCopy({ path: stray.path }),
+    auditRemoved: c.tracksRelayFiles,
+    actor: c.tracksRelayFiles ? systemOf(c) : undefined,
+  });
 }
 /** Inspects each copy reported copied; true when every relay's copy is verified. */
 async function verifyArrivals(c: CycleRun, p: SitePlan, b: BundleInfo): Promise<boolean> {
@@ -478,13 +459,7 @@ async function verifyArrivals(c: CycleRun, p: SitePlan, b: BundleInfo): Promise<
       c.arrivalProblems++;
       relay.status = 'mismatch';
       relay.problem = report.message;
-      if (
-        report.foundPath &&
-        report.foundPath !== report.expectedPath &&
-        !c.strays.some((x) => x.path === report.foundPath)
-      ) {
-        c.strays.push({ relay: relay.name, path: report.foundPath });
-      }
+      noteStray(c.strays, relay.name, report);
       kit.note('arrival.mismatch', `${relay.name}: ${report.status}: ${report.message}`);
       await kit.audit('arrival.mismatch', { relay: relay.name, status: report.status, message: report.message });
     }

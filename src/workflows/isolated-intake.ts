@@ -30,6 +30,7 @@ import { approvalGate, decisionRefusal, endAfterError, gateReason, noteTemporalC
 import { cycleStateQuery, type CycleView, type RelayProgress } from './cycle-messages';
 import { intakeStateQuery, type IntakeInput, type IntakeResult, type IntakeState } from './isolated-messages';
 import { control, hostProxy, isolated } from './isolated-proxies';
+import { noteStray, removeStrayCopies, type StrayCopy } from './stray-copies';
 import { proofRules, RunKit } from './run-kit';
 import { releaseSiteLockSignal, takeSiteLock, type siteLockWorkflow } from './site-lock';
 
@@ -53,6 +54,8 @@ interface IntakeRun {
    * cleanup is confirmed by a person: false in runs that started before, which keep their path.
    */
   guided: boolean;
+  /** Copies a person left under another name or in another folder (guided placement). */
+  strays: StrayCopy[];
   /** How the relays are cleaned after the import (guided runs): for the receipt's audit. */
   cleanup?: 'automated' | 'asked';
 }
@@ -74,6 +77,7 @@ export async function isolatedIntakeWorkflow(input: IntakeInput): Promise<Intake
     by: { who: input.by ?? 'intake', channel: input.by ? 'cli' : 'system' },
     relays: [],
     placed: [],
+    strays: [],
     guided: patched(GUIDED_PLACEMENT),
   };
   acceptIntakeActions(r);
@@ -356,6 +360,7 @@ async function placeByPerson(r: IntakeRun): Promise<IntakeResult | undefined> {
       // Whatever the person may have copied already must not stay importable.
       r.placed = plan.relays.map((h) => h.name);
       await removePlaced(r);
+      await removeIntakeStrays(r);
       return done === 'aborted'
         ? finishIntake(r, 'cancelled', `cancelled by ${kit.cancellation!.by}: ${kit.cancellation!.reason}`)
         : finishIntake(r, 'expired', 'nobody confirmed the zip copied onto the relays before the deadline');
@@ -375,6 +380,7 @@ async function placeByPerson(r: IntakeRun): Promise<IntakeResult | undefined> {
         );
       } else {
         still.push(host);
+        noteStray(r.strays, host.name, report);
         problems.push(`${host.name}: ${report.message}`);
         kit.note('arrival.mismatch', `${host.name}: ${report.status}: ${report.message}`);
         await kit.audit(
@@ -386,7 +392,22 @@ async function placeByPerson(r: IntakeRun): Promise<IntakeResult | undefined> {
     }
     waiting = still;
   }
+  // Every relay has its copy under the right name now; a misnamed or misplaced one goes.
+  await removeIntakeStrays(r);
   return undefined;
+}
+
+/** The guided placement's strays, deleted by each relay's host worker (audited as the intake). */
+function removeIntakeStrays(r: IntakeRun): Promise<void> {
+  const strays = r.strays.splice(0);
+  return CancellationScope.nonCancellable(() =>
+    removeStrayCopies(r.kit, strays, {
+      remove: (stray) =>
+        hostProxy(r.plan!.relays.find((h) => h.name === stray.relay)!).removeStrayCopy({ path: stray.path }),
+      auditRemoved: true,
+      actor: systemOf(r),
+    }),
+  );
 }
 
 async function removePlaced(r: IntakeRun): Promise<void> {

@@ -255,7 +255,7 @@ describe('an isolated site whose relays do not share a disk with the control wor
     second = { handle, view };
   });
 
-  it('placement: person — a person copies the zip, a bad copy is named and asked again, then the import and a confirmed manual cleanup', async () => {
+  it('placement: person — a person copies the zip, a renamed and a cut-short copy are named and asked again, then the import and a confirmed manual cleanup', async () => {
     const pkg = packageFolderOf(s.medium, second.handle.workflowId);
     const zip = second.view.bundle!;
     const intake = await startIntake(pkg);
@@ -279,15 +279,26 @@ describe('an isolated site whose relays do not share a disk with the control wor
     expect(ask).toContain(installDir());
     expect(ask).toContain(`${agRelay().name} (${agRelay().os})`);
 
+    const mismatchOf = async (step: string) =>
+      (await s.airgapped.audit.timeline(intake.workflowId)).find(
+        (e) => e.type === 'arrival.mismatch' && (e.data as { step?: string }).step === step,
+      );
+    // A renamed copy: named as such, nothing imported, asked again; it is removed once the right copy is there.
+    const renamed = path.join(installDir(), `copy of ${zip.fileName}`);
+    fs.copyFileSync(path.join(pkg, zip.fileName), renamed);
+    await intake.executeUpdate(manualStepDoneUpdate, { args: [{ step: 'place-zip', by: 'op@plant.example' }] });
+    expect((await waitingFor(intake, 'manual:place-zip-2')).outcome).toBeUndefined();
+    expect((await mismatchOf('place-zip'))?.data).toMatchObject({ relay: agRelay().name, status: 'renamed' });
+    expect(importLog()).toEqual([]);
+
     // A copy cut short: the relay's check names it, nothing is imported, the person is asked again.
     const target = path.join(installDir(), zip.fileName);
     fs.writeFileSync(target, fs.readFileSync(path.join(pkg, zip.fileName)).subarray(0, 1000));
-    await intake.executeUpdate(manualStepDoneUpdate, { args: [{ step: 'place-zip', by: 'op@plant.example' }] });
-    v = await waitingFor(intake, 'manual:place-zip-2');
+    await intake.executeUpdate(manualStepDoneUpdate, { args: [{ step: 'place-zip-2', by: 'op@plant.example' }] });
+    v = await waitingFor(intake, 'manual:place-zip-3');
     expect(v.outcome).toBeUndefined();
     expect(v.waitingFor?.instructions?.join(' ')).toMatch(/did not verify/);
-    const mismatch = (await s.airgapped.audit.timeline(intake.workflowId)).find((e) => e.type === 'arrival.mismatch');
-    expect(mismatch?.data).toMatchObject({ relay: agRelay().name, step: 'place-zip' });
+    expect((await mismatchOf('place-zip-2'))?.data).toMatchObject({ relay: agRelay().name, status: 'truncated' });
     expect(importLog()).toEqual([]);
     // The retry is refused under the first step's name: it was answered.
     await expect(
@@ -295,7 +306,7 @@ describe('an isolated site whose relays do not share a disk with the control wor
     ).rejects.toThrow();
 
     fs.copyFileSync(path.join(pkg, zip.fileName), target);
-    await intake.executeUpdate(manualStepDoneUpdate, { args: [{ step: 'place-zip-2', by: 'op@plant.example' }] });
+    await intake.executeUpdate(manualStepDoneUpdate, { args: [{ step: 'place-zip-3', by: 'op@plant.example' }] });
     v = await waitingFor(intake, 'manual:relay-cleanup');
     expect(v.outcome).toBeUndefined();
     expect(importLog()).toEqual([zip.fileName]);
@@ -316,8 +327,17 @@ describe('an isolated site whose relays do not share a disk with the control wor
     expect(audit.find((e) => e.type === 'arrival.verified')?.data).toMatchObject({
       relay: agRelay().name,
       placed: false,
-      step: 'place-zip-2',
+      step: 'place-zip-3',
     });
+    // The renamed copy went before the import, by the relay's own worker.
+    expect(fs.existsSync(renamed)).toBe(false);
+    expect(audit.find((e) => e.type === 'relay.stray-removed')?.data).toMatchObject({
+      relay: agRelay().name,
+      path: renamed,
+      removed: true,
+    });
+    const types0 = audit.map((e) => e.type);
+    expect(types0.indexOf('relay.stray-removed')).toBeLessThan(types0.indexOf('import.triggered'));
     expect(audit.find((e) => e.type === 'relay.cleanup-confirmed')?.data).toMatchObject({
       relay: agRelay().name,
       confirmed: true,
