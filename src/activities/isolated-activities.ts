@@ -139,6 +139,18 @@ export function createIsolatedActivities(deps: IsolatedDeps) {
   };
   const sent = (site: string) => ledger<SentPackage>(deps.config.dataDir, site, 'sent');
   const imported = (site: string) => ledger<ImportedPackage>(deps.config.dataDir, site, 'imported');
+  /** The cycle whose package was sent before this one's: the manifest chains to it. */
+  const previousSent = (site: string, cycleId: string): string | null =>
+    sent(site)
+      .read()
+      .filter((p) => p.cycleId !== cycleId)
+      .at(-1)?.cycleId ?? null;
+  /** Notes a package as sent (in place of an earlier note for the same cycle, after a retry). */
+  const noteSent = (site: string, cycleId: string, manifestSha256: string, versions: ComponentVersion[]): void => {
+    const log = sent(site);
+    const before = log.read().filter((p) => p.cycleId !== cycleId);
+    log.write([...before, { cycleId, manifestSha256, versions, sentAt: now().toISOString() }]);
+  };
 
   return {
     /** DMZ side: what the last package carried, for "nothing new" (the other side is out of reach). */
@@ -157,28 +169,18 @@ export function createIsolatedActivities(deps: IsolatedDeps) {
       const k = keysOf(input.site, 'dmz');
       const medium = k.site.isolated!.outboundFolder!;
       await fs.promises.mkdir(medium, { recursive: true });
-      const log = sent(input.site);
-      const before = log.read().filter((p) => p.cycleId !== input.cycleId);
       const written = await writePackage({
         medium,
         zipPath: input.zipPath,
         site: input.site,
         cycleId: input.cycleId,
-        previousCycleId: before.at(-1)?.cycleId ?? null,
+        previousCycleId: previousSent(input.site, input.cycleId),
         versions: input.versions,
         installationId: k.site.isolated!.installationId,
         privateKey: k.own,
         now: now(),
       });
-      log.write([
-        ...before,
-        {
-          cycleId: input.cycleId,
-          manifestSha256: written.manifestSha256,
-          versions: input.versions,
-          sentAt: now().toISOString(),
-        },
-      ]);
+      noteSent(input.site, input.cycleId, written.manifestSha256, input.versions);
       return written;
     },
 
@@ -201,13 +203,10 @@ export function createIsolatedActivities(deps: IsolatedDeps) {
       versions: ComponentVersion[];
     }): Promise<{ manifest: TransferManifest; manifestText: string; signature: string; manifestSha256: string }> {
       const k = keysOf(input.site, 'dmz');
-      const before = sent(input.site)
-        .read()
-        .filter((p) => p.cycleId !== input.cycleId);
       return signManifest({
         site: input.site,
         cycleId: input.cycleId,
-        previousCycleId: before.at(-1)?.cycleId ?? null,
+        previousCycleId: previousSent(input.site, input.cycleId),
         zip: input.zip,
         versions: input.versions,
         installationId: k.site.isolated!.installationId,
@@ -224,17 +223,7 @@ export function createIsolatedActivities(deps: IsolatedDeps) {
       versions: ComponentVersion[];
     }): Promise<void> {
       keysOf(input.site, 'dmz');
-      const log = sent(input.site);
-      const before = log.read().filter((p) => p.cycleId !== input.cycleId);
-      log.write([
-        ...before,
-        {
-          cycleId: input.cycleId,
-          manifestSha256: input.manifestSha256,
-          versions: input.versions,
-          sentAt: now().toISOString(),
-        },
-      ]);
+      noteSent(input.site, input.cycleId, input.manifestSha256, input.versions);
     },
 
     /**

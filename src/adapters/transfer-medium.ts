@@ -156,21 +156,10 @@ export async function writePackage(input: WritePackageInput): Promise<WrittenPac
     await fsyncPath(copy);
     // The digest is of the copy on the medium: what the air-gapped side will read.
     const { sha256, size } = await sha256File(copy);
-    const manifest: TransferManifest = {
-      format: MANIFEST_FORMAT,
-      site: input.site,
-      cycleId: input.cycleId,
-      previousCycleId: input.previousCycleId,
-      zip: { name: zipName, size, sha256 },
-      versions: input.versions,
-      createdAt: input.now.toISOString(),
-      installationId: input.installationId,
-      keyId: keyIdOf(input.privateKey),
-    };
-    const text = manifestText(manifest);
-    await writeSynced(path.join(temp, MANIFEST_FILE), text);
-    await writeSynced(path.join(temp, MANIFEST_FILE + SIGNATURE_SUFFIX), signBytes(text, input.privateKey));
-    written = { folder, manifest, manifestSha256: sha256Of(text) };
+    const signed = signManifest({ ...input, zip: { name: zipName, size, sha256 } });
+    await writeSynced(path.join(temp, MANIFEST_FILE), signed.manifestText);
+    await writeSynced(path.join(temp, MANIFEST_FILE + SIGNATURE_SUFFIX), Buffer.from(signed.signature, 'base64'));
+    written = { folder, manifest: signed.manifest, manifestSha256: signed.manifestSha256 };
   });
   return written!;
 }

@@ -344,9 +344,10 @@ async function approveDmz(d: DmzRun): Promise<CycleResult | undefined> {
 }
 
 /**
- * A package that must not be carried any more (its cycle ended cancelled or expired) leaves the
- * medium, through the DMZ relay's host worker that wrote it, and leaves the ledger of sent
- * packages. A medium already taken away is reported, and the cycle still ends.
+ * A package that must not be carried any more (its cycle ended cancelled or expired), or one a
+ * failure left half-written, leaves the medium through the DMZ relay's host worker that wrote it,
+ * and leaves the ledger of sent packages. A medium already taken away is reported, and the cycle
+ * still ends.
  */
 async function withdrawPackage(d: DmzRun): Promise<void> {
   const { kit } = d;
@@ -375,7 +376,9 @@ async function withdrawPackage(d: DmzRun): Promise<void> {
 }
 
 /** The package written by the DMZ relay's host worker; the control worker only signs its manifest. */
-async function writeOnRelay(d: DmzRun): Promise<SentPackageView & { manifest: TransferManifest }> {
+async function writeOnRelay(
+  d: DmzRun,
+): Promise<{ folder: string; manifestSha256: string; manifest: TransferManifest }> {
   const { kit } = d;
   const plan = d.plan!;
   const cycleId = kit.info.workflowId;
@@ -400,51 +403,35 @@ async function writeOnRelay(d: DmzRun): Promise<SentPackageView & { manifest: Tr
     manifestSha256: published.manifestSha256,
     versions: d.bundle!.versions,
   });
-  const zip = signed.manifest.zip;
-  return {
-    folder: published.folder,
-    manifestSha256: published.manifestSha256,
-    zipName: zip.name,
-    size: zip.size,
-    sha256: zip.sha256,
-    manifest: signed.manifest,
-  };
+  return { folder: published.folder, manifestSha256: published.manifestSha256, manifest: signed.manifest };
 }
 
 /** The signed package onto the outbound medium, and the courier told what to carry. */
 async function sendPackage(d: DmzRun): Promise<CycleResult | undefined> {
   const { kit } = d;
   const plan = d.plan!;
-  if (d.byRelay) {
-    const { manifest, ...sent } = await writeOnRelay(d);
-    d.sent = sent;
-    kit.note('package.written', `${sent.folder} (manifest sha256 ${sent.manifestSha256}), by ${plan.dmzRelay.name}`);
-    await kit.audit(
-      'package.written',
-      { ...sent, by: plan.dmzRelay.name, versions: manifest.versions, previousCycleId: manifest.previousCycleId },
-      systemOf(d),
-    );
-    return undefined;
-  }
-  const written = await isolated.writeTransferPackage({
-    site: plan.site,
-    cycleId: kit.info.workflowId,
-    zipPath: d.bundle!.path,
-    versions: d.bundle!.versions,
-  });
+  const written = d.byRelay
+    ? await writeOnRelay(d)
+    : await isolated.writeTransferPackage({
+        site: plan.site,
+        cycleId: kit.info.workflowId,
+        zipPath: d.bundle!.path,
+        versions: d.bundle!.versions,
+      });
+  const { zip, versions, previousCycleId } = written.manifest;
   d.sent = {
     folder: written.folder,
     manifestSha256: written.manifestSha256,
-    zipName: written.manifest.zip.name,
-    size: written.manifest.zip.size,
-    sha256: written.manifest.zip.sha256,
+    zipName: zip.name,
+    size: zip.size,
+    sha256: zip.sha256,
   };
-  kit.note('package.written', `${written.folder} (manifest sha256 ${written.manifestSha256})`);
-  await kit.audit(
+  const by = d.byRelay ? { by: plan.dmzRelay.name } : {};
+  kit.note(
     'package.written',
-    { ...d.sent, versions: written.manifest.versions, previousCycleId: written.manifest.previousCycleId },
-    systemOf(d),
+    `${written.folder} (manifest sha256 ${written.manifestSha256})${by.by ? `, by ${by.by}` : ''}`,
   );
+  await kit.audit('package.written', { ...d.sent, ...by, versions, previousCycleId }, systemOf(d));
   return undefined;
 }
 

@@ -549,7 +549,6 @@ async function confirmManualCleanup(r: IntakeRun): Promise<void> {
   const plan = r.plan!;
   const zip = r.pkg!.manifest.zip;
   const hosts = plan.relays.filter((h) => imported(r, h));
-  if (hosts.length === 0) return;
   const done = await kit.manualStep({
     step: 'relay-cleanup',
     title: `delete ${zip.name} from ${hosts.map((h) => h.name).join(', ')}`,
